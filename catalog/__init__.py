@@ -1,0 +1,1 @@
+"""The catalog: districts, agreements between them, and the items they cover."""

@@ -1,0 +1,1 @@
+"""Running Tongban: the embedded servers and the one-command launcher."""

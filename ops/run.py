@@ -1,0 +1,181 @@
+"""`make run`: the whole system from one command.
+
+With DATABASE_URL and REDIS_URL unset it starts the embedded PostgreSQL and Redis (data under
+var/), migrates, loads the demo data, then runs gunicorn, a Celery worker and beat until Ctrl-C,
+which stops every process it started. With the URLs set it uses those servers instead.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from ops.embedded import EmbeddedPostgres, EmbeddedRedis
+from service.config import REPO_ROOT, ConfigError
+
+STOP_GRACE_SECONDS = 20
+
+
+def say(message: str) -> None:
+    print(f"[tongban] {message}", flush=True)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class Launcher:
+    def __init__(self) -> None:
+        self.var_dir = Path(os.environ.get("TONGBAN_VAR_DIR") or REPO_ROOT / "var")
+        self.bind = os.environ.get("TONGBAN_BIND", "127.0.0.1:8000")
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.postgres: EmbeddedPostgres | None = None
+        self.redis: EmbeddedRedis | None = None
+        self.stopping = False
+
+    def start_servers(self) -> None:
+        if not os.environ.get("DATABASE_URL"):
+            say(f"starting embedded PostgreSQL (data in {self.var_dir / 'pgdata'})")
+            self.postgres = EmbeddedPostgres(self.var_dir / "pgdata")
+            os.environ["DATABASE_URL"] = self.postgres.ensure_database()
+        else:
+            say("using PostgreSQL from DATABASE_URL")
+        if not os.environ.get("REDIS_URL"):
+            say(f"starting embedded Redis (data in {self.var_dir / 'redis'})")
+            self.redis = EmbeddedRedis(self.var_dir / "redis")
+            os.environ["REDIS_URL"] = self.redis.url
+        else:
+            say("using Redis from REDIS_URL")
+        os.environ.setdefault("TONGBAN_VAR_DIR", str(self.var_dir))
+
+    def prepare_database(self) -> None:
+        from service.config import load_settings
+        from service.db import Database
+        from service.demo import seed_demo
+        from service.migrate import upgrade
+
+        settings = load_settings()
+        say("applying migrations")
+        upgrade(settings.sqlalchemy_url)
+        database = Database(settings)
+        with database.sessionmaker() as session:
+            counts = seed_demo(session, settings.var_dir / "demo-credentials.json")
+        database.engine.dispose()
+        say("demo data: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+    def spawn(self, name: str, args: list[str]) -> None:
+        self.processes[name] = subprocess.Popen([sys.executable, "-m", *args], cwd=REPO_ROOT)
+
+    def start_processes(self) -> None:
+        from workers.celery_app import ALL_QUEUES
+
+        self.spawn(
+            "api",
+            [
+                "gunicorn", "service.app:create_app()",
+                "--bind", self.bind,
+                "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
+                "--graceful-timeout", "10",
+            ],
+        )  # fmt: skip
+        self.spawn(
+            "worker",
+            [
+                "celery", "-A", "workers.celery_app", "worker",
+                "--queues", ",".join(ALL_QUEUES),
+                "--concurrency", os.environ.get("TONGBAN_WORKER_CONCURRENCY", "2"),
+                "--hostname", "tongban-all@%h",
+            ],
+        )  # fmt: skip
+        self.spawn(
+            "beat",
+            [
+                "celery", "-A", "workers.celery_app", "beat",
+                "--schedule", str(self.var_dir / "celerybeat-schedule"),
+            ],
+        )  # fmt: skip
+
+    def wait_ready(self, timeout: float = 60) -> str:
+        base = f"http://{self.bind.replace('0.0.0.0', '127.0.0.1')}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_children()
+            try:
+                with urllib.request.urlopen(base + "/readyz", timeout=2) as response:
+                    if response.status == 200:
+                        return base
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{base}/readyz did not answer 200 within {timeout:.0f} s")
+
+    def check_children(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None and not self.stopping:
+                raise RuntimeError(f"{name} exited with code {process.returncode}")
+
+    def stop(self) -> None:
+        self.stopping = True
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.redis:
+            self.redis.stop()
+        if self.postgres:
+            self.postgres.stop()
+        say("stopped")
+
+
+def main() -> int:
+    launcher = Launcher()
+    host, _, port = launcher.bind.rpartition(":")
+    if not _port_free(host, int(port)):
+        say(f"{launcher.bind} is in use: stop what runs there or set TONGBAN_BIND=127.0.0.1:PORT")
+        return 1
+
+    def _interrupt(signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        launcher.start_servers()
+        launcher.prepare_database()
+        launcher.start_processes()
+        base = launcher.wait_ready()
+        say(f"Tongban is ready: {base}")
+        say(f"API docs: {base}/api/v1/docs   OpenAPI: {base}/api/v1/openapi.json")
+        say(f"demo credentials: {launcher.var_dir / 'demo-credentials.json'}")
+        say("press Ctrl-C to stop everything")
+        while True:
+            launcher.check_children()
+            time.sleep(1)
+    except KeyboardInterrupt:
+        say("stopping")
+        return 0
+    except (RuntimeError, ConfigError) as exc:
+        say(f"error: {exc}")
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        launcher.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Tongban's Flask service: intake, cases, access, and the HTTP API."""

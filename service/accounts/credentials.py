@@ -1,0 +1,148 @@
+"""Issuing and checking credentials: terminal API keys, staff passwords and staff tokens.
+
+Keys and tokens are long random strings, so a plain SHA-256 at rest is enough to make a stolen
+table useless; passwords are low-entropy and get werkzeug's salted scrypt.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from service.accounts.models import ServiceCenter, StaffToken, StaffUser, Terminal
+
+TERMINAL_KEY_PREFIX = "tbk_"
+STAFF_TOKEN_PREFIX = "tbs_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is making a request, and for which district."""
+
+    kind: str  # "terminal" or "staff"
+    id: int
+    name: str
+    role: str  # "terminal" for terminals; a staff role otherwise
+    district_code: str | None  # None only for city-wide auditors and admins
+    center_id: int | None = None
+
+    @property
+    def log_id(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    def can_see(self, *district_codes: str) -> bool:
+        """A district sees cases it accepted or is responsible for; city-wide staff see all."""
+        return self.district_code is None or self.district_code in district_codes
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _new_terminal_key() -> tuple[str, str]:
+    prefix = secrets.token_hex(4)
+    return prefix, f"{TERMINAL_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def create_terminal(session: Session, center: ServiceCenter, name: str) -> tuple[Terminal, str]:
+    """Create a terminal; returns it with its API key, which is never stored or shown again."""
+    prefix, key = _new_terminal_key()
+    terminal = Terminal(name=name, center=center, key_prefix=prefix, key_hash=_sha256(key))
+    session.add(terminal)
+    session.flush()
+    return terminal, key
+
+
+def rotate_terminal_key(session: Session, terminal: Terminal) -> str:
+    """Give a terminal a new key; the old one stops working at once."""
+    prefix, key = _new_terminal_key()
+    terminal.key_prefix, terminal.key_hash = prefix, _sha256(key)
+    session.flush()
+    return key
+
+
+def create_staff(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    district_code: str | None,
+    display_name: str | None = None,
+) -> StaffUser:
+    user = StaffUser(
+        username=username,
+        display_name=display_name or username,
+        password_hash=generate_password_hash(password),
+        role=role,
+        district_code=district_code,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    user.password_hash = generate_password_hash(password)
+
+
+def check_staff_password(session: Session, username: str, password: str) -> StaffUser | None:
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if user is None or not user.active:
+        # Hash anyway so a wrong username costs the same time as a wrong password.
+        check_password_hash(generate_password_hash("x"), password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def issue_token(session: Session, user: StaffUser, ttl: timedelta) -> tuple[str, datetime]:
+    token = STAFF_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = datetime.now(UTC) + ttl
+    session.add(StaffToken(user_id=user.id, token_hash=_sha256(token), expires_at=expires_at))
+    session.flush()
+    return token, expires_at
+
+
+def revoke_token(session: Session, token: str) -> None:
+    session.execute(
+        update(StaffToken)
+        .where(StaffToken.token_hash == _sha256(token), StaffToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+
+
+def authenticate(session: Session, credential: str) -> Principal | None:
+    """The principal a bearer credential belongs to, or None if it is unknown or revoked."""
+    now = datetime.now(UTC)
+    if credential.startswith(TERMINAL_KEY_PREFIX):
+        terminal = session.scalar(select(Terminal).where(Terminal.key_hash == _sha256(credential)))
+        if terminal is None or not terminal.active:
+            return None
+        return Principal(
+            kind="terminal",
+            id=terminal.id,
+            name=terminal.name,
+            role="terminal",
+            district_code=terminal.center.district_code,
+            center_id=terminal.center_id,
+        )
+    if credential.startswith(STAFF_TOKEN_PREFIX):
+        token = session.scalar(
+            select(StaffToken).where(StaffToken.token_hash == _sha256(credential))
+        )
+        if token is None or token.revoked_at is not None or token.expires_at <= now:
+            return None
+        if not token.user.active:
+            return None
+        user = token.user
+        return Principal(
+            kind="staff",
+            id=user.id,
+            name=user.display_name,
+            role=user.role,
+            district_code=user.district_code,
+        )
+    return None

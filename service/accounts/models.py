@@ -1,0 +1,84 @@
+"""Service centers, terminals and staff, and the credentials they authenticate with."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from catalog.orm import Base
+
+CENTER_LEVELS = ("district", "street", "community")
+ROLES = ("clerk", "supervisor", "auditor", "admin")
+
+
+class ServiceCenter(Base):
+    """A service center (便民服务中心/站) at district, street or community level."""
+
+    __tablename__ = "service_centers"
+    __table_args__ = (
+        CheckConstraint("level IN ('district', 'street', 'community')", name="level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("service_centers.id"))
+
+
+class Terminal(Base):
+    """A window terminal; it acts for its service center and that center's district."""
+
+    __tablename__ = "terminals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    center_id: Mapped[int] = mapped_column(ForeignKey("service_centers.id"), index=True)
+    # The key is shown once; only its public prefix and a SHA-256 of the whole key are kept.
+    key_prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    center: Mapped[ServiceCenter] = relationship(lazy="joined")
+
+
+class StaffUser(Base):
+    """A member of staff: a district's clerk or supervisor, or an auditor or admin.
+
+    Auditors and admins may be city-wide (no district).
+    """
+
+    __tablename__ = "staff_users"
+    __table_args__ = (
+        CheckConstraint("role IN ('clerk', 'supervisor', 'auditor', 'admin')", name="role"),
+        CheckConstraint(
+            "district_code IS NOT NULL OR role IN ('auditor', 'admin')", name="district_scope"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    district_code: Mapped[str | None] = mapped_column(ForeignKey("districts.code"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class StaffToken(Base):
+    """A bearer token issued to staff at login; stored as a SHA-256 of the token."""
+
+    __tablename__ = "staff_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[StaffUser] = relationship(lazy="joined")

@@ -1,0 +1,88 @@
+"""The Flask application factory."""
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, g, request
+from flask_smorest import Api
+
+from service import cli, db, errors, health, logs
+from service.accounts.api import blp as auth_blp
+from service.cases.api import blp as applications_blp
+from service.catalog_api.api import blp as catalog_blp
+from service.config import Settings, load_settings
+from service.crypto import FieldCipher
+from service.web.docs import DOCS_ASSETS_URL
+from service.web.docs import bp as docs_bp
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+access_log = logging.getLogger("tongban.access")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    logs.configure(settings.log_level)
+    app = Flask(__name__)
+    app.json.ensure_ascii = False
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        API_TITLE="Tongban 通办",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS_URL,
+    )
+    app.extensions["tongban.settings"] = settings
+    app.extensions["tongban.cipher"] = FieldCipher(settings.data_key)
+    db.init_app(app, settings)
+    health.init_app(app, settings.redis_url)
+
+    api = Api(
+        app,
+        spec_kwargs={
+            "info": {"description": "Cross-district government-service routing (跨区通办)."}
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth",
+        {"type": "http", "scheme": "bearer", "description": "terminal key or staff token"},
+    )
+    for blueprint in (auth_blp, catalog_blp, applications_blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs_bp)
+    # Registered after the Api so that every error, smorest's included, is problem+json.
+    errors.init_app(app)
+    _request_context(app)
+    cli.init_app(app)
+    return app
+
+
+def _request_context(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+        logs.request_id_var.set(g.request_id)
+        logs.case_no_var.set(None)
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        principal = g.get("principal")
+        # The path only, never the query string: look-ups may carry personal data there.
+        access_log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 1),
+                "principal": principal.log_id if principal else None,
+            },
+        )
+        return response

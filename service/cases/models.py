@@ -1,0 +1,140 @@
+"""Cases, their append-only timeline, the outbox, and intake bookkeeping."""
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from catalog.orm import Base
+from service.cases.lifecycle import Status
+
+_STATUS_CHECK = "status IN ({})".format(", ".join(f"'{s.value}'" for s in Status))
+
+
+class Case(Base):
+    """One application (办件). Personal data is held only encrypted, with keyed hashes."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(_STATUS_CHECK, name="status"),
+        CheckConstraint("result_delivery IN ('window', 'mail')", name="result_delivery"),
+        Index("ix_cases_responsible_status", "responsible_district", "status", "created_at"),
+        Index("ix_cases_accepting_created", "accepting_district", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(32), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    item_code: Mapped[str] = mapped_column(String(12))
+    item_name: Mapped[str] = mapped_column(String(200))
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    accepting_district: Mapped[str] = mapped_column(ForeignKey("districts.code"))
+    accepting_center_id: Mapped[int] = mapped_column(ForeignKey("service_centers.id"))
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
+    responsible_district: Mapped[str] = mapped_column(ForeignKey("districts.code"))
+    status: Mapped[str] = mapped_column(String(32))
+    applicant_name: Mapped[str] = mapped_column(String(40))
+    applicant_id_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    applicant_id_hash: Mapped[str] = mapped_column(String(64), index=True)
+    phone_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    address_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    facts: Mapped[dict] = mapped_column(JSONB)
+    materials: Mapped[list] = mapped_column(JSONB)
+    result_delivery: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    events: Mapped[list["CaseEvent"]] = relationship(
+        order_by="CaseEvent.seq", back_populates="case"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own hook
+
+
+class CaseEvent(Base):
+    """One step in a case's timeline. Append-only: the database refuses updates and deletes."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(32))
+    status_from: Mapped[str | None] = mapped_column(String(32))
+    status_to: Mapped[str] = mapped_column(String(32))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSONB, default=dict)
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class OutboxMessage(Base):
+    """A task to run after commit. Its id is the Celery task id and the idempotency key."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'done', 'dead')", name="status"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    task: Mapped[str] = mapped_column(String(100))
+    queue: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyRecord(Base):
+    """An Idempotency-Key a terminal used, the request it came with, and the case it made."""
+
+    __tablename__ = "idempotency_keys"
+
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CaseNumberCounter(Base):
+    """The last sequence number given out per accepting district and day (Asia/Shanghai)."""
+
+    __tablename__ = "case_number_counters"
+
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,176 @@
+"""What a terminal sends to submit an application, and what the API shows of a case."""
+
+import re
+
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
+
+from service.cases.personal import (
+    id_number_error,
+    is_person_name,
+    is_phone,
+    normalize_id_number,
+    normalize_phone,
+)
+from service.schemas import LocalDateTime, PlaceSchema
+
+_DISTRICT_CODE = validate.Regexp(r"^\d{6}$", error="Must be a 6-digit GB/T 2260 district code.")
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+class ApplicantSchema(Schema):
+    name = fields.String(required=True, metadata={"example": "张𠈌"})
+    id_number = fields.String(
+        required=True, metadata={"description": "18-character resident ID (GB 11643)"}
+    )
+    phone = fields.String(required=True, metadata={"example": "13800000000"})
+    address = fields.String(load_default=None, validate=validate.Length(max=200))
+
+    @pre_load
+    def _normalise(self, data, **kwargs):
+        if isinstance(data, dict):
+            data = dict(data)
+            for key, normalise in (("id_number", normalize_id_number), ("phone", normalize_phone)):
+                if isinstance(data.get(key), str):
+                    data[key] = normalise(data[key])
+            if isinstance(data.get("name"), str):
+                data["name"] = data["name"].strip()
+        return data
+
+    @validates("name")
+    def _name(self, value: str, **kwargs) -> None:
+        if not is_person_name(value):
+            raise ValidationError(
+                "Must be 1 to 40 Chinese characters (any CJK ideograph), parts joined by '·'."
+            )
+
+    @validates("id_number")
+    def _id_number(self, value: str, **kwargs) -> None:
+        error = id_number_error(value)
+        if error:
+            raise ValidationError(error)
+
+    @validates("phone")
+    def _phone(self, value: str, **kwargs) -> None:
+        if not is_phone(value):
+            raise ValidationError("Must be a mainland mobile number or a landline with area code.")
+
+
+class FactsSchema(Schema):
+    """The facts that decide where a case is handled; which one counts depends on the item."""
+
+    household_district = fields.String(validate=_DISTRICT_CODE, metadata={"description": "户籍地"})
+    residence_district = fields.String(validate=_DISTRICT_CODE, metadata={"description": "居住地"})
+    property_district = fields.String(
+        validate=_DISTRICT_CODE, metadata={"description": "不动产所在地"}
+    )
+    enterprise_district = fields.String(
+        validate=_DISTRICT_CODE, metadata={"description": "企业登记地"}
+    )
+    insured_district = fields.String(validate=_DISTRICT_CODE, metadata={"description": "参保地"})
+
+
+class MaterialHandedInSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    originals = fields.Integer(load_default=0, validate=validate.Range(min=0, max=99))
+    copies = fields.Integer(load_default=0, validate=validate.Range(min=0, max=99))
+    note = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class ApplicationSchema(Schema):
+    item_code = fields.String(
+        required=True,
+        validate=validate.Length(equal=12),
+        metadata={"description": "基本编码 of the item", "example": "000112001000"},
+    )
+    applicant = fields.Nested(ApplicantSchema, required=True)
+    facts = fields.Nested(FactsSchema, required=True)
+    materials = fields.List(
+        fields.Nested(MaterialHandedInSchema),
+        load_default=list,
+        validate=validate.Length(max=50),
+        metadata={"description": "the materials handed in at the window"},
+    )
+    result_delivery = fields.String(
+        load_default="window",
+        validate=validate.OneOf(["window", "mail"]),
+        metadata={"description": "window: picked up at the accepting center; mail: posted"},
+    )
+    note = fields.String(load_default=None, validate=validate.Length(max=500))
+
+    @validates_schema
+    def _mail_needs_address(self, data, **kwargs) -> None:
+        if data.get("result_delivery") == "mail" and not (data.get("applicant") or {}).get(
+            "address"
+        ):
+            raise ValidationError(
+                {"applicant": {"address": ["Required when the result is mailed."]}}
+            )
+
+    @validates("materials")
+    def _unique_materials(self, value: list, **kwargs) -> None:
+        codes = [m["code"] for m in value]
+        if len(codes) != len(set(codes)):
+            raise ValidationError("Each material may be listed once.")
+
+    @post_load
+    def _drop_empty_facts(self, data, **kwargs):
+        data["facts"] = {k: v for k, v in data["facts"].items() if v}
+        return data
+
+
+class IdempotencyHeaderSchema(Schema):
+    idempotency_key = fields.String(
+        required=True,
+        data_key="Idempotency-Key",
+        metadata={"description": "a key the terminal makes per application; retries reuse it"},
+    )
+
+    @validates("idempotency_key")
+    def _shape(self, value: str, **kwargs) -> None:
+        if not _IDEMPOTENCY_KEY.match(value):
+            raise ValidationError("Must be 1 to 128 visible ASCII characters.")
+
+    class Meta:
+        unknown = "exclude"
+
+
+class EventSchema(Schema):
+    seq = fields.Integer()
+    type = fields.String()
+    status_from = fields.String(allow_none=True)
+    status_to = fields.String()
+    actor = fields.Function(lambda e: {"kind": e.actor_kind, "name": e.actor_name})
+    district = fields.String(attribute="district_code")
+    reason = fields.String(allow_none=True)
+    occurred_at = LocalDateTime()
+
+
+class CaseSchema(Schema):
+    """A case as the sides involved see it; personal data is masked."""
+
+    case_no = fields.String()
+    status = fields.String()
+    status_zh = fields.String()
+    item = fields.Dict(metadata={"description": "code and name of the item"})
+    agreement = fields.String(metadata={"description": "code of the covering agreement"})
+    accepting_district = fields.Nested(PlaceSchema)
+    accepting_center = fields.Nested(PlaceSchema)
+    responsible_district = fields.Nested(PlaceSchema)
+    applicant = fields.Dict(metadata={"description": "name, and masked ID, phone and address"})
+    facts = fields.Dict()
+    materials = fields.List(fields.Dict())
+    result_delivery = fields.String()
+    note = fields.String(allow_none=True)
+    version = fields.Integer()
+    created_at = LocalDateTime()
+    updated_at = LocalDateTime()
+    timeline = fields.List(fields.Nested(EventSchema))

@@ -1,0 +1,1 @@
+"""Catalog reads for terminals and staff: which items a district may accept, and where they go."""

@@ -1,0 +1,112 @@
+"""Configuration from environment variables only, with safe embedded defaults.
+
+Every variable is listed in the README's configuration table. In production mode the service
+refuses to start on a default that is only safe for a laptop.
+"""
+
+import base64
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a service that may start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str
+    redis_url: str
+    var_dir: Path
+    data_key: bytes
+    secret_key: str
+    log_level: str
+    staff_token_ttl_hours: int
+    idempotency_ttl_hours: int
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the psycopg 3 driver named, as SQLAlchemy wants it."""
+        for prefix in ("postgresql://", "postgres://"):
+            if self.database_url.startswith(prefix):
+                return "postgresql+psycopg://" + self.database_url[len(prefix) :]
+        return self.database_url
+
+
+def _key_file(path: Path, make: bytes) -> bytes:
+    """Read a key file, creating it once (atomically, so concurrent starters agree)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as f:
+        f.write(make)
+    return make
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment; in production, refuse insecure or missing values."""
+    environ = os.environ if environ is None else environ
+    env = environ.get("TONGBAN_ENV", "development")
+    if env not in ("development", "production", "test"):
+        raise ConfigError(f"TONGBAN_ENV must be development, production or test, got {env!r}")
+    production = env == "production"
+    var_dir = Path(environ.get("TONGBAN_VAR_DIR") or REPO_ROOT / "var")
+
+    missing = [n for n in ("DATABASE_URL", "REDIS_URL") if not environ.get(n)]
+    if missing:
+        raise ConfigError(
+            f"{', '.join(missing)} not set. `make run` starts embedded servers and sets them; "
+            "in production point them at your PostgreSQL and Redis."
+        )
+
+    raw_key = environ.get("TONGBAN_DATA_KEY")
+    if raw_key is None and production:
+        raise ConfigError("TONGBAN_DATA_KEY must be set in production (base64 of 32 bytes)")
+    if raw_key is None:
+        raw_key = _key_file(
+            var_dir / "data.key", base64.urlsafe_b64encode(secrets.token_bytes(32))
+        ).decode()
+    try:
+        data_key = base64.urlsafe_b64decode(raw_key)
+    except ValueError as exc:
+        raise ConfigError("TONGBAN_DATA_KEY is not valid base64") from exc
+    if len(data_key) != 32:
+        raise ConfigError("TONGBAN_DATA_KEY must decode to exactly 32 bytes")
+
+    secret_key = environ.get("TONGBAN_SECRET_KEY")
+    if secret_key is None and production:
+        raise ConfigError("TONGBAN_SECRET_KEY must be set in production")
+    if secret_key is None:
+        secret_key = _key_file(var_dir / "secret.key", secrets.token_hex(32).encode()).decode()
+    if production and len(secret_key) < 32:
+        raise ConfigError("TONGBAN_SECRET_KEY must be at least 32 characters in production")
+
+    return Settings(
+        env=env,
+        database_url=environ["DATABASE_URL"],
+        redis_url=environ["REDIS_URL"],
+        var_dir=var_dir,
+        data_key=data_key,
+        secret_key=secret_key,
+        log_level=environ.get("TONGBAN_LOG_LEVEL", "INFO").upper(),
+        staff_token_ttl_hours=_int(environ, "TONGBAN_STAFF_TOKEN_TTL_HOURS", 12),
+        idempotency_ttl_hours=_int(environ, "TONGBAN_IDEMPOTENCY_TTL_HOURS", 72),
+    )

@@ -1,0 +1,9 @@
+"""Every table, imported in one place so Alembic and tests see the whole schema."""
+
+from catalog import models as catalog_models
+from catalog.orm import Base
+from service.accounts import models as accounts_models
+from service.cases import models as cases_models
+
+metadata = Base.metadata
+__all__ = ["accounts_models", "cases_models", "catalog_models", "metadata"]

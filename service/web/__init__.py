@@ -1,0 +1,1 @@
+"""Pages and static assets the app serves itself (closed networks: no CDN)."""

@@ -1,0 +1,1 @@
+"""Celery workers: delivery to districts, clocks and reports."""

@@ -1,0 +1,56 @@
+"""The one Celery object, configured from the same environment as the API.
+
+Settings follow DESIGN.md §5: JSON only, late acks, reject on worker loss, prefetch 1, and a
+visibility timeout well above any task's time limit. State lives in PostgreSQL, so there is no
+result backend.
+"""
+
+from celery import Celery
+from celery.signals import setup_logging
+from kombu import Queue
+
+from catalog.districts import KUNMING_DISTRICTS
+from service import logs
+from service.cases.intake import district_queue
+from service.config import load_settings
+
+TASK_TIME_LIMIT = 300
+DEFAULT_QUEUE = "default"
+ALL_QUEUES = [DEFAULT_QUEUE] + [district_queue(d.code) for d in KUNMING_DISTRICTS]
+
+
+def make_celery() -> Celery:
+    settings = load_settings()
+    app = Celery("tongban", broker=settings.redis_url, include=["workers.heartbeat"])
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_backend=None,
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=TASK_TIME_LIMIT,
+        task_soft_time_limit=TASK_TIME_LIMIT - 30,
+        broker_transport_options={"visibility_timeout": TASK_TIME_LIMIT * 4},
+        broker_connection_retry_on_startup=True,
+        task_default_queue=DEFAULT_QUEUE,
+        task_queues=[Queue(name) for name in ALL_QUEUES],
+        worker_hijack_root_logger=False,
+        timezone="Asia/Shanghai",
+        enable_utc=True,
+        beat_schedule={
+            "heartbeat": {"task": "tongban.heartbeat", "schedule": 30.0},
+        },
+    )
+    app.tongban_settings = settings
+    return app
+
+
+app = make_celery()
+
+
+@setup_logging.connect
+def _json_logs(**_kwargs) -> None:
+    """Workers log one JSON object per line, like the API."""
+    logs.configure(app.tongban_settings.log_level)
