@@ -18,6 +18,7 @@ from ops.embedded import EmbeddedPostgres, EmbeddedRedis
 from service.config import REPO_ROOT, ConfigError
 
 STOP_GRACE_SECONDS = 20
+ENTRYPOINT = REPO_ROOT / "docker" / "entrypoint.sh"
 
 
 def say(message: str) -> None:
@@ -73,37 +74,14 @@ class Launcher:
         database.engine.dispose()
         say("demo data: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
-    def spawn(self, name: str, args: list[str]) -> None:
-        self.processes[name] = subprocess.Popen([sys.executable, "-m", *args], cwd=REPO_ROOT)
+    def spawn(self, role: str) -> None:
+        """Start one role through the container entrypoint, so both run it the same way."""
+        env = {**os.environ, "PYTHON": sys.executable, "TONGBAN_BIND": self.bind}
+        self.processes[role] = subprocess.Popen([str(ENTRYPOINT), role], cwd=REPO_ROOT, env=env)
 
     def start_processes(self) -> None:
-        from workers.celery_app import ALL_QUEUES
-
-        self.spawn(
-            "api",
-            [
-                "gunicorn", "service.app:create_app()",
-                "--bind", self.bind,
-                "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
-                "--graceful-timeout", "10",
-            ],
-        )  # fmt: skip
-        self.spawn(
-            "worker",
-            [
-                "celery", "-A", "workers.celery_app", "worker",
-                "--queues", ",".join(ALL_QUEUES),
-                "--concurrency", os.environ.get("TONGBAN_WORKER_CONCURRENCY", "2"),
-                "--hostname", "tongban-all@%h",
-            ],
-        )  # fmt: skip
-        self.spawn(
-            "beat",
-            [
-                "celery", "-A", "workers.celery_app", "beat",
-                "--schedule", str(self.var_dir / "celerybeat-schedule"),
-            ],
-        )  # fmt: skip
+        for role in ("api", "worker", "beat"):
+            self.spawn(role)
 
     def wait_ready(self, timeout: float = 60) -> str:
         base = f"http://{self.bind.replace('0.0.0.0', '127.0.0.1')}"

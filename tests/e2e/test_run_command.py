@@ -1,0 +1,129 @@
+"""The run command from nothing: embedded servers, migrations, demo data, API, worker and beat;
+a curl-like client submits with the demo key; Ctrl-C stops everything; a second start reuses data.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from ops.embedded import free_port
+from service.config import REPO_ROOT
+from tests.helpers import application
+
+
+def _request(method, url, body=None, headers=None):
+    data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+def _processes_using(path: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(path) in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+class RunCommand:
+    def __init__(self, var_dir: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env |= {
+            "TONGBAN_VAR_DIR": str(var_dir),
+            "TONGBAN_BIND": f"127.0.0.1:{self.port}",
+            "TONGBAN_ENV": "development",
+            "WEB_CONCURRENCY": "1",
+            "TONGBAN_WORKER_CONCURRENCY": "1",
+        }
+        env.pop("TONGBAN_DATA_KEY", None)
+        self.log = open(var_dir.parent / f"run-{self.port}.log", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ops.run"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout=90) -> float:
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            assert self.process.poll() is None, self.tail()
+            try:
+                with urllib.request.urlopen(self.base + "/readyz", timeout=2) as response:
+                    if response.status == 200:
+                        return time.monotonic() - started
+            except OSError:
+                pass
+            time.sleep(0.5)
+        pytest.fail("not ready in time:\n" + self.tail())
+
+    def interrupt(self, timeout=40) -> int:
+        os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            return self.process.wait(timeout)
+        finally:
+            self.log.close()
+
+    def tail(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-3000:]
+
+
+def test_run_command_brings_up_the_system_and_ctrl_c_stops_it(tmp_path):
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    run = RunCommand(var_dir)
+    try:
+        assert run.wait_ready() < 60
+        credentials = json.loads((var_dir / "demo-credentials.json").read_text())
+        key = next(t["api_key"] for t in credentials["terminals"] if t["center"] == "FM-01")
+        auth = {"Authorization": f"Bearer {key}", "Idempotency-Key": uuid.uuid4().hex}
+        status, case = _request("POST", run.base + "/api/v1/applications", application(), auth)
+        assert status == 201, case
+        status, again = _request(
+            "GET", f"{run.base}/api/v1/applications/{case['case_no']}", None, auth
+        )
+        assert status == 200 and again["case_no"] == case["case_no"]
+    finally:
+        code = run.interrupt()
+    assert code == 0, run.tail()
+    time.sleep(1)
+    assert _processes_using(var_dir) == []
+
+    # A second start reuses the data and the demo credentials.
+    second = RunCommand(var_dir)
+    try:
+        second.wait_ready()
+        status, same = _request(
+            "GET", f"{second.base}/api/v1/applications/{case['case_no']}", None, auth
+        )
+        assert status == 200 and same["case_no"] == case["case_no"]
+        assert json.loads((var_dir / "demo-credentials.json").read_text()) == credentials
+    finally:
+        assert second.interrupt() == 0
+    time.sleep(1)
+    assert _processes_using(var_dir) == []

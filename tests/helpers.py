@@ -1,0 +1,62 @@
+"""Builders shared by the tests."""
+
+import copy
+import random
+import uuid
+
+from sqlalchemy import text
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def make_id_number(region: str = "530102", birth: str = "19850612") -> str:
+    """A resident ID number with a correct GB 11643 check digit."""
+    body = region + birth + f"{random.randint(0, 999):03d}"
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
+    return body + check
+
+
+def with_wrong_check_digit(id_number: str) -> str:
+    wrong = "0" if id_number[-1] != "0" else "1"
+    return id_number[:-1] + wrong
+
+
+# 社会保障卡申领: decided where the applicant is insured (参保地); covered by 五华–富民.
+SOCIAL_SECURITY_CARD = "000112001000"
+
+
+def application(**overrides) -> dict:
+    """A valid application for a 社保卡 at 富民 for someone insured in 五华."""
+    body = {
+        "item_code": SOCIAL_SECURITY_CARD,
+        "applicant": {
+            "name": "张𠈌",
+            "id_number": make_id_number(),
+            "phone": "13912345678",
+            "address": "云南省昆明市五华区华山西路1号",
+        },
+        "facts": {"insured_district": "530102"},
+        "materials": [
+            {"code": "M01", "originals": 1, "copies": 1},
+            {"code": "M03"},
+            {"code": "M04"},
+        ],
+        "result_delivery": "window",
+    }
+    merged = copy.deepcopy(body)
+    for key, value in overrides.items():
+        merged[key] = value
+    return merged
+
+
+def submit(client, headers: dict, body: dict, key: str | None = None):
+    return client.post(
+        "/api/v1/applications",
+        json=body,
+        headers={**headers, "Idempotency-Key": key or uuid.uuid4().hex},
+    )
+
+
+def count(engine, table: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()

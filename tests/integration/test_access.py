@@ -1,0 +1,71 @@
+"""Who may read what: districts see their own cases, others get 404."""
+
+import pytest
+
+from tests.helpers import application, submit
+
+
+@pytest.fixture
+def fm_case(client, terminal):
+    return submit(client, terminal("FM-01"), application()).get_json()["case_no"]
+
+
+def read(client, case_no, headers):
+    return client.get(f"/api/v1/applications/{case_no}", headers=headers)
+
+
+def test_both_sides_read_the_case(client, fm_case, terminal, staff):
+    assert read(client, fm_case, terminal("FM-YD-BC")).status_code == 200  # accepting district
+    assert read(client, fm_case, staff("clerk", "530102")).status_code == 200  # responsible
+    assert read(client, fm_case, staff("supervisor", "530124")).status_code == 200
+    assert read(client, fm_case, staff("auditor", None)).status_code == 200  # city-wide
+
+
+def test_other_districts_get_404_like_a_missing_case(client, fm_case, terminal, staff):
+    for headers in (terminal("XS-01"), staff("clerk", "530181"), staff("auditor", "530112")):
+        theirs = read(client, fm_case, headers)
+        missing = read(client, "530124-20000101-99999", headers)
+        assert theirs.status_code == missing.status_code == 404
+        assert theirs.get_json()["type"] == missing.get_json()["type"]
+        assert theirs.get_json()["detail_zh"] == missing.get_json()["detail_zh"]
+
+
+def test_requests_without_valid_credentials_get_401(client, fm_case):
+    for headers in ({}, {"Authorization": "Bearer tbk_nope_nope"}, {"Authorization": "Basic x"}):
+        response = read(client, fm_case, headers)
+        assert response.status_code == 401
+        assert response.content_type == "application/problem+json"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_only_terminals_submit(client, staff):
+    response = submit(client, staff("clerk", "530124"), application())
+    assert response.status_code == 403
+
+
+def test_staff_login_me_and_logout(app, client, migrated):
+    from service.accounts.credentials import create_staff
+
+    with migrated.sessionmaker() as session:
+        create_staff(session, "login-test", "correct horse battery", "clerk", "530124")
+        session.commit()
+    bad = client.post("/api/v1/auth/token", json={"username": "login-test", "password": "nope"})
+    assert bad.status_code == 401 and bad.get_json()["detail_zh"] == "用户名或密码错误。"
+    good = client.post(
+        "/api/v1/auth/token", json={"username": "login-test", "password": "correct horse battery"}
+    )
+    assert good.status_code == 201
+    headers = {"Authorization": f"Bearer {good.get_json()['token']}"}
+    me = client.get("/api/v1/auth/me", headers=headers).get_json()
+    assert me["role"] == "clerk" and me["district_code"] == "530124"
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+
+
+def test_terminal_key_is_stored_only_as_a_hash(terminal, engine):
+    from sqlalchemy import text
+
+    key = terminal("FM-01")["Authorization"].split()[1]
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT row_to_json(t)::text FROM terminals t")).scalars().all()
+    assert not any(key in row or key.split("_")[2] in row for row in rows)
