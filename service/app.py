@@ -10,10 +10,14 @@ from flask_smorest import Api
 
 from service import cli, db, errors, health, logs
 from service.accounts.api import blp as auth_blp
-from service.cases.api import blp as applications_blp
+from service.cases.api import blp as cases_blp
+from service.cases.public_api import blp as public_blp
 from service.catalog_api.api import blp as catalog_blp
 from service.config import Settings, load_settings
 from service.crypto import FieldCipher
+from service.outbox.api import blp as dead_letters_blp
+from service.outbox.policy import DeliveryPolicy
+from service.outbox.publisher import Publisher
 from service.web.docs import DOCS_ASSETS_URL
 from service.web.docs import bp as docs_bp
 
@@ -38,6 +42,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["tongban.settings"] = settings
     app.extensions["tongban.cipher"] = FieldCipher(settings.data_key)
+    app.extensions["tongban.policy"] = DeliveryPolicy.from_settings(settings)
+    app.extensions["tongban.publisher"] = Publisher(settings.redis_url)
     db.init_app(app, settings)
     health.init_app(app, settings.redis_url)
 
@@ -51,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "terminal key or staff token"},
     )
-    for blueprint in (auth_blp, catalog_blp, applications_blp):
+    for blueprint in (auth_blp, catalog_blp, cases_blp, public_blp, dead_letters_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_bp)
     # Registered after the Api so that every error, smorest's included, is problem+json.

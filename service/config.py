@@ -28,7 +28,12 @@ class Settings:
     secret_key: str
     log_level: str
     staff_token_ttl_hours: int
-    idempotency_ttl_hours: int
+    outbox_lease_seconds: int
+    relay_interval_seconds: float
+    delivery_max_attempts: int
+    retry_base_seconds: int
+    retry_max_seconds: int
+    public_lookups_per_minute: int
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -108,5 +113,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         log_level=environ.get("TONGBAN_LOG_LEVEL", "INFO").upper(),
         staff_token_ttl_hours=_int(environ, "TONGBAN_STAFF_TOKEN_TTL_HOURS", 12),
-        idempotency_ttl_hours=_int(environ, "TONGBAN_IDEMPOTENCY_TTL_HOURS", 72),
+        outbox_lease_seconds=_int(environ, "TONGBAN_OUTBOX_LEASE_SECONDS", 60),
+        relay_interval_seconds=_int(environ, "TONGBAN_RELAY_INTERVAL_SECONDS", 5),
+        delivery_max_attempts=_int(environ, "TONGBAN_DELIVERY_MAX_ATTEMPTS", 10),
+        retry_base_seconds=_int(environ, "TONGBAN_RETRY_BASE_SECONDS", 10),
+        retry_max_seconds=_int(environ, "TONGBAN_RETRY_MAX_SECONDS", 3600),
+        public_lookups_per_minute=_int(environ, "TONGBAN_PUBLIC_LOOKUPS_PER_MINUTE", 10),
     )

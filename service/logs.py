@@ -16,7 +16,7 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 case_no_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("case_no", default=None)
 
-_ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+_ID_NUMBER = re.compile(r"(?<![\d.])\d{17}[\dXx](?![\d.])")
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
 

@@ -4,6 +4,7 @@ from catalog import models as catalog_models
 from catalog.orm import Base
 from service.accounts import models as accounts_models
 from service.cases import models as cases_models
+from service.outbox import models as outbox_models
 
 metadata = Base.metadata
-__all__ = ["accounts_models", "cases_models", "catalog_models", "metadata"]
+__all__ = ["accounts_models", "cases_models", "catalog_models", "metadata", "outbox_models"]

@@ -15,13 +15,13 @@ def decode_cursor(cursor: str) -> list:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
     except ValueError as exc:
-        raise _bad_cursor() from exc
+        raise bad_cursor() from exc
     if not isinstance(key, list):
-        raise _bad_cursor()
+        raise bad_cursor()
     return key
 
 
-def _bad_cursor() -> Problem:
+def bad_cursor() -> Problem:
     return Problem(
         400,
         "validation-error",

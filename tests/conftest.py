@@ -59,9 +59,24 @@ def settings(servers, tmp_path_factory):
         "TONGBAN_VAR_DIR": str(tmp_path_factory.mktemp("var")),
         "TONGBAN_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "TONGBAN_LOG_LEVEL": "INFO",
+        # Short leases and retries so relay and dead-letter paths run in seconds.
+        "TONGBAN_OUTBOX_LEASE_SECONDS": "3",
+        "TONGBAN_RELAY_INTERVAL_SECONDS": "1",
+        "TONGBAN_DELIVERY_MAX_ATTEMPTS": "3",
+        "TONGBAN_RETRY_BASE_SECONDS": "1",
+        "TONGBAN_RETRY_MAX_SECONDS": "2",
+        "TONGBAN_PUBLIC_LOOKUPS_PER_MINUTE": "5",
     }
     os.environ.update(environ)
     return load_settings(environ)
+
+
+@pytest.fixture(scope="session")
+def worker_env(settings):
+    """The environment a worker process needs to share the app's database, broker and keys."""
+    return {
+        k: v for k, v in os.environ.items() if k.startswith(("TONGBAN_", "DATABASE_", "REDIS_"))
+    }
 
 
 @pytest.fixture(scope="session")

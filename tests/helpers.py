@@ -60,3 +60,38 @@ def submit(client, headers: dict, body: dict, key: str | None = None):
 def count(engine, table: str) -> int:
     with engine.connect() as conn:
         return conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+def read_case(client, headers: dict, case_no: str) -> dict:
+    response = client.get(f"/api/v1/applications/{case_no}", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def act(client, headers: dict, case_no: str, step: str, version: int | None = None, **body):
+    """POST a case step with the version just read (or the one given)."""
+    if version is None:
+        version = read_case(client, headers, case_no)["version"]
+    return client.post(
+        f"/api/v1/cases/{case_no}/{step}", json={"version": version, **body}, headers=headers
+    )
+
+
+def status_of(engine, case_no: str) -> str:
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT status FROM cases WHERE case_no = :n"), {"n": case_no}
+        ).scalar_one()
+
+
+def event_types(engine, case_no: str) -> list[str]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT e.type FROM case_events e JOIN cases c ON c.id = e.case_id "
+                    "WHERE c.case_no = :n ORDER BY e.seq"
+                ),
+                {"n": case_no},
+            ).scalars()
+        )

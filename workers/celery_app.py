@@ -11,8 +11,8 @@ from kombu import Queue
 
 from catalog.districts import KUNMING_DISTRICTS
 from service import logs
-from service.cases.intake import district_queue
 from service.config import load_settings
+from service.outbox.names import RELAY, district_queue
 
 TASK_TIME_LIMIT = 300
 DEFAULT_QUEUE = "default"
@@ -21,7 +21,9 @@ ALL_QUEUES = [DEFAULT_QUEUE] + [district_queue(d.code) for d in KUNMING_DISTRICT
 
 def make_celery() -> Celery:
     settings = load_settings()
-    app = Celery("tongban", broker=settings.redis_url, include=["workers.heartbeat"])
+    app = Celery(
+        "tongban", broker=settings.redis_url, include=["workers.heartbeat", "workers.tasks"]
+    )
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],
@@ -41,6 +43,11 @@ def make_celery() -> Celery:
         enable_utc=True,
         beat_schedule={
             "heartbeat": {"task": "tongban.heartbeat", "schedule": 30.0},
+            "relay-outbox": {
+                "task": RELAY,
+                "schedule": float(settings.relay_interval_seconds),
+                "options": {"expires": float(settings.relay_interval_seconds)},
+            },
         },
     )
     app.tongban_settings = settings

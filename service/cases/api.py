@@ -1,26 +1,38 @@
-"""Applications: a terminal submits one; the sides involved read it."""
+"""Applications and cases: intake at the window, the back office's steps, the queue, news."""
+
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app, url_for
 from flask_smorest import Blueprint
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from catalog.routing import RoutingError
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
+from service.accounts.models import ServiceCenter, StaffUser
+from service.cases import schemas
+from service.cases.actions import (
+    ActionInvalid,
+    CaseNotFound,
+    VersionConflict,
+    assign,
+    perform,
+    visible_case,
+)
 from service.cases.intake import IdempotencyConflict, submit_application
-from service.cases.models import Case
-from service.cases.presenter import present_case
-from service.cases.schemas import ApplicationSchema, CaseSchema, IdempotencyHeaderSchema
+from service.cases.lifecycle import Action, TransitionRefused
+from service.cases.models import Case, Notification
+from service.cases.presenter import present_case, present_queue_entry
+from service.clock import SHANGHAI, now_utc
 from service.db import db_session
 from service.errors import Problem
 from service.logs import case_no_var
+from service.pagination import bad_cursor, decode_cursor, encode_cursor
 
-blp = Blueprint(
-    "applications", __name__, url_prefix="/api/v1/applications", description="Applications"
-)
+blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Applications and cases")
 
 
-def _cipher():
-    return current_app.extensions["tongban.cipher"]
+def _ext(name: str):
+    return current_app.extensions[f"tongban.{name}"]
 
 
 def refusal(err: RoutingError) -> Problem:
@@ -35,10 +47,21 @@ def refusal(err: RoutingError) -> Problem:
     )
 
 
-@blp.route("", methods=["POST"])
-@blp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@blp.arguments(ApplicationSchema)
-@blp.response(201, CaseSchema)
+def not_found(case_no: str) -> Problem:
+    # Same answer whether the case does not exist or belongs to others: no probing.
+    return Problem(404, "not-found", "Not found", f"No case {case_no}.", detail_zh="未找到该办件。")
+
+
+def _shown(case: Case) -> dict:
+    session = db_session()
+    session.refresh(case, attribute_names=["events"])
+    return present_case(session, _ext("cipher"), case, current_principal())
+
+
+@blp.route("/applications", methods=["POST"])
+@blp.arguments(schemas.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@blp.arguments(schemas.ApplicationSchema)
+@blp.response(201, schemas.CaseSchema)
 @blp.alt_response(409, description="Idempotency-Key reused with a different application")
 @blp.alt_response(422, description="Invalid fields, or the item is not covered (says why)")
 @blp.doc(security=BEARER_SECURITY)
@@ -50,10 +73,14 @@ def submit(application, idempotency_key):
     given; the item must be covered by an agreement in force between the two districts.
     Send the same Idempotency-Key when retrying: the same case comes back.
     """
-    session = db_session()
     try:
         result = submit_application(
-            session, _cipher(), current_principal(), application, idempotency_key
+            db_session(),
+            _ext("cipher"),
+            current_principal(),
+            application,
+            idempotency_key,
+            _ext("policy"),
         )
     except RoutingError as err:
         raise refusal(err) from err
@@ -68,29 +95,259 @@ def submit(application, idempotency_key):
         ) from err
     case = result.case
     case_no_var.set(case.case_no)
+    _ext("publisher").publish(result.to_publish)
     if result.created:
         current_app.logger.info("application submitted", extra={"case_no": case.case_no})
-    headers = {"Location": url_for("applications.read", case_no=case.case_no)}
+    headers = {"Location": url_for("cases.read", case_no=case.case_no)}
     if not result.created:
         headers["Idempotent-Replayed"] = "true"
-    return present_case(session, _cipher(), case), 201, headers
+    return _shown(case), 201, headers
 
 
-@blp.route("/<string:case_no>", methods=["GET"])
-@blp.response(200, CaseSchema)
+@blp.route("/applications/<string:case_no>", methods=["GET"])
+@blp.response(200, schemas.CaseSchema)
 @blp.alt_response(404, description="No such case, or not one of this district's")
 @blp.doc(security=BEARER_SECURITY)
 @requires()
 def read(case_no):
     """A case with its timeline, for the accepting and the responsible district."""
-    session = db_session()
-    case = session.scalar(select(Case).where(Case.case_no == case_no))
-    if case is None or not current_principal().can_see(
-        case.accepting_district, case.responsible_district
-    ):
-        # Same answer whether it does not exist or belongs to others: no probing.
-        raise Problem(
-            404, "not-found", "Not found", f"No case {case_no}.", detail_zh="未找到该办件。"
-        )
+    try:
+        case = visible_case(db_session(), current_principal(), case_no)
+    except CaseNotFound as err:
+        raise not_found(case_no) from err
     case_no_var.set(case.case_no)
-    return present_case(session, _cipher(), case)
+    return _shown(case)
+
+
+def _step(case_no: str, run):
+    """Run a step and turn its refusals into problems."""
+    case_no_var.set(case_no)
+    try:
+        return run()
+    except CaseNotFound as err:
+        raise not_found(case_no) from err
+    except VersionConflict as err:
+        raise Problem(
+            409,
+            "version-conflict",
+            "The case changed",
+            f"The case changed since you read it (now version {err.current}); reload and retry.",
+            detail_zh="办件已被他人更新，请刷新后重试。",
+            errors=[{"field": "version", "messages": [f"Current version is {err.current}."]}],
+        ) from err
+    except TransitionRefused as err:
+        raise Problem(
+            409, err.code, "Step not allowed", err.reason, detail_zh=err.reason_zh
+        ) from err
+    except ActionInvalid as err:
+        raise Problem(
+            422,
+            "validation-error",
+            "Request validation failed",
+            err.message,
+            detail_zh=err.message_zh,
+            errors=[{"field": err.field, "messages": [err.message]}],
+        ) from err
+
+
+STEP_SCHEMAS = {
+    Action.ACCEPT: schemas.ActionSchema,
+    Action.REJECT: schemas.ReasonActionSchema,
+    Action.REQUEST_SUPPLEMENT: schemas.SupplementRequestSchema,
+    Action.COMPLETE: schemas.CompleteSchema,
+    Action.SUPPLEMENT: schemas.SupplementSchema,
+    Action.DELIVER_RESULT: schemas.DeliverResultSchema,
+    Action.WITHDRAW: schemas.ReasonActionSchema,
+    Action.CLOSE: schemas.ActionSchema,
+}
+
+
+def _register_step(action: Action, schema) -> None:
+    def view(data, case_no):
+        def run():
+            outcome = perform(
+                db_session(), current_principal(), case_no, action, data, _ext("policy")
+            )
+            _ext("publisher").publish(outcome.to_publish)
+            return _shown(outcome.case)
+
+        return _step(case_no, run)
+
+    view.__name__ = f"step_{action.value}"
+    view.__doc__ = f"Case step: {action.value.replace('_', ' ')}."
+    path = f"/cases/<string:case_no>/{action.value.replace('_', '-')}"
+    decorated = requires()(view)
+    decorated = blp.doc(security=BEARER_SECURITY)(decorated)
+    decorated = blp.alt_response(409, description="Stale version, or not allowed now (says why)")(
+        decorated
+    )
+    decorated = blp.response(200, schemas.CaseSchema)(decorated)
+    decorated = blp.arguments(schema)(decorated)
+    blp.route(path, methods=["POST"])(decorated)
+
+
+for _action, _schema in STEP_SCHEMAS.items():
+    _register_step(_action, _schema)
+
+
+@blp.route("/cases/<string:case_no>/claim", methods=["POST"])
+@blp.arguments(schemas.ActionSchema)
+@blp.response(200, schemas.CaseSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",))
+def claim(data, case_no):
+    """Take a case on yourself (a clerk or supervisor of the responsible district)."""
+    return _step(
+        case_no,
+        lambda: _shown(assign(db_session(), current_principal(), case_no, data["version"], None)),
+    )
+
+
+@blp.route("/cases/<string:case_no>/assign", methods=["POST"])
+@blp.arguments(schemas.AssignSchema)
+@blp.response(200, schemas.CaseSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",), roles=("supervisor",))
+def assign_case(data, case_no):
+    """Give a case to a clerk of the responsible district (supervisors)."""
+    return _step(
+        case_no,
+        lambda: _shown(
+            assign(db_session(), current_principal(), case_no, data["version"], data["username"])
+        ),
+    )
+
+
+@blp.route("/queue", methods=["GET"])
+@blp.arguments(schemas.QueueQuerySchema, location="query")
+@blp.response(200, schemas.QueuePageSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",))
+def queue(query):
+    """The responsible district's cases, newest first, with filters and cursor pagination."""
+    principal = current_principal()
+    district = principal.district_code or query["district"]
+    if district is None:
+        raise Problem(
+            422,
+            "validation-error",
+            "Request validation failed",
+            "City-wide staff choose a district.",
+            errors=[{"field": "district", "messages": ["Required for city-wide staff."]}],
+        )
+    if not principal.can_see(district):
+        district = principal.district_code
+    stmt = (
+        select(Case, ServiceCenter, StaffUser.display_name)
+        .join(ServiceCenter, ServiceCenter.id == Case.accepting_center_id)
+        .outerjoin(StaffUser, StaffUser.id == Case.assignee_id)
+        .where(Case.responsible_district == district)
+        .order_by(Case.created_at.desc(), Case.id.desc())
+    )
+    if query["status"]:
+        stmt = stmt.where(Case.status.in_(query["status"]))
+    if query["item"]:
+        stmt = stmt.where(Case.item_code == query["item"])
+    if query["center"]:
+        stmt = stmt.where(ServiceCenter.code == query["center"])
+    if query["assigned"] == "me":
+        stmt = stmt.where(Case.assignee_id == principal.id)
+    elif query["assigned"] == "none":
+        stmt = stmt.where(Case.assignee_id.is_(None))
+    if query["submitted_from"]:
+        stmt = stmt.where(Case.created_at >= _local_midnight(query["submitted_from"]))
+    if query["submitted_to"]:
+        stmt = stmt.where(Case.created_at < _local_midnight(query["submitted_to"], days=1))
+    if query["cursor"]:
+        created, case_id = _queue_cursor(query["cursor"])
+        stmt = stmt.where(
+            (Case.created_at < created) | ((Case.created_at == created) & (Case.id < case_id))
+        )
+    rows = db_session().execute(stmt.limit(query["limit"] + 1)).all()
+    page = rows[: query["limit"]]
+    cipher = _ext("cipher")
+    next_cursor = None
+    if len(rows) > query["limit"]:
+        last = page[-1][0]
+        next_cursor = encode_cursor([last.created_at.isoformat(), last.id])
+    return {
+        "cases": [present_queue_entry(cipher, c, center, name) for c, center, name in page],
+        "next_cursor": next_cursor,
+    }
+
+
+def _local_midnight(day: date, days: int = 0) -> datetime:
+    return datetime.combine(day + timedelta(days=days), time(), tzinfo=SHANGHAI)
+
+
+def _queue_cursor(cursor: str) -> tuple[datetime, int]:
+    key = decode_cursor(cursor)
+    try:
+        return datetime.fromisoformat(key[0]), int(key[1])
+    except (ValueError, TypeError, IndexError) as exc:
+        raise bad_cursor() from exc
+
+
+@blp.route("/notifications", methods=["GET"])
+@blp.arguments(schemas.NotificationQuerySchema, location="query")
+@blp.response(200, schemas.NotificationPageSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires()
+def notifications(query):
+    """News of this side's cases, newest first: a window sees its own center's."""
+    principal = current_principal()
+    if principal.district_code is None:
+        return {"notifications": [], "next_cursor": None}
+    stmt = (
+        select(Notification, Case.case_no)
+        .join(Case, Case.id == Notification.case_id)
+        .where(Notification.district_code == principal.district_code)
+        .order_by(Notification.id.desc())
+    )
+    if principal.kind == "terminal":
+        stmt = stmt.where(Notification.center_id == principal.center_id)
+    else:
+        stmt = stmt.where(Notification.center_id.is_(None))
+    if query["unread"]:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    if query["cursor"]:
+        key = decode_cursor(query["cursor"])
+        if not (key and isinstance(key[0], int)):
+            raise bad_cursor()
+        stmt = stmt.where(Notification.id < key[0])
+    rows = db_session().execute(stmt.limit(query["limit"] + 1)).all()
+    page = rows[: query["limit"]]
+    return {
+        "notifications": [
+            {
+                "id": n.id,
+                "case_no": case_no,
+                "kind": n.kind,
+                "message_zh": n.message_zh,
+                "created_at": n.created_at,
+                "read_at": n.read_at,
+            }
+            for n, case_no in page
+        ],
+        "next_cursor": encode_cursor([page[-1][0].id]) if len(rows) > query["limit"] else None,
+    }
+
+
+@blp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@blp.response(204)
+@blp.doc(security=BEARER_SECURITY)
+@requires()
+def mark_read(notification_id):
+    """Mark one notification read."""
+    principal = current_principal()
+    session = db_session()
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.district_code == principal.district_code,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now_utc())
+    )
+    session.commit()

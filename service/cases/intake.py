@@ -7,7 +7,7 @@ the outbox row is still there for the relay to find.
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
@@ -18,22 +18,14 @@ from catalog.repository import agreements_of, district_codes, item_by_code
 from catalog.routing import RoutingError, covering_agreement, responsible_district
 from service.accounts.credentials import Principal
 from service.cases.lifecycle import Status
-from service.cases.models import (
-    Case,
-    CaseEvent,
-    CaseNumberCounter,
-    IdempotencyRecord,
-    OutboxMessage,
-)
+from service.cases.models import Case, CaseNumberCounter, IdempotencyRecord
+from service.cases.timeline import Actor, append_event
 from service.clock import local_today, now_utc
 from service.crypto import FieldCipher
-
-DELIVER_TASK = "tongban.deliver_case"
-
-
-def district_queue(district_code: str) -> str:
-    """The Celery queue for work a district must do: one per district, so one outage stays put."""
-    return f"district.{district_code}"
+from service.outbox.models import OutboxMessage
+from service.outbox.names import DELIVER_CASE, district_queue
+from service.outbox.policy import DeliveryPolicy
+from service.outbox.processing import enqueue
 
 
 class IntakeRefused(RoutingError):
@@ -48,6 +40,7 @@ class IdempotencyConflict(Exception):
 class IntakeResult:
     case: Case
     created: bool  # False when an earlier request with the same key made it
+    to_publish: list[OutboxMessage] = field(default_factory=list)
 
 
 def request_fingerprint(data: dict[str, Any]) -> str:
@@ -108,6 +101,7 @@ def submit_application(
     terminal: Principal,
     data: dict[str, Any],
     idempotency_key: str,
+    policy: DeliveryPolicy,
 ) -> IntakeResult:
     """Validate routing and coverage, then write the case atomically and commit."""
     assert terminal.kind == "terminal" and terminal.district_code and terminal.center_id
@@ -161,29 +155,23 @@ def submit_application(
     )
     session.add(case)
     session.flush()
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            seq=1,
-            type="submitted",
-            status_from=None,
-            status_to=Status.SUBMITTED,
-            actor_kind="terminal",
-            actor_id=terminal.id,
-            actor_name=terminal.name,
-            district_code=accepting,
-            data={"agreement": terms.code},
-            occurred_at=now,
-        )
+    append_event(
+        session,
+        case,
+        type="submitted",
+        status_from=None,
+        status_to=Status.SUBMITTED,
+        actor=Actor.of(terminal, accepting),
+        at=now,
+        data={"agreement": terms.code},
     )
-    session.add(
-        OutboxMessage(
-            case_id=case.id,
-            task=DELIVER_TASK,
-            queue=district_queue(responsible),
-            payload={"case_id": case.id, "case_no": case.case_no},
-            next_attempt_at=now,
-        )
+    message = enqueue(
+        session,
+        task=DELIVER_CASE,
+        queue=district_queue(responsible),
+        payload={"case_id": case.id, "case_no": case.case_no},
+        case_id=case.id,
+        policy=policy,
     )
     session.add(
         IdempotencyRecord(
@@ -199,4 +187,4 @@ def submit_application(
         if earlier is None:
             raise
         return IntakeResult(earlier, created=False)
-    return IntakeResult(case, created=True)
+    return IntakeResult(case, created=True, to_publish=[message])

@@ -1,6 +1,5 @@
 """Cases, their append-only timeline, the outbox, and intake bookkeeping."""
 
-import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -17,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.orm import Base
@@ -58,6 +57,9 @@ class Case(Base):
     materials: Mapped[list] = mapped_column(JSONB)
     result_delivery: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # {"outcome": "approved|denied", "document_no": ...} once completed
+    result: Mapped[dict | None] = mapped_column(JSONB)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -94,30 +96,6 @@ class CaseEvent(Base):
     case: Mapped[Case] = relationship(back_populates="events")
 
 
-class OutboxMessage(Base):
-    """A task to run after commit. Its id is the Celery task id and the idempotency key."""
-
-    __tablename__ = "outbox"
-    __table_args__ = (
-        CheckConstraint("status IN ('pending', 'done', 'dead')", name="status"),
-        Index("ix_outbox_due", "status", "next_attempt_at"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    task: Mapped[str] = mapped_column(String(100))
-    queue: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
 class IdempotencyRecord(Base):
     """An Idempotency-Key a terminal used, the request it came with, and the case it made."""
 
@@ -138,3 +116,21 @@ class CaseNumberCounter(Base):
     district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class Notification(Base):
+    """News for one side of a case (a supplement request, a result, a withdrawal...)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_district", "district_code", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"))
+    # Set for news meant for the accepting window; None for a whole district's staff.
+    center_id: Mapped[int | None] = mapped_column(ForeignKey("service_centers.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    event_seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    message_zh: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

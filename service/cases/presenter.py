@@ -6,8 +6,10 @@ from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
 from catalog.models import Agreement
-from service.accounts.models import ServiceCenter
-from service.cases.lifecycle import STATUS_ZH, Status
+from service.accounts.credentials import Principal
+from service.accounts.models import ServiceCenter, StaffUser
+from service.cases.actions import latest_supplement_request, sides_of
+from service.cases.lifecycle import STATUS_ZH, Status, allowed_actions
 from service.cases.models import Case
 from service.cases.personal import mask_address, mask_id_number, mask_phone
 from service.crypto import FieldCipher
@@ -17,7 +19,15 @@ def _place(code: str) -> dict[str, str]:
     return {"code": code, "name": DISTRICT_NAMES.get(code, code)}
 
 
-def present_case(session: Session, cipher: FieldCipher, case: Case) -> dict[str, Any]:
+def _assignee(session: Session, case: Case) -> str | None:
+    if case.assignee_id is None:
+        return None
+    return session.get(StaffUser, case.assignee_id).display_name
+
+
+def present_case(
+    session: Session, cipher: FieldCipher, case: Case, principal: Principal
+) -> dict[str, Any]:
     center = session.get(ServiceCenter, case.accepting_center_id)
     agreement = session.get(Agreement, case.agreement_id)
     address = case.address_enc and cipher.decrypt(case.address_enc, "address")
@@ -44,4 +54,34 @@ def present_case(session: Session, cipher: FieldCipher, case: Case) -> dict[str,
         "created_at": case.created_at,
         "updated_at": case.updated_at,
         "timeline": case.events,
+        "assignee": _assignee(session, case),
+        "result": case.result,
+        "supplement_requested": (
+            latest_supplement_request(case) if case.status == Status.SUPPLEMENT_REQUESTED else []
+        ),
+        "actions": [
+            a.value for a in allowed_actions(Status(case.status), sides_of(principal, case))
+        ],
+    }
+
+
+def present_queue_entry(
+    cipher: FieldCipher, case: Case, center: ServiceCenter, assignee: str | None
+) -> dict[str, Any]:
+    """A row of a queue: enough to pick a case, with personal data masked."""
+    return {
+        "case_no": case.case_no,
+        "status": case.status,
+        "status_zh": STATUS_ZH[Status(case.status)],
+        "item": {"code": case.item_code, "name": case.item_name},
+        "accepting_district": _place(case.accepting_district),
+        "accepting_center": {"code": center.code, "name": center.name},
+        "applicant": {
+            "name": case.applicant_name,
+            "id_number": mask_id_number(cipher.decrypt(case.applicant_id_enc, "applicant_id")),
+        },
+        "assignee": assignee,
+        "version": case.version,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
     }

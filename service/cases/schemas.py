@@ -13,6 +13,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from service.cases.lifecycle import Status
 from service.cases.personal import (
     id_number_error,
     is_person_name,
@@ -20,7 +21,7 @@ from service.cases.personal import (
     normalize_id_number,
     normalize_phone,
 )
-from service.schemas import LocalDateTime, PlaceSchema
+from service.schemas import LocalDateTime, PageQuerySchema, PlaceSchema
 
 _DISTRICT_CODE = validate.Regexp(r"^\d{6}$", error="Must be a 6-digit GB/T 2260 district code.")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -151,6 +152,7 @@ class EventSchema(Schema):
     actor = fields.Function(lambda e: {"kind": e.actor_kind, "name": e.actor_name})
     district = fields.String(attribute="district_code")
     reason = fields.String(allow_none=True)
+    data = fields.Dict()
     occurred_at = LocalDateTime()
 
 
@@ -174,3 +176,142 @@ class CaseSchema(Schema):
     created_at = LocalDateTime()
     updated_at = LocalDateTime()
     timeline = fields.List(fields.Nested(EventSchema))
+    assignee = fields.String(allow_none=True)
+    result = fields.Dict(allow_none=True)
+    supplement_requested = fields.List(
+        fields.Dict(), metadata={"description": "materials of the open supplement request"}
+    )
+    actions = fields.List(
+        fields.String(), metadata={"description": "steps the caller may take now"}
+    )
+
+
+class ActionSchema(Schema):
+    version = fields.Integer(
+        required=True, metadata={"description": "the case version you read; a stale one is 409"}
+    )
+    note = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class ReasonActionSchema(ActionSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class MaterialProblemSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    problem = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "what is missing or wrong, for the applicant"},
+    )
+
+
+class SupplementRequestSchema(ActionSchema):
+    materials = fields.List(
+        fields.Nested(MaterialProblemSchema),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "every missing or faulty material, all at once (一次性告知)"},
+    )
+
+
+class SupplementSchema(ActionSchema):
+    materials = fields.List(
+        fields.Nested(MaterialHandedInSchema),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+    )
+
+
+class CompleteSchema(ActionSchema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["approved", "denied"]))
+    document_no = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "文书编号 of the decision"},
+    )
+
+
+class DeliverResultSchema(ActionSchema):
+    method = fields.String(required=True, validate=validate.OneOf(["window", "mail"]))
+    carrier = fields.String(load_default=None, validate=validate.Length(max=50))
+    tracking_no = fields.String(load_default=None, validate=validate.Length(min=4, max=40))
+
+    @validates_schema
+    def _mail_needs_tracking(self, data, **kwargs) -> None:
+        if data.get("method") == "mail" and not data.get("tracking_no"):
+            raise ValidationError({"tracking_no": ["Required when the result is mailed."]})
+
+
+class AssignSchema(ActionSchema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class QueueQuerySchema(PageQuerySchema):
+    district = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^\d{6}$"),
+        metadata={"description": "city-wide staff choose a district; others see their own"},
+    )
+    status = fields.List(
+        fields.String(validate=validate.OneOf([s.value for s in Status])), load_default=list
+    )
+    item = fields.String(load_default=None, validate=validate.Length(max=12))
+    center = fields.String(load_default=None, validate=validate.Length(max=32))
+    assigned = fields.String(load_default=None, validate=validate.OneOf(["me", "none"]))
+    submitted_from = fields.Date(load_default=None, metadata={"description": "local date"})
+    submitted_to = fields.Date(load_default=None, metadata={"description": "local date, inclusive"})
+
+
+class QueueEntrySchema(Schema):
+    case_no = fields.String()
+    status = fields.String()
+    status_zh = fields.String()
+    item = fields.Dict()
+    accepting_district = fields.Nested(PlaceSchema)
+    accepting_center = fields.Nested(PlaceSchema)
+    applicant = fields.Dict(metadata={"description": "name and masked ID number"})
+    assignee = fields.String(allow_none=True)
+    version = fields.Integer()
+    created_at = LocalDateTime()
+    updated_at = LocalDateTime()
+
+
+class QueuePageSchema(Schema):
+    cases = fields.List(fields.Nested(QueueEntrySchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    case_no = fields.String()
+    kind = fields.String()
+    message_zh = fields.String()
+    created_at = LocalDateTime()
+    read_at = LocalDateTime(allow_none=True)
+
+
+class NotificationQuerySchema(PageQuerySchema):
+    unread = fields.Boolean(load_default=False)
+
+
+class NotificationPageSchema(Schema):
+    notifications = fields.List(fields.Nested(NotificationSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class PublicLookupQuerySchema(Schema):
+    id_last4 = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^\d{3}[\dXx]$", error="The last 4 characters of the ID number."),
+    )
+
+
+class PublicCaseSchema(Schema):
+    case_no = fields.String()
+    item_name = fields.String()
+    status_zh = fields.String()
+    stage_zh = fields.String()
+    accepting_district = fields.String()
+    responsible_district = fields.String()
+    updated_at = LocalDateTime()

@@ -6,7 +6,8 @@ import uuid
 
 from sqlalchemy import select, text
 
-from service.cases.models import Case, CaseEvent, OutboxMessage
+from service.cases.models import Case, CaseEvent
+from service.outbox.models import OutboxMessage
 from tests.helpers import application, count, make_id_number, submit, with_wrong_check_digit
 
 PROBLEM = "application/problem+json"

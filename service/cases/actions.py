@@ -1,0 +1,263 @@
+"""Steps people take on a case: the responsible district's back office and the accepting window.
+
+Each step locks the case, checks the version the client read (optimistic concurrency: a stale
+version is a conflict, never a lost update), asks the state machine, appends the event, and
+queues news for the other side through the outbox, all in one transaction.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.models import Item
+from service.accounts.credentials import Principal
+from service.accounts.models import StaffUser
+from service.cases.delivery import notify
+from service.cases.lifecycle import TRANSITIONS, Action, Side, Status, TransitionRefused, decide
+from service.cases.models import Case
+from service.cases.timeline import Actor, append_event
+from service.clock import now_utc
+from service.outbox.models import OutboxMessage
+from service.outbox.names import DELIVER_SUPPLEMENT, district_queue
+from service.outbox.policy import DeliveryPolicy
+from service.outbox.processing import enqueue
+
+WORKING_ROLES = ("clerk", "supervisor")
+ASSIGNABLE = (Status.RECEIVED, Status.ACCEPTED, Status.SUPPLEMENT_REQUESTED, Status.SUPPLEMENTED)
+
+
+class CaseNotFound(Exception):
+    pass
+
+
+class VersionConflict(Exception):
+    def __init__(self, current: int):
+        super().__init__(f"the case is at version {current}")
+        self.current = current
+
+
+class ActionInvalid(Exception):
+    """The step is allowed but its details are wrong; `field` names what to fix."""
+
+    def __init__(self, field: str, message: str, message_zh: str):
+        super().__init__(message)
+        self.field, self.message, self.message_zh = field, message, message_zh
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    to_publish: list[OutboxMessage]
+
+
+def visible_case(session: Session, principal: Principal, case_no: str, lock: bool = False) -> Case:
+    """The case if the principal's district is involved; otherwise CaseNotFound (a 404)."""
+    query = select(Case).where(Case.case_no == case_no)
+    case = session.scalar(query.with_for_update() if lock else query)
+    if case is None or not principal.can_see(case.accepting_district, case.responsible_district):
+        raise CaseNotFound(case_no)
+    return case
+
+
+def sides_of(principal: Principal, case: Case) -> frozenset[Side]:
+    """Which sides of this case the principal may act for."""
+    if principal.kind == "staff" and principal.role not in WORKING_ROLES:
+        return frozenset()
+    sides = set()
+    if principal.district_code == case.accepting_district:
+        sides.add(Side.ACCEPTING)
+    if principal.district_code == case.responsible_district and principal.kind == "staff":
+        sides.add(Side.RESPONSIBLE)
+    return frozenset(sides)
+
+
+def _locked(session: Session, principal: Principal, case_no: str, version: int) -> Case:
+    case = visible_case(session, principal, case_no, lock=True)
+    if case.version != version:
+        raise VersionConflict(case.version)
+    return case
+
+
+def _material_codes(case: Case, session: Session) -> dict[str, str]:
+    item = session.get(Item, case.item_id)
+    return {m["code"]: m["name"] for m in item.materials}
+
+
+def _check_codes(field: str, codes: list[str], known: dict[str, str]) -> None:
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise ActionInvalid(
+            field,
+            f"Not on this item's materials list: {', '.join(unknown)}",
+            "不在该事项材料清单中：" + "、".join(unknown),
+        )
+
+
+def _details(session: Session, case: Case, action: Action, data: dict[str, Any]) -> dict:
+    """Validate the step's details against the case and return what the event records."""
+    if action == Action.REQUEST_SUPPLEMENT:
+        known = _material_codes(case, session)
+        _check_codes("materials", [m["code"] for m in data["materials"]], known)
+        return {
+            "materials": [
+                {"code": m["code"], "name": known[m["code"]], "problem": m["problem"]}
+                for m in data["materials"]
+            ]
+        }
+    if action == Action.SUPPLEMENT:
+        known = _material_codes(case, session)
+        handed_in = [m["code"] for m in data["materials"]]
+        _check_codes("materials", handed_in, known)
+        missing = [m["code"] for m in latest_supplement_request(case) if m["code"] not in handed_in]
+        if missing:
+            raise ActionInvalid(
+                "materials",
+                f"Still missing what was requested: {', '.join(missing)}",
+                "仍缺少补正告知中的材料：" + "、".join(known[c] for c in missing),
+            )
+        return {"materials": data["materials"]}
+    if action == Action.COMPLETE:
+        return {"outcome": data["outcome"], "document_no": data["document_no"]}
+    if action == Action.DELIVER_RESULT:
+        return {k: data.get(k) for k in ("method", "carrier", "tracking_no") if data.get(k)}
+    return {}
+
+
+def latest_supplement_request(case: Case) -> list[dict]:
+    """The materials (code, name, problem) the latest supplement request listed."""
+    for event in sorted(case.events, key=lambda e: e.seq, reverse=True):
+        if event.type == Action.REQUEST_SUPPLEMENT:
+            return event.data.get("materials", [])
+    return []
+
+
+# Which side hears of each step, and what it is told.
+NEWS: dict[Action, tuple[Side, str, str]] = {
+    Action.ACCEPT: (Side.ACCEPTING, "accepted", "办件 {no} 已受理"),
+    Action.REQUEST_SUPPLEMENT: (
+        Side.ACCEPTING,
+        "supplement_requested",
+        "办件 {no} 需要补正材料，请一次性告知申请人",
+    ),
+    Action.REJECT: (Side.ACCEPTING, "rejected", "办件 {no} 不予受理"),
+    Action.COMPLETE: (Side.ACCEPTING, "completed", "办件 {no} 已办结，请送达结果"),
+    Action.WITHDRAW: (Side.RESPONSIBLE, "withdrawn", "办件 {no} 已由申请人撤回"),
+}
+
+
+def perform(
+    session: Session,
+    principal: Principal,
+    case_no: str,
+    action: Action,
+    data: dict[str, Any],
+    policy: DeliveryPolicy,
+) -> Outcome:
+    """Take one lifecycle step for `principal`; commits."""
+    case = _locked(session, principal, case_no, data["version"])
+    target = decide(Status(case.status), action, sides_of(principal, case))
+    details = _details(session, case, action, data)
+    now = now_utc()
+    owner = TRANSITIONS[action][0]
+    acting_for = case.accepting_district if owner == Side.ACCEPTING else case.responsible_district
+    reason = data.get("reason") or data.get("note")
+    event = append_event(
+        session,
+        case,
+        type=action.value,
+        status_to=target,
+        actor=Actor.of(principal, acting_for),
+        at=now,
+        reason=reason,
+        data=details,
+    )
+    case.status, case.updated_at = target, now
+    if action == Action.COMPLETE:
+        case.result = details
+    to_publish = []
+    if action in NEWS:
+        side, kind, text = NEWS[action]
+        if not (action == Action.WITHDRAW and event.status_from == Status.SUBMITTED):
+            to_publish.append(
+                notify(
+                    session,
+                    case,
+                    side=side,
+                    seq=event.seq,
+                    kind=kind,
+                    message_zh=text.format(no=case.case_no),
+                    policy=policy,
+                )
+            )
+    if action == Action.SUPPLEMENT:
+        to_publish.append(
+            enqueue(
+                session,
+                task=DELIVER_SUPPLEMENT,
+                queue=district_queue(case.responsible_district),
+                payload={"case_id": case.id, "case_no": case.case_no},
+                case_id=case.id,
+                policy=policy,
+            )
+        )
+    session.commit()
+    return Outcome(case, to_publish)
+
+
+def assign(
+    session: Session, principal: Principal, case_no: str, version: int, username: str | None
+) -> Case:
+    """Claim a case (no username) or, as a supervisor, assign it to a colleague; commits."""
+    case = _locked(session, principal, case_no, version)
+    if Side.RESPONSIBLE not in sides_of(principal, case):
+        raise TransitionRefused(
+            "not-your-step",
+            "Only the responsible district's clerks and supervisors take cases on.",
+            "只有办理地的受理人员可以认领或分派办件。",
+        )
+    if case.status not in ASSIGNABLE:
+        raise TransitionRefused(
+            "invalid-transition",
+            f"A case that is {case.status} is not worked any more.",
+            "办件当前状态不能认领或分派。",
+        )
+    if username is None:
+        assignee = session.get(StaffUser, principal.id)
+        if case.assignee_id not in (None, assignee.id) and principal.role != "supervisor":
+            raise TransitionRefused(
+                "already-claimed",
+                "Another clerk has this case; a supervisor can reassign it.",
+                "该办件已被其他人员认领，如需调整请联系督办员分派。",
+            )
+    else:
+        if principal.role != "supervisor":
+            raise TransitionRefused(
+                "not-your-step", "Only supervisors assign cases.", "只有督办员可以分派办件。"
+            )
+        assignee = session.scalar(select(StaffUser).where(StaffUser.username == username))
+        if (
+            assignee is None
+            or assignee.district_code != case.responsible_district
+            or assignee.role not in WORKING_ROLES
+            or not assignee.active
+        ):
+            raise ActionInvalid(
+                "username",
+                "No active clerk or supervisor of the responsible district by that name.",
+                "办理地没有该受理人员。",
+            )
+    now = now_utc()
+    append_event(
+        session,
+        case,
+        type="claimed" if username is None else "assigned",
+        status_to=case.status,
+        actor=Actor.of(principal, case.responsible_district),
+        at=now,
+        data={"assignee": assignee.username},
+    )
+    case.assignee_id, case.updated_at = assignee.id, now
+    session.commit()
+    return case

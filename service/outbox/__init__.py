@@ -1,0 +1,1 @@
+"""Delivery that survives crashes: outbox rows, publishing, the relay, retries, dead letters."""

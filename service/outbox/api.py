@@ -1,0 +1,98 @@
+"""Admins list dead letters and replay one or all of them."""
+
+import uuid
+from datetime import datetime
+
+from flask import current_app
+from flask_smorest import Blueprint
+from sqlalchemy import select, tuple_
+
+from service.accounts.auth import BEARER_SECURITY, requires
+from service.cases.models import Case
+from service.db import db_session
+from service.errors import Problem
+from service.outbox.models import OutboxMessage
+from service.outbox.processing import replay_dead
+from service.outbox.schemas import (
+    DeadLetterPageSchema,
+    DeadLetterQuerySchema,
+    ReplayResultSchema,
+)
+from service.pagination import bad_cursor, decode_cursor, encode_cursor
+
+blp = Blueprint(
+    "dead_letters", __name__, url_prefix="/api/v1/admin/dead-letters", description="Dead letters"
+)
+ADMIN = requires(kinds=("staff",), roles=("admin",))
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(DeadLetterQuerySchema, location="query")
+@blp.response(200, DeadLetterPageSchema)
+@blp.doc(security=BEARER_SECURITY)
+@ADMIN
+def list_dead(query):
+    """Deliveries that used up their retry budget, oldest first."""
+    stmt = (
+        select(OutboxMessage, Case.case_no)
+        .outerjoin(Case, Case.id == OutboxMessage.case_id)
+        .where(OutboxMessage.status == "dead")
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+    )
+    if query["cursor"]:
+        key = decode_cursor(query["cursor"])
+        try:
+            created, last_id = datetime.fromisoformat(key[0]), uuid.UUID(str(key[1]))
+        except (ValueError, TypeError, IndexError) as exc:
+            raise bad_cursor() from exc
+        stmt = stmt.where(
+            tuple_(OutboxMessage.created_at, OutboxMessage.id) > tuple_(created, last_id)
+        )
+    rows = db_session().execute(stmt.limit(query["limit"] + 1)).all()
+    page = rows[: query["limit"]]
+    return {
+        "dead_letters": [
+            {
+                "id": m.id,
+                "task": m.task,
+                "queue": m.queue,
+                "case_no": case_no,
+                "attempts": m.attempts,
+                "last_error": m.last_error,
+                "created_at": m.created_at,
+            }
+            for m, case_no in page
+        ],
+        "next_cursor": encode_cursor([page[-1][0].created_at.isoformat(), str(page[-1][0].id)])
+        if len(rows) > query["limit"]
+        else None,
+    }
+
+
+def _replay(ids: list[uuid.UUID] | None) -> dict:
+    session = db_session()
+    messages = replay_dead(session, ids)
+    session.commit()
+    current_app.extensions["tongban.publisher"].publish(messages)
+    return {"replayed": len(messages)}
+
+
+@blp.route("/<uuid:message_id>/replay", methods=["POST"])
+@blp.response(200, ReplayResultSchema)
+@blp.doc(security=BEARER_SECURITY)
+@ADMIN
+def replay_one(message_id):
+    """Give one dead letter a fresh retry budget and deliver it again."""
+    result = _replay([message_id])
+    if not result["replayed"]:
+        raise Problem(404, "not-found", "Not found", f"No dead letter {message_id}.")
+    return result
+
+
+@blp.route("/replay", methods=["POST"])
+@blp.response(200, ReplayResultSchema)
+@blp.doc(security=BEARER_SECURITY)
+@ADMIN
+def replay_all():
+    """Replay every dead letter (after the district's system is back, say)."""
+    return _replay(None)

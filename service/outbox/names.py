@@ -1,0 +1,11 @@
+"""Task and queue names. Outbox rows carry these strings; workers register tasks under them."""
+
+DELIVER_CASE = "tongban.deliver_case"  # a new case to the responsible district
+DELIVER_SUPPLEMENT = "tongban.deliver_supplement"  # supplement handed in, back to it
+NOTIFY = "tongban.notify"  # news for one side (status back to the accepting side, ...)
+RELAY = "tongban.relay_outbox"  # beat: re-publish rows not done within their lease
+
+
+def district_queue(district_code: str) -> str:
+    """The Celery queue for work a district must do: one per district, so one outage stays put."""
+    return f"district.{district_code}"

@@ -1,0 +1,215 @@
+"""The whole lifecycle both ways, through a real Celery worker on real Redis and PostgreSQL."""
+
+import pytest
+
+from tests.helpers import (
+    act,
+    application,
+    event_types,
+    read_case,
+    status_of,
+    submit,
+)
+from tests.processes import Worker, wait_for
+
+
+@pytest.fixture(scope="module")
+def worker(worker_env, tmp_path_factory, migrated):
+    w = Worker(worker_env, tmp_path_factory.mktemp("worker"), "lifecycle")
+    yield w
+    w.stop()
+
+
+def delivered(engine, case_no):
+    return wait_for(
+        lambda: status_of(engine, case_no) == "received", 30, f"{case_no} to be received"
+    )
+
+
+def news(client, headers, case_no):
+    body = client.get("/api/v1/notifications", headers=headers).get_json()
+    return [n["kind"] for n in body["notifications"] if n["case_no"] == case_no]
+
+
+def test_fumin_window_to_wuhua_back_office_and_back(worker, client, terminal, staff, engine):
+    window, clerk, supervisor = (
+        terminal("FM-01"),
+        staff("clerk", "530102"),
+        staff("supervisor", "530102"),
+    )
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    delivered(engine, case_no)
+    assert event_types(engine, case_no) == ["submitted", "forwarded", "received"]
+    assert "received" in wait_for(lambda: news(client, window, case_no), 20, "news at the window")
+
+    queue = client.get("/api/v1/queue?status=received", headers=clerk).get_json()["cases"]
+    entry = next(c for c in queue if c["case_no"] == case_no)
+    assert entry["applicant"]["id_number"].count("*") == 10
+
+    assert act(client, clerk, case_no, "claim").status_code == 200
+    asked = act(
+        client,
+        clerk,
+        case_no,
+        "request-supplement",
+        materials=[
+            {"code": "M03", "problem": "申领登记表未签字"},
+            {"code": "M04", "problem": "照片不符合规格"},
+        ],
+    )
+    assert asked.status_code == 200, asked.get_json()
+    wait_for(lambda: "supplement_requested" in news(client, window, case_no), 20, "supplement news")
+    seen_at_window = read_case(client, window, case_no)
+    assert seen_at_window["status"] == "supplement_requested"
+    assert [m["code"] for m in seen_at_window["supplement_requested"]] == ["M03", "M04"]
+    assert "supplement" in seen_at_window["actions"]
+
+    partial = act(client, window, case_no, "supplement", materials=[{"code": "M03"}])
+    assert partial.status_code == 422 and "M04" in partial.get_json()["detail"]
+    handed_in = act(
+        client, window, case_no, "supplement", materials=[{"code": "M03"}, {"code": "M04"}]
+    )
+    assert handed_in.status_code == 200
+    delivered(engine, case_no)
+
+    assert act(client, supervisor, case_no, "accept").status_code == 200
+    done = act(
+        client, clerk, case_no, "complete", outcome="approved", document_no="五社保〔2026〕118号"
+    )
+    assert done.status_code == 200
+    wait_for(lambda: "completed" in news(client, window, case_no), 20, "result news")
+    assert read_case(client, window, case_no)["result"]["document_no"] == "五社保〔2026〕118号"
+
+    mailed = act(
+        client,
+        window,
+        case_no,
+        "deliver-result",
+        method="mail",
+        carrier="中国邮政",
+        tracking_no="1180012345678",
+    )
+    assert mailed.status_code == 200
+    assert act(client, window, case_no, "close").status_code == 200
+    case = read_case(client, clerk, case_no)
+    assert case["status"] == "closed" and case["actions"] == []
+    assert [e["type"] for e in case["timeline"]] == [
+        "submitted", "forwarded", "received", "claimed", "request_supplement", "supplement",
+        "received", "accept", "complete", "deliver_result", "close",
+    ]  # fmt: skip
+    districts = {e["type"]: e["district"] for e in case["timeline"]}
+    assert districts["accept"] == "530102" and districts["supplement"] == "530124"
+    assert all(e["actor"]["name"] for e in case["timeline"])
+
+
+def test_wuhua_window_to_fumin_back_office_with_a_rejection(
+    worker, client, terminal, staff, engine
+):
+    window, clerk = terminal("WH-HS"), staff("clerk", "530124")
+    case_no = submit(client, window, application(facts={"insured_district": "530124"})).get_json()[
+        "case_no"
+    ]
+    assert case_no.startswith("530102-")
+    delivered(engine, case_no)
+    missing_reason = act(client, clerk, case_no, "reject")
+    assert missing_reason.status_code == 422
+    assert {e["field"] for e in missing_reason.get_json()["errors"]} == {"reason"}
+    assert act(client, clerk, case_no, "reject", reason="申请人不在本县参保").status_code == 200
+    wait_for(lambda: "rejected" in news(client, window, case_no), 20, "rejection news")
+    rejected = read_case(client, window, case_no)
+    assert rejected["timeline"][-1]["reason"] == "申请人不在本县参保"
+    assert act(client, window, case_no, "close").status_code == 200
+    assert status_of(engine, case_no) == "closed"
+
+
+def test_withdrawal_by_the_applicant(worker, client, terminal, staff, engine):
+    window, clerk = terminal("FM-YD"), staff("clerk", "530102")
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    delivered(engine, case_no)
+    assert act(client, window, case_no, "withdraw", reason="申请人不再需要").status_code == 200
+    wait_for(lambda: "withdrawn" in news(client, clerk, case_no), 20, "withdrawal news")
+    late = act(client, clerk, case_no, "accept")
+    assert late.status_code == 409
+    assert "已撤回" in late.get_json()["detail_zh"]
+
+
+def test_same_district_goes_through_the_same_path(worker, client, terminal, staff, engine):
+    window, clerk = terminal("WH-01"), staff("clerk", "530102")
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    delivered(engine, case_no)
+    assert event_types(engine, case_no) == ["submitted", "forwarded", "received"]
+    assert act(client, clerk, case_no, "accept").status_code == 200
+    assert (
+        act(client, clerk, case_no, "complete", outcome="denied", document_no="D-1").status_code
+        == 200
+    )
+    assert act(client, window, case_no, "deliver-result", method="window").status_code == 200
+
+
+def test_refusals_uninvolved_districts_and_stale_versions(worker, client, terminal, staff, engine):
+    window, clerk = terminal("FM-01"), staff("clerk", "530102")
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    delivered(engine, case_no)
+    for outsider in (staff("clerk", "530112"), terminal("AN-01")):
+        assert act(client, outsider, case_no, "accept", version=1).status_code == 404
+        assert client.get(f"/api/v1/applications/{case_no}", headers=outsider).status_code == 404
+
+    wrong_side = act(client, window, case_no, "accept")
+    assert wrong_side.status_code == 409 and "办理地" in wrong_side.get_json()["detail_zh"]
+    too_early = act(client, clerk, case_no, "complete", outcome="approved", document_no="X")
+    assert too_early.status_code == 409
+    assert "accepted" in too_early.get_json()["detail"]
+
+    version = read_case(client, clerk, case_no)["version"]
+    assert act(client, clerk, case_no, "claim", version=version).status_code == 200
+    stale = act(client, clerk, case_no, "accept", version=version)
+    assert stale.status_code == 409 and stale.get_json()["type"].endswith("/version-conflict")
+    auditor = staff("auditor", None)
+    assert act(client, auditor, case_no, "accept").status_code == 409
+
+
+def test_concurrent_conflicting_steps_one_wins(worker, app, terminal, staff, engine):
+    import threading
+
+    window, clerk = terminal("FM-01"), staff("clerk", "530102")
+    client = app.test_client()
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    delivered(engine, case_no)
+    version = read_case(client, clerk, case_no)["version"]
+    results = []
+
+    def step(name, **body):
+        results.append(act(app.test_client(), clerk, case_no, name, version=version, **body))
+
+    threads = [
+        threading.Thread(target=step, args=("accept",)),
+        threading.Thread(target=step, args=("reject",), kwargs={"reason": "材料不全"}),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status_code for r in results) == [200, 409]
+    assert event_types(engine, case_no)[-1] in ("accept", "reject")
+    assert len(event_types(engine, case_no)) == 4
+
+
+def test_queue_filters_and_pagination(worker, client, terminal, staff, engine):
+    clerk = staff("clerk", "530102")
+    numbers = [
+        submit(client, terminal("FM-YD-BC"), application()).get_json()["case_no"] for _ in range(3)
+    ]
+    for n in numbers:
+        delivered(engine, n)
+    seen, cursor = [], None
+    while True:
+        params = {"center": "FM-YD-BC", "limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/api/v1/queue", headers=clerk, query_string=params).get_json()
+        seen += [c["case_no"] for c in page["cases"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert set(numbers) <= set(seen) and len(seen) == len(set(seen))
+    by_item = client.get("/api/v1/queue", headers=clerk, query_string={"item": "000113002000"})
+    assert all(c["item"]["code"] == "000113002000" for c in by_item.get_json()["cases"])
+    assert client.get("/api/v1/queue", headers=staff("auditor", None)).status_code == 422

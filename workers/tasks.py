@@ -1,0 +1,47 @@
+"""Outbox tasks: each takes an outbox id (never an object) and applies it once in effect.
+
+Retries are not Celery retries: a failure is recorded on the outbox row with the next attempt
+time, and the relay (beat) re-publishes when that time comes.
+"""
+
+import logging
+
+from celery import shared_task
+
+import service.models  # noqa: F401 - maps every table before the first session
+from service.cases.delivery import make_handlers
+from service.db import Database
+from service.outbox.names import RELAY
+from service.outbox.policy import DeliveryPolicy
+from service.outbox.processing import process, relay_due
+from service.outbox.publisher import Publisher
+from workers.celery_app import app
+
+log = logging.getLogger("tongban.worker")
+
+settings = app.tongban_settings
+database = Database(settings)
+policy = DeliveryPolicy.from_settings(settings)
+publisher = Publisher(settings.redis_url)
+HANDLERS = make_handlers(policy)
+
+
+def _outbox_task(name: str):
+    handler = HANDLERS[name]
+
+    @shared_task(name=name, ignore_result=True)
+    def run(outbox_id: str) -> str:
+        outcome = process(database.sessionmaker, outbox_id, handler, policy, publisher)
+        log.info("outbox message %s", outcome, extra={"task": name, "outbox_id": outbox_id})
+        return outcome
+
+    return run
+
+
+OUTBOX_TASKS = {name: _outbox_task(name) for name in HANDLERS}
+
+
+@shared_task(name=RELAY, ignore_result=True)
+def relay_outbox() -> int:
+    """Re-publish outbox rows whose lease or retry time has passed."""
+    return relay_due(database.sessionmaker, publisher, policy)
