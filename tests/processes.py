@@ -45,7 +45,7 @@ class Worker:
                 f"{name}-{time.monotonic_ns()}@%h",
                 "--without-mingle",
                 "--without-gossip",
-            ],  # fmt: skip
+            ],
             cwd=REPO_ROOT,
             env={**os.environ, **env},
             stdout=self._log,
