@@ -10,7 +10,7 @@ case "$cmd" in
   api)
     exec "$PYTHON" -m gunicorn 'service.app:create_app()' \
       --bind "${TONGBAN_BIND:-0.0.0.0:8000}" --workers "${WEB_CONCURRENCY:-2}" \
-      --graceful-timeout 10 "$@" ;;
+      --graceful-timeout 10 --config python:service.gunicorn_conf --no-control-socket "$@" ;;
   worker)
     # Without --queues a worker consumes every district queue; pass --queues district.530102
     # to run a worker for one district.

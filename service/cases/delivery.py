@@ -21,7 +21,6 @@ SYSTEM = frozenset({Side.SYSTEM})
 def notify(
     session: Session,
     case: Case,
-    *,
     side: Side,
     seq: int,
     kind: str,
@@ -74,43 +73,19 @@ def make_handlers(policy: DeliveryPolicy) -> dict[str, Handler]:
         if case.status != Status.SUBMITTED:
             return []  # withdrawn before it left, nothing to deliver
         seq = _receive(session, case, connector_actor(case.responsible_district), Action.FORWARD)
-        return [
-            notify(
-                session,
-                case,
-                side=Side.RESPONSIBLE,
-                seq=seq,
-                kind="new_case",
-                message_zh=f"新办件 {case.case_no}：{case.item_name}",
-                policy=policy,
-            ),
-            notify(
-                session,
-                case,
-                side=Side.ACCEPTING,
-                seq=seq,
-                kind="received",
-                message_zh=f"办件 {case.case_no} 已由办理地接收",
-                policy=policy,
-            ),
+        news = [
+            (Side.RESPONSIBLE, "new_case", f"新办件 {case.case_no}：{case.item_name}"),
+            (Side.ACCEPTING, "received", f"办件 {case.case_no} 已由办理地接收"),
         ]
+        return [notify(session, case, side, seq, kind, text, policy) for side, kind, text in news]
 
     def deliver_supplement(session: Session, message: OutboxMessage) -> list[OutboxMessage]:
         case = session.get(Case, message.payload["case_id"], with_for_update=True)
         if case.status != Status.SUPPLEMENTED:
             return []  # withdrawn meanwhile
         seq = _receive(session, case, connector_actor(case.responsible_district), Action.RECEIVE)
-        return [
-            notify(
-                session,
-                case,
-                side=Side.RESPONSIBLE,
-                seq=seq,
-                kind="supplemented",
-                message_zh=f"办件 {case.case_no} 已补正材料，请继续办理",
-                policy=policy,
-            )
-        ]
+        text = f"办件 {case.case_no} 已补正材料，请继续办理"
+        return [notify(session, case, Side.RESPONSIBLE, seq, "supplemented", text, policy)]
 
     def apply_notification(session: Session, message: OutboxMessage) -> None:
         p = message.payload
