@@ -3,20 +3,24 @@
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from catalog.elements import EXERCISE_LEVELS, ITEM_CONTENT_FIELDS, ITEM_TYPES
 from catalog.orm import Base
 from catalog.routing import TERRITORIAL_BASES
 
@@ -45,27 +49,82 @@ agreement_items = Table(
 
 
 class Item(Base):
-    """A government-service item (事项) as the catalog lists it."""
+    """A government-service item (事项), known by its 基本编码; its data live in versions."""
 
     __tablename__ = "items"
-    __table_args__ = (
-        CheckConstraint(
-            "territorial_basis IN ({})".format(", ".join(f"'{b}'" for b in TERRITORIAL_BASES)),
-            name="territorial_basis",
-        ),
-        CheckConstraint("promised_limit_days <= statutory_limit_days", name="promised_within"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     basic_code: Mapped[str] = mapped_column(String(12), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    versions: Mapped[list["ItemVersion"]] = relationship(
+        back_populates="item", order_by="ItemVersion.version_no"
+    )
+
+
+def _in(column: str, keys) -> str:
+    return "{} IN ({})".format(column, ", ".join(f"'{k}'" for k in keys))
+
+
+class ItemVersion(Base):
+    """An item's data elements from a date on. Versions are never changed once written.
+
+    The version in force on a day is the one with the latest (effective_from, version_no) not
+    after that day; a case records the version it was accepted under.
+    """
+
+    __tablename__ = "item_versions"
+    __table_args__ = (
+        UniqueConstraint("item_id", "version_no", name="uq_item_versions_item_version"),
+        Index("ix_item_versions_in_force", "item_id", "effective_from", "version_no"),
+        CheckConstraint(_in("territorial_basis", TERRITORIAL_BASES), name="territorial_basis"),
+        CheckConstraint(_in("item_type", ITEM_TYPES), name="item_type"),
+        CheckConstraint(_in("exercise_level", EXERCISE_LEVELS), name="exercise_level"),
+        CheckConstraint("promised_limit_days <= statutory_limit_days", name="promised_within"),
+        CheckConstraint("visits_required >= 0", name="visits"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    version_no: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(String(200))  # file or tool that wrote it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
     implementation_code: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
-    department: Mapped[str] = mapped_column(String(100))
+    aliases: Mapped[list] = mapped_column(JSONB, default=list)
+    item_type: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(100), index=True)
+    exercise_level: Mapped[str] = mapped_column(String(16))
     territorial_basis: Mapped[str] = mapped_column(String(32))
+    legal_basis: Mapped[str | None] = mapped_column(Text)
     statutory_limit_days: Mapped[int] = mapped_column(Integer)
+    statutory_limit_note: Mapped[str | None] = mapped_column(Text)
     promised_limit_days: Mapped[int] = mapped_column(Integer)
-    # [{"code": "M1", "name": ..., "required": bool, "form": "paper|electronic", ...}]
-    materials: Mapped[list] = mapped_column(JSONB, default=list)
+    promised_limit_note: Mapped[str | None] = mapped_column(Text)
+    acceptance_conditions: Mapped[str | None] = mapped_column(Text)
+    visits_required: Mapped[int] = mapped_column(Integer)
+    fee_charged: Mapped[bool] = mapped_column(Boolean)
+    fee_basis: Mapped[str | None] = mapped_column(Text)
+    delivery_modes: Mapped[list] = mapped_column(JSONB)  # keys of DELIVERY_MODES
+    handling_modes: Mapped[list] = mapped_column(JSONB)  # keys of HANDLING_MODES
+    # [{"code", "name", "necessity", "form", "originals", "copies", "notes", "deferrable"}]
+    materials: Mapped[list] = mapped_column(JSONB)
+
+    search_names: Mapped[str] = mapped_column(Text)
+    search_pinyin: Mapped[str] = mapped_column(Text)
+    search_initials: Mapped[str] = mapped_column(Text)
+
+    item: Mapped[Item] = relationship(back_populates="versions")
+
+    @property
+    def basic_code(self) -> str:
+        return self.item.basic_code
+
+    def content(self) -> dict:
+        """The data elements alone, comparable with a parsed catalog row."""
+        return {f: getattr(self, f) for f in ITEM_CONTENT_FIELDS}
 
 
 class Agreement(Base):

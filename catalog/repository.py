@@ -1,9 +1,12 @@
 """Catalog reads shaped for routing and for the window."""
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from datetime import date
 
-from catalog.models import Agreement, District, Item, agreement_districts
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
+
+from catalog.models import Agreement, District, Item, ItemVersion, agreement_districts
 from catalog.routing import AgreementTerms
 
 
@@ -31,14 +34,39 @@ def agreements_of(session: Session, district_code: str | None) -> list[Agreement
     ]
 
 
-def item_by_code(session: Session, basic_code: str) -> Item | None:
-    return session.scalar(select(Item).where(Item.basic_code == basic_code))
+def _newest_first(query):
+    return query.order_by(ItemVersion.effective_from.desc(), ItemVersion.version_no.desc())
 
 
-def items_by_code(session: Session, codes: set[str]) -> dict[str, Item]:
-    return {
-        i.basic_code: i for i in session.scalars(select(Item).where(Item.basic_code.in_(codes)))
-    }
+def _one_per_item(query):
+    # DISTINCT ON keeps the first row per item in this order: the newest version.
+    return query.ext(distinct_on(ItemVersion.item_id)).order_by(
+        ItemVersion.item_id, ItemVersion.effective_from.desc(), ItemVersion.version_no.desc()
+    )
+
+
+def version_in_force(session: Session, basic_code: str, day: date) -> ItemVersion | None:
+    """The item's version in force on `day`; None if the item is unknown or not yet in force."""
+    query = (
+        select(ItemVersion)
+        .join(Item)
+        .options(contains_eager(ItemVersion.item))
+        .where(Item.basic_code == basic_code, ItemVersion.effective_from <= day)
+    )
+    return session.scalar(_newest_first(query).limit(1))
+
+
+def versions_in_force(day: date) -> type[ItemVersion]:
+    """ItemVersion aliased over the versions in force on `day`, one row per item, for queries."""
+    in_force = _one_per_item(select(ItemVersion).where(ItemVersion.effective_from <= day))
+    in_force = in_force.subquery("in_force")
+    return aliased(ItemVersion, in_force)
+
+
+def latest_versions(session: Session, item_ids: list[int]) -> dict[int, ItemVersion]:
+    """Each item's newest version, whatever its date: the one a change must follow."""
+    query = _one_per_item(select(ItemVersion).where(ItemVersion.item_id.in_(item_ids)))
+    return {v.item_id: v for v in session.scalars(query)}
 
 
 def district_codes(session: Session) -> set[str]:

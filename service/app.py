@@ -12,6 +12,7 @@ from service import cli, db, errors, health, logs
 from service.accounts.api import blp as auth_blp
 from service.cases.api import blp as cases_blp
 from service.cases.public_api import blp as public_blp
+from service.catalog_api.admin_api import blp as catalog_admin_blp
 from service.catalog_api.api import blp as catalog_blp
 from service.config import Settings, load_settings
 from service.crypto import FieldCipher
@@ -57,7 +58,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "terminal key or staff token"},
     )
-    for blueprint in (auth_blp, catalog_blp, cases_blp, public_blp, dead_letters_blp):
+    for blueprint in (
+        auth_blp,
+        catalog_blp,
+        catalog_admin_blp,
+        cases_blp,
+        public_blp,
+        dead_letters_blp,
+    ):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_bp)
     # Registered after the Api so that every error, smorest's included, is problem+json.

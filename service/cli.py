@@ -9,10 +9,14 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from catalog.loaders import STARTER_CATALOG, load_catalog, load_districts
+from catalog.exporter import FORMATS, export_catalog, template
+from catalog.importer import CatalogImportError, import_catalog
+from catalog.loaders import load_districts
+from catalog.tabular import FileFormatError, read_catalog
 from service import migrate as migrations
 from service.accounts.credentials import create_staff, create_terminal
 from service.accounts.models import CENTER_LEVELS, ROLES, ServiceCenter
+from service.clock import local_today
 from service.db import get_db
 from service.demo import seed_demo
 
@@ -28,15 +32,59 @@ def migrate_command() -> None:
     click.echo("database is at the latest schema")
 
 
-@click.command("load-catalog")
-@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), default=None)
-def load_catalog_command(path: str | None) -> None:
-    """Load districts and a catalog file (default: the starter catalog)."""
+@click.command("import-catalog")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="check and report what would change; change nothing")
+@click.option(
+    "--effective-from",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="the day new item versions take effect (default: today)",
+)
+def import_catalog_command(path: Path, dry_run: bool, effective_from) -> None:
+    """Import an XLSX workbook, a zip of CSV files, or a folder of CSV files."""
+    today = local_today()
+    starts = effective_from.date() if effective_from else today
+    if starts < today:
+        raise click.BadParameter("must be today or later", param_hint="--effective-from")
     with get_db().sessionmaker() as session:
         load_districts(session)
-        counts = load_catalog(session, Path(path) if path else STARTER_CATALOG)
-        session.commit()
-    click.echo(f"loaded {counts['items']} items and {counts['agreements']} agreements")
+        try:
+            report = import_catalog(
+                session,
+                read_catalog(path),
+                effective_from=starts,
+                dry_run=dry_run,
+                source=f"{path.name} by cli",
+            )
+        except FileFormatError as err:
+            raise click.ClickException(err.message_zh) from err
+        except CatalogImportError as err:
+            for e in err.errors:
+                place = f"{e.sheet} 第{e.row}行" + (f" {e.column}" if e.column else "")
+                click.echo(f"{place}: {e.message}", err=True)
+            raise click.ClickException(f"{len(err.errors)} errors; nothing was changed") from err
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1, default=str))
+
+
+@click.command("export-catalog")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="xlsx")
+@click.option("--template", "empty", is_flag=True, help="the empty template instead")
+@click.option("--on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="default: today")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def export_catalog_command(fmt: str, empty: bool, on, out: Path) -> None:
+    """Write the catalog in force on a day (or the empty template) to OUT."""
+    if empty:
+        data = template(fmt)
+    else:
+        with get_db().sessionmaker() as session:
+            data = export_catalog(session, on.date() if on else local_today(), fmt)
+    out.write_bytes(data)
+    click.echo(f"wrote {out} ({len(data)} bytes)")
 
 
 @click.command("seed-demo")
@@ -113,7 +161,8 @@ def create_user_command(username, role, district, display_name, generate_passwor
 
 COMMANDS = (
     migrate_command,
-    load_catalog_command,
+    import_catalog_command,
+    export_catalog_command,
     seed_demo_command,
     create_center_command,
     create_terminal_command,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from catalog.loaders import load_catalog, load_districts
+from catalog.loaders import load_districts, load_sample_catalog
 from service.accounts.credentials import (
     authenticate,
     create_staff,
@@ -22,6 +22,7 @@ from service.accounts.credentials import (
     set_password,
 )
 from service.accounts.models import ServiceCenter, StaffUser, Terminal
+from service.clock import local_today
 
 # (code, name, district, level, parent code)
 DEMO_CENTERS = (
@@ -55,9 +56,10 @@ DEMO_STAFF = (
 
 
 def seed_reference_data(session: Session) -> dict[str, int]:
-    """Districts, the starter catalog and the demo service centers."""
+    """Districts, the sample catalog and the demo service centers."""
     counts = {"districts": load_districts(session)}
-    counts.update(load_catalog(session))
+    report = load_sample_catalog(session, local_today())
+    counts["new item versions"] = len(report.items_created) + len(report.items_changed)
     centers = {c.code: c for c in session.scalars(select(ServiceCenter))}
     for code, name, district, level, parent in DEMO_CENTERS:
         center = centers.get(code) or ServiceCenter(code=code)

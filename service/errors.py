@@ -28,10 +28,12 @@ class Problem(Exception):
         detail_zh: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ):
         super().__init__(detail or title)
         self.status, self.code, self.title, self.detail = status, code, title, detail
         self.detail_zh, self.errors, self.headers = detail_zh, errors, headers or {}
+        self.extensions = extensions or {}
 
 
 def problem_response(p: Problem) -> Response:
@@ -46,6 +48,7 @@ def problem_response(p: Problem) -> Response:
         body["detail_zh"] = p.detail_zh
     if p.errors:
         body["errors"] = p.errors
+    body.update(p.extensions)
     request_id = g.get("request_id")
     if request_id:
         body["request_id"] = request_id

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.models import Item
 from service.accounts.credentials import Principal
 from service.accounts.models import StaffUser
 from service.cases.delivery import notify
@@ -80,9 +79,9 @@ def _locked(session: Session, principal: Principal, case_no: str, version: int) 
     return case
 
 
-def _material_codes(case: Case, session: Session) -> dict[str, str]:
-    item = session.get(Item, case.item_id)
-    return {m["code"]: m["name"] for m in item.materials}
+def material_names(case: Case) -> dict[str, str]:
+    """Material code -> name, from the item version the case was accepted under."""
+    return {m["code"]: m["name"] for m in case.item_version.materials}
 
 
 def _check_codes(field: str, codes: list[str], known: dict[str, str]) -> None:
@@ -98,7 +97,7 @@ def _check_codes(field: str, codes: list[str], known: dict[str, str]) -> None:
 def _details(session: Session, case: Case, action: Action, data: dict[str, Any]) -> dict:
     """Validate the step's details against the case and return what the event records."""
     if action == Action.REQUEST_SUPPLEMENT:
-        known = _material_codes(case, session)
+        known = material_names(case)
         _check_codes("materials", [m["code"] for m in data["materials"]], known)
         return {
             "materials": [
@@ -107,7 +106,7 @@ def _details(session: Session, case: Case, action: Action, data: dict[str, Any])
             ]
         }
     if action == Action.SUPPLEMENT:
-        known = _material_codes(case, session)
+        known = material_names(case)
         handed_in = [m["code"] for m in data["materials"]]
         _check_codes("materials", handed_in, known)
         missing = [m["code"] for m in latest_supplement_request(case) if m["code"] not in handed_in]

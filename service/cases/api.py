@@ -18,7 +18,7 @@ from service.cases.actions import (
     perform,
     visible_case,
 )
-from service.cases.intake import IdempotencyConflict, submit_application
+from service.cases.intake import IdempotencyConflict, MaterialsRefused, submit_application
 from service.cases.lifecycle import Action, TransitionRefused
 from service.cases.models import Case, Notification
 from service.cases.presenter import present_case, present_queue_entry
@@ -44,6 +44,7 @@ def refusal(err: RoutingError) -> Problem:
         err.detail,
         detail_zh=err.detail_zh,
         errors=[{"field": err.field, "messages": [err.detail]}] if err.field else None,
+        extensions={"materials": err.problems} if isinstance(err, MaterialsRefused) else None,
     )
 
 

@@ -14,7 +14,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from catalog.repository import agreements_of, district_codes, item_by_code
+from catalog.elements import is_required
+from catalog.repository import agreements_of, district_codes, version_in_force
 from catalog.routing import RoutingError, covering_agreement, responsible_district
 from service.accounts.credentials import Principal
 from service.cases.lifecycle import Status
@@ -74,25 +75,58 @@ def next_case_no(session: Session, district_code: str, now=None) -> str:
     return f"{district_code}-{day:%Y%m%d}-{seq:05d}"
 
 
-def _check_materials(item_materials: list[dict], handed_in: list[dict]) -> None:
-    known = {m["code"]: m for m in item_materials}
-    unknown = [m["code"] for m in handed_in if m["code"] not in known]
-    if unknown:
-        raise IntakeRefused(
-            "unknown_material",
-            f"Materials {', '.join(unknown)} are not on this item's list.",
-            "提交的材料不在该事项的材料清单中：" + "、".join(unknown),
-            field="materials",
-        )
-    given = {m["code"] for m in handed_in}
-    missing = [m for m in item_materials if m.get("required") and m["code"] not in given]
-    if missing:
-        raise IntakeRefused(
+class MaterialsRefused(IntakeRefused):
+    """Materials are missing or wrongly deferred; lists every one at once for the window."""
+
+    def __init__(self, problems: list[dict[str, Any]]):
+        names = "；".join(f"{p['name']}（{p['reason_zh']}）" for p in problems)
+        super().__init__(
             "materials_missing",
-            "Required materials missing: " + ", ".join(m["code"] for m in missing),
-            "缺少必要材料：" + "、".join(m["name"] for m in missing),
+            "Materials problems: " + "; ".join(f"{p['code']} {p['reason']}" for p in problems),
+            f"材料不符合要求，共{len(problems)}项：{names}",
             field="materials",
         )
+        self.problems = problems
+
+
+def check_materials(
+    item_materials: list[dict], handed_in: list[dict], deferred: list[dict]
+) -> list[dict[str, Any]]:
+    """Every problem with what was handed in and what was deferred (容缺), or []."""
+    known = {m["code"]: m for m in item_materials}
+    problems = []
+
+    def problem(code, reason, reason_zh):
+        name = known[code]["name"] if code in known else code
+        deferrable = bool(known.get(code, {}).get("deferrable"))
+        problems.append(
+            {
+                "code": code,
+                "name": name,
+                "deferrable": deferrable,
+                "reason": reason,
+                "reason_zh": reason_zh,
+            }
+        )
+
+    for m in [*handed_in, *deferred]:
+        if m["code"] not in known:
+            problem(m["code"], "is not on this item's list", "不在该事项的材料清单中")
+    for m in deferred:
+        if m["code"] in known and not known[m["code"]].get("deferrable"):
+            problem(m["code"], "may not be deferred (no 容缺受理)", "该材料不允许容缺受理")
+    given = {m["code"] for m in [*handed_in, *deferred]}
+    for m in item_materials:
+        if is_required(m) and m["code"] not in given:
+            if m.get("deferrable"):
+                problem(
+                    m["code"],
+                    "is required; it may be deferred with a commitment date",
+                    "缺少，可容缺受理：请登记申请人承诺补交的日期",
+                )
+            else:
+                problem(m["code"], "is required", "缺少，必须提交")
+    return problems
 
 
 def submit_application(
@@ -110,7 +144,8 @@ def submit_application(
     if earlier is not None:
         return IntakeResult(earlier, created=False)
 
-    item = item_by_code(session, data["item_code"])
+    now = now_utc()
+    item = version_in_force(session, data["item_code"], local_today(now))
     if item is None:
         raise IntakeRefused(
             "unknown_item",
@@ -122,16 +157,30 @@ def submit_application(
     responsible = responsible_district(
         item.territorial_basis, data["facts"], district_codes(session)
     )
-    now = now_utc()
     terms = covering_agreement(
         agreements_of(session, accepting), accepting, responsible, item.basic_code, local_today(now)
     )
-    _check_materials(item.materials, data["materials"])
+    problems = check_materials(item.materials, data["materials"], data["deferred_materials"])
+    if problems:
+        raise MaterialsRefused(problems)
+    if data["result_delivery"] not in item.delivery_modes:
+        raise IntakeRefused(
+            "delivery_not_offered",
+            f"This item's result cannot be delivered by {data['result_delivery']}.",
+            "该事项不提供所选的结果送达方式。",
+            field="result_delivery",
+        )
+    names = {m["code"]: m["name"] for m in item.materials}
+    deferred = [
+        {**m, "promised_by": m["promised_by"].isoformat(), "name": names[m["code"]]}
+        for m in data["deferred_materials"]
+    ]
 
     applicant = data["applicant"]
     case = Case(
         case_no=next_case_no(session, accepting, now),
-        item_id=item.id,
+        item_id=item.item_id,
+        item_version_id=item.id,
         item_code=item.basic_code,
         item_name=item.name,
         agreement_id=terms.id,
@@ -148,6 +197,7 @@ def submit_application(
         address_enc=applicant["address"] and cipher.encrypt(applicant["address"], "address"),
         facts=data["facts"],
         materials=data["materials"],
+        deferred_materials=deferred,
         result_delivery=data["result_delivery"],
         note=data["note"],
         created_at=now,
@@ -163,7 +213,11 @@ def submit_application(
         status_to=Status.SUBMITTED,
         actor=Actor.of(terminal, accepting),
         at=now,
-        data={"agreement": terms.code},
+        data={
+            "agreement": terms.code,
+            "item_version": item.version_no,
+            "deferred": [{"code": m["code"], "promised_by": m["promised_by"]} for m in deferred],
+        },
     )
     message = enqueue(
         session,

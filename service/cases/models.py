@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from catalog.models import ItemVersion
 from catalog.orm import Base
 from service.cases.lifecycle import Status
 
@@ -39,6 +40,8 @@ class Case(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     case_no: Mapped[str] = mapped_column(String(32), unique=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    # The item version the case was accepted under: later catalog changes do not touch it.
+    item_version_id: Mapped[int] = mapped_column(ForeignKey("item_versions.id"))
     item_code: Mapped[str] = mapped_column(String(12))
     item_name: Mapped[str] = mapped_column(String(200))
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
@@ -55,6 +58,8 @@ class Case(Base):
     address_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     facts: Mapped[dict] = mapped_column(JSONB)
     materials: Mapped[list] = mapped_column(JSONB)
+    # 容缺受理, handed in later: [{"code", "name", "promised_by": "YYYY-MM-DD", "note"}]
+    deferred_materials: Mapped[list] = mapped_column(JSONB, default=list)
     result_delivery: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
@@ -64,6 +69,7 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
+    item_version: Mapped[ItemVersion] = relationship()
     events: Mapped[list["CaseEvent"]] = relationship(
         order_by="CaseEvent.seq", back_populates="case"
     )

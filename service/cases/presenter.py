@@ -8,7 +8,7 @@ from catalog.districts import DISTRICT_NAMES
 from catalog.models import Agreement
 from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter, StaffUser
-from service.cases.actions import latest_supplement_request, sides_of
+from service.cases.actions import latest_supplement_request, material_names, sides_of
 from service.cases.lifecycle import STATUS_ZH, Status, allowed_actions
 from service.cases.models import Case
 from service.cases.personal import mask_address, mask_id_number, mask_phone
@@ -25,6 +25,11 @@ def _assignee(session: Session, case: Case) -> str | None:
     return session.get(StaffUser, case.assignee_id).display_name
 
 
+def _named(case: Case, materials: list[dict]) -> list[dict]:
+    names = material_names(case)
+    return [{**m, "name": names.get(m["code"], m["code"])} for m in materials]
+
+
 def present_case(
     session: Session, cipher: FieldCipher, case: Case, principal: Principal
 ) -> dict[str, Any]:
@@ -35,7 +40,12 @@ def present_case(
         "case_no": case.case_no,
         "status": case.status,
         "status_zh": STATUS_ZH[Status(case.status)],
-        "item": {"code": case.item_code, "name": case.item_name},
+        "item": {
+            "code": case.item_code,
+            "name": case.item_name,
+            "version": case.item_version.version_no,
+            "version_effective_from": case.item_version.effective_from.isoformat(),
+        },
         "agreement": agreement.code,
         "accepting_district": _place(case.accepting_district),
         "accepting_center": {"code": center.code, "name": center.name},
@@ -47,7 +57,8 @@ def present_case(
             "address": address and mask_address(address),
         },
         "facts": case.facts,
-        "materials": case.materials,
+        "materials": _named(case, case.materials),
+        "deferred_materials": _named(case, case.deferred_materials),
         "result_delivery": case.result_delivery,
         "note": case.note,
         "version": case.version,

@@ -1,6 +1,7 @@
 """What a terminal sends to submit an application, and what the API shows of a case."""
 
 import re
+from datetime import timedelta
 
 from marshmallow import (
     Schema,
@@ -21,6 +22,7 @@ from service.cases.personal import (
     normalize_id_number,
     normalize_phone,
 )
+from service.clock import local_today
 from service.schemas import LocalDateTime, PageQuerySchema, PlaceSchema
 
 _DISTRICT_CODE = validate.Regexp(r"^\d{6}$", error="Must be a 6-digit GB/T 2260 district code.")
@@ -86,6 +88,25 @@ class MaterialHandedInSchema(Schema):
     note = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
+DEFERRAL_MAX_DAYS = 30
+
+
+class DeferredMaterialSchema(Schema):
+    """A material the applicant will hand in later under 容缺受理, with the date promised."""
+
+    code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    promised_by = fields.Date(
+        required=True, metadata={"description": "the date the applicant promised, local"}
+    )
+    note = fields.String(load_default=None, validate=validate.Length(max=200))
+
+    @validates("promised_by")
+    def _soon(self, value, **kwargs) -> None:
+        today = local_today()
+        if not today <= value <= today + timedelta(days=DEFERRAL_MAX_DAYS):
+            raise ValidationError(f"Must be between today and {DEFERRAL_MAX_DAYS} days from today.")
+
+
 class ApplicationSchema(Schema):
     item_code = fields.String(
         required=True,
@@ -100,12 +121,33 @@ class ApplicationSchema(Schema):
         validate=validate.Length(max=50),
         metadata={"description": "the materials handed in at the window"},
     )
+    deferred_materials = fields.List(
+        fields.Nested(DeferredMaterialSchema),
+        load_default=list,
+        validate=validate.Length(max=50),
+        metadata={
+            "description": "容缺受理: required materials not handed in, each with the date the "
+            "applicant signed to hand it in by; only for materials the item allows"
+        },
+    )
     result_delivery = fields.String(
         load_default="window",
         validate=validate.OneOf(["window", "mail"]),
         metadata={"description": "window: picked up at the accepting center; mail: posted"},
     )
     note = fields.String(load_default=None, validate=validate.Length(max=500))
+
+    @validates_schema
+    def _deferred_not_handed_in(self, data, **kwargs) -> None:
+        given = {m["code"] for m in data.get("materials") or []}
+        deferred = [m["code"] for m in data.get("deferred_materials") or []]
+        if len(deferred) != len(set(deferred)):
+            raise ValidationError({"deferred_materials": ["Each material may be listed once."]})
+        both = sorted(given.intersection(deferred))
+        if both:
+            raise ValidationError(
+                {"deferred_materials": [f"Handed in already, not deferred: {', '.join(both)}."]}
+            )
 
     @validates_schema
     def _mail_needs_address(self, data, **kwargs) -> None:
@@ -162,14 +204,23 @@ class CaseSchema(Schema):
     case_no = fields.String()
     status = fields.String()
     status_zh = fields.String()
-    item = fields.Dict(metadata={"description": "code and name of the item"})
+    item = fields.Dict(
+        metadata={
+            "description": "code, name, and the item version the case was accepted under "
+            "(version, version_effective_from)"
+        }
+    )
     agreement = fields.String(metadata={"description": "code of the covering agreement"})
     accepting_district = fields.Nested(PlaceSchema)
     accepting_center = fields.Nested(PlaceSchema)
     responsible_district = fields.Nested(PlaceSchema)
     applicant = fields.Dict(metadata={"description": "name, and masked ID, phone and address"})
     facts = fields.Dict()
-    materials = fields.List(fields.Dict())
+    materials = fields.List(fields.Dict(), metadata={"description": "handed in, with names"})
+    deferred_materials = fields.List(
+        fields.Dict(),
+        metadata={"description": "容缺: to be handed in later, with the date promised"},
+    )
     result_delivery = fields.String()
     note = fields.String(allow_none=True)
     version = fields.Integer()

@@ -1,46 +1,81 @@
-"""Catalog reads: the items this district may accept, with the districts each routes to."""
+"""Catalog reads for the window: search the items this district may accept, read one, list
+departments. Every item is shown as its version in force today."""
 
 from flask_smorest import Blueprint
-from sqlalchemy import select
+from sqlalchemy import func, literal, select, tuple_
 
 from catalog.coverage import acceptable_items
 from catalog.districts import DISTRICT_NAMES
-from catalog.models import District, Item
-from catalog.repository import agreements_of
+from catalog.elements import (
+    DELIVERY_MODES,
+    EXERCISE_LEVELS,
+    HANDLING_MODES,
+    ITEM_TYPES,
+    MATERIAL_FORMS,
+    NECESSITY,
+)
+from catalog.models import District, Item, ItemVersion
+from catalog.repository import agreements_of, versions_in_force
 from catalog.routing import BASIS_NAMES_ZH, TERRITORIAL_BASES
+from catalog.search import match_all, query_terms
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
-from service.catalog_api.schemas import DistrictSchema, ItemPageSchema, ItemQuerySchema, ItemSchema
+from service.catalog_api.schemas import (
+    DepartmentSchema,
+    DistrictSchema,
+    ItemPageSchema,
+    ItemQuerySchema,
+    ItemSchema,
+)
 from service.clock import local_today
 from service.db import db_session
 from service.errors import Problem
-from service.pagination import decode_cursor, encode_cursor
+from service.pagination import bad_cursor, decode_cursor, encode_cursor
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Catalog")
 
 
 def _coverage():
     principal = current_principal()
-    session = db_session()
     return acceptable_items(
-        agreements_of(session, principal.district_code), principal.district_code, local_today()
+        agreements_of(db_session(), principal.district_code),
+        principal.district_code,
+        local_today(),
     )
 
 
-def _present(item: Item, cover: dict[str, set[str]]) -> dict:
+def _material(m: dict) -> dict:
     return {
-        "basic_code": item.basic_code,
-        "implementation_code": item.implementation_code,
-        "name": item.name,
-        "department": item.department,
-        "territorial_basis": item.territorial_basis,
-        "territorial_basis_zh": BASIS_NAMES_ZH[item.territorial_basis],
-        "needs_fact": TERRITORIAL_BASES[item.territorial_basis],
-        "statutory_limit_days": item.statutory_limit_days,
-        "promised_limit_days": item.promised_limit_days,
-        "materials": item.materials,
+        **m,
+        "required": m["necessity"] == "required",
+        "necessity_zh": NECESSITY[m["necessity"]],
+        "form_zh": MATERIAL_FORMS[m["form"]],
+    }
+
+
+def present_version(code: str, v: ItemVersion, cover: dict[str, set[str]]) -> dict:
+    """An item version with the Chinese labels the window shows beside each key."""
+    return {
+        **v.content(),
+        "basic_code": code,
+        "version": v.version_no,
+        "effective_from": v.effective_from,
+        "item_type_zh": ITEM_TYPES[v.item_type],
+        "exercise_level_zh": EXERCISE_LEVELS[v.exercise_level],
+        "territorial_basis_zh": BASIS_NAMES_ZH[v.territorial_basis],
+        "needs_fact": TERRITORIAL_BASES[v.territorial_basis],
+        "delivery_modes_zh": [DELIVERY_MODES[k] for k in v.delivery_modes],
+        "handling_modes_zh": [HANDLING_MODES[k] for k in v.handling_modes],
+        "materials": [_material(m) for m in v.materials],
         "routes_to": [{"code": c, "name": DISTRICT_NAMES[c]} for c in sorted(cover["routes_to"])],
         "agreements": sorted(cover["agreements"]),
     }
+
+
+def _search_cursor(cursor: str) -> tuple[int, int, str]:
+    key = decode_cursor(cursor)
+    if not (len(key) == 3 and all(isinstance(k, int) for k in key[:2]) and isinstance(key[2], str)):
+        raise bad_cursor()
+    return key[0], key[1], key[2]
 
 
 @blp.route("/catalog/items", methods=["GET"])
@@ -49,26 +84,42 @@ def _present(item: Item, cover: dict[str, set[str]]) -> dict:
 @blp.doc(security=BEARER_SECURITY)
 @requires()
 def list_items(query):
-    """Items this district may accept under agreements in force, by 基本编码."""
+    """Search the items this district may accept under agreements in force, best match first.
+
+    `q` matches words of the name or an alias, the 基本编码, pinyin initials ("sbk") and full
+    pinyin ("shebaoka"); every word must match. Without `q`, items come in 基本编码 order.
+    """
     coverage = _coverage()
-    stmt = select(Item).where(Item.basic_code.in_(coverage)).order_by(Item.basic_code)
-    if query["q"]:
-        words = query["q"].strip()
-        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(
-            Item.name.ilike(f"%{escaped}%", escape="\\")
-            | Item.basic_code.startswith(words, autoescape=True)
-        )
+    v = versions_in_force(local_today())
+    terms = query_terms(query["q"] or "")
+    matches, score = match_all(
+        terms,
+        code=Item.basic_code,
+        names=v.search_names,
+        pinyin=v.search_pinyin,
+        initials=v.search_initials,
+    )
+    # Among equal matches the shorter name is the more general item; no query: code order.
+    name_length = func.char_length(v.name) if terms else literal(0)
+    stmt = (
+        select(Item.basic_code, v, score, name_length)
+        .join(v, v.item_id == Item.id)
+        .where(Item.basic_code.in_(coverage), matches)
+    )
     if query["department"]:
-        stmt = stmt.where(Item.department == query["department"])
+        stmt = stmt.where(v.department == query["department"])
     if query["cursor"]:
-        key = decode_cursor(query["cursor"])
-        stmt = stmt.where(Item.basic_code > str(key[0]))
-    rows = list(db_session().scalars(stmt.limit(query["limit"] + 1)))
+        after = _search_cursor(query["cursor"])
+        stmt = stmt.where(
+            tuple_(-score, name_length, Item.basic_code) > tuple_(-after[0], after[1], after[2])
+        )
+    stmt = stmt.order_by(score.desc(), name_length, Item.basic_code).limit(query["limit"] + 1)
+    rows = db_session().execute(stmt).all()
     page, more = rows[: query["limit"]], len(rows) > query["limit"]
+    last = page[-1] if page else None
     return {
-        "items": [_present(i, coverage[i.basic_code]) for i in page],
-        "next_cursor": encode_cursor([page[-1].basic_code]) if more else None,
+        "items": [present_version(code, version, coverage[code]) for code, version, *_ in page],
+        "next_cursor": encode_cursor([last[2], last[3], last[0]]) if more and last else None,
     }
 
 
@@ -77,12 +128,49 @@ def list_items(query):
 @blp.doc(security=BEARER_SECURITY)
 @requires()
 def read_item(basic_code):
-    """One item with its materials, if this district may accept it."""
+    """One item as in force today, with its versions (including any that start later)."""
     coverage = _coverage()
-    item = db_session().scalar(select(Item).where(Item.basic_code == basic_code))
-    if item is None or basic_code not in coverage:
+    session = db_session()
+    item = session.scalar(select(Item).where(Item.basic_code == basic_code))
+    today = local_today()
+    current = None
+    if item is not None and basic_code in coverage:
+        current = max(
+            (v for v in item.versions if v.effective_from <= today),
+            key=lambda v: (v.effective_from, v.version_no),
+            default=None,
+        )
+    if current is None:
         raise Problem(404, "not-found", "Not found", f"No item {basic_code} for this district.")
-    return _present(item, coverage[basic_code])
+    shown = present_version(basic_code, current, coverage[basic_code])
+    shown["versions"] = [
+        {
+            "version": v.version_no,
+            "effective_from": v.effective_from,
+            "in_force": v is current,
+            "upcoming": v.effective_from > today,
+        }
+        for v in item.versions
+    ]
+    return shown
+
+
+@blp.route("/catalog/departments", methods=["GET"])
+@blp.response(200, DepartmentSchema(many=True))
+@blp.doc(security=BEARER_SECURITY)
+@requires()
+def list_departments():
+    """The departments of the items this district may accept, with how many items each has."""
+    coverage = _coverage()
+    v = versions_in_force(local_today())
+    stmt = (
+        select(v.department, func.count())
+        .join(Item, v.item_id == Item.id)
+        .where(Item.basic_code.in_(coverage))
+        .group_by(v.department)
+        .order_by(func.count().desc(), v.department)
+    )
+    return [{"name": name, "items": n} for name, n in db_session().execute(stmt)]
 
 
 @blp.route("/districts", methods=["GET"])

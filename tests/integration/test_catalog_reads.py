@@ -27,14 +27,71 @@ def test_anning_window_does_not_see_items_outside_its_agreement(client, terminal
     )
 
 
-def test_search_by_name_and_code_prefix(client, terminal):
+def names(client, headers, **params) -> list[str]:
+    return [i["name"] for i in items(client, headers, limit=200, **params)["items"]]
+
+
+def test_search_by_words_of_the_name_and_aliases(client, terminal):
     fm = terminal("FM-01")
-    assert {i["name"] for i in items(client, fm, q="社会保障卡")["items"]} == {
-        "社会保障卡申领",
-        "社会保障卡挂失与补换",
-    }
-    assert all(i["basic_code"].startswith("000113") for i in items(client, fm, q="000113")["items"])
+    found = names(client, fm, q="社会保障卡")
+    assert found[0] == "社会保障卡申领"  # the shortest name that starts with the words
+    assert len(found) > 5 and all("社会保障卡" in n for n in found)
+    both = items(client, fm, q="公积金 提取", limit=200)["items"]  # 公积金 is an alias's word
+    assert both and all("提取" in i["name"] and "住房公积金" in i["name"] for i in both)
+    assert names(client, fm, q="异地就医备案")[0] == "异地就医备案"  # exact beats prefix
+
+
+def test_search_by_basic_code(client, terminal):
+    fm = terminal("FM-01")
+    assert names(client, fm, q="000114001000") == ["户口迁移（投靠类）"]
+    prefix = items(client, fm, q="000113", limit=200)["items"]
+    assert len(prefix) > 10 and all(i["basic_code"].startswith("000113") for i in prefix)
     assert items(client, fm, q="%")["items"] == []
+
+
+def test_search_by_pinyin_initials_and_full_pinyin(client, terminal):
+    fm = terminal("FM-01")
+    by_initials = names(client, fm, q="sbk")
+    assert by_initials[0] == "社会保障卡申领"
+    assert all(n.startswith("社会保障卡") for n in by_initials)
+    assert set(names(client, fm, q="shebaoka")) == set(by_initials)
+    assert set(names(client, fm, q="shehuibaozhangka")) == set(by_initials)
+    assert names(client, fm, q="SBK") == by_initials
+    assert "居民身份证换领" in names(client, fm, q="sfz")
+    assert all("低保" in n or "最低生活保障" in n for n in names(client, fm, q="dibao"))
+
+
+def test_search_filters_by_department_and_district(client, terminal):
+    fm, an = terminal("FM-01"), terminal("AN-01")
+    medical = items(client, fm, q="备案", department="医疗保障局", limit=200)["items"]
+    assert medical and {i["department"] for i in medical} == {"医疗保障局"}
+    assert names(client, fm, q="户口")  # 五华–富民 covers household registration
+    assert names(client, an, q="户口") == []  # 西山–安宁 does not
+    departments = client.get("/api/v1/catalog/departments", headers=fm).get_json()
+    assert sum(d["items"] for d in departments) == 320
+    assert departments[0] == {"name": "人力资源和社会保障局", "items": 70}
+
+
+def test_ranked_search_pages_walk_every_match_once(client, terminal):
+    fm, seen, cursor = terminal("FM-01"), [], None
+    while True:
+        page = items(client, fm, q="sb", limit=4, **({"cursor": cursor} if cursor else {}))
+        seen += [i["basic_code"] for i in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    everything = [i["basic_code"] for i in items(client, fm, q="sb", limit=200)["items"]]
+    assert seen == everything and len(everything) > 4
+
+
+def test_item_shows_its_data_elements_and_versions(client, terminal):
+    item = client.get("/api/v1/catalog/items/000112001000", headers=terminal("WH-01")).get_json()
+    assert item["item_type_zh"] and item["exercise_level_zh"] == "县级"
+    assert (
+        item["delivery_modes"] == ["window", "mail"] and "异地代收代办" in item["handling_modes_zh"]
+    )
+    photo = next(m for m in item["materials"] if m["code"] == "M04")
+    assert photo["deferrable"] is True and photo["necessity_zh"] == "必要"
+    assert item["versions"][0]["version"] == 1 and any(v["in_force"] for v in item["versions"])
 
 
 def test_cursor_pagination_walks_every_item_once(client, terminal):
@@ -46,12 +103,13 @@ def test_cursor_pagination_walks_every_item_once(client, terminal):
         cursor = page["next_cursor"]
         if not cursor:
             break
-    assert len(seen) == len(set(seen)) == len(items(client, fm, limit=200)["items"])
+    assert len(seen) == len(set(seen)) == 320 and seen == sorted(seen)
 
 
 def test_bad_cursor_and_limit_are_problems(client, terminal):
     fm = terminal("FM-01")
-    for params in ({"cursor": "!!!"}, {"limit": 0}, {"limit": "many"}):
+    tampered = "WyJhIiwgImIiLCAxXQ"  # ["a", "b", 1]: a cursor of the wrong shape
+    for params in ({"cursor": "!!!"}, {"cursor": tampered}, {"limit": 0}, {"limit": "many"}):
         response = client.get("/api/v1/catalog/items", headers=fm, query_string=params)
         assert response.status_code in (400, 422)
         assert response.content_type == "application/problem+json"

@@ -1,0 +1,143 @@
+"""Catalog administration: the template, export, and import with a dry run.
+
+Imports are all-or-nothing: a file with any error changes nothing and the answer lists every
+error by sheet, row and column, in Chinese, for the person fixing the file.
+"""
+
+import logging
+from io import BytesIO
+
+from flask import send_file
+from flask_smorest import Blueprint
+
+from catalog.exporter import MEDIA_TYPES, export_catalog, template
+from catalog.importer import CatalogImportError, import_catalog
+from catalog.tabular import FileFormatError, read_catalog
+from service.accounts.auth import BEARER_SECURITY, current_principal, requires
+from service.catalog_api.schemas import (
+    ExportQuerySchema,
+    FormatQuerySchema,
+    ImportFileSchema,
+    ImportQuerySchema,
+    ImportReportSchema,
+)
+from service.clock import local_today
+from service.db import db_session
+from service.errors import Problem
+
+blp = Blueprint(
+    "catalog_admin", __name__, url_prefix="/api/v1/admin/catalog", description="Catalog admin"
+)
+log = logging.getLogger("tongban.catalog")
+
+READERS = ("admin", "auditor", "supervisor")
+MAX_FILE_BYTES = 20 * 1024 * 1024
+SHOWN_ERRORS = 1000
+
+
+def _download(data: bytes, fmt: str, stem: str):
+    return send_file(
+        BytesIO(data),
+        mimetype=MEDIA_TYPES[fmt],
+        as_attachment=True,
+        download_name=f"{stem}.{'xlsx' if fmt == 'xlsx' else 'zip'}",
+    )
+
+
+@blp.route("/template", methods=["GET"])
+@blp.arguments(FormatQuerySchema, location="query")
+@blp.doc(security=BEARER_SECURITY, responses={200: {"description": "the empty catalog file"}})
+@requires(kinds=("staff",), roles=READERS)
+def download_template(query):
+    """An empty catalog file: the sheets, the Chinese headers, and 填写说明."""
+    return _download(template(query["format"]), query["format"], "tongban-catalog-template")
+
+
+@blp.route("/export", methods=["GET"])
+@blp.arguments(ExportQuerySchema, location="query")
+@blp.doc(security=BEARER_SECURITY, responses={200: {"description": "the catalog file"}})
+@requires(kinds=("staff",), roles=READERS)
+def export(query):
+    """The whole catalog as in force on a day (today by default), in the import layout."""
+    day = query["on"] or local_today()
+    data = export_catalog(db_session(), day, query["format"])
+    return _download(data, query["format"], f"tongban-catalog-{day.isoformat()}")
+
+
+def _file_problem(err: FileFormatError) -> Problem:
+    return Problem(
+        422,
+        "catalog-file-unreadable",
+        "Catalog file cannot be read",
+        str(err),
+        detail_zh=err.message_zh,
+        errors=[{"field": "file", "messages": [str(err)]}],
+    )
+
+
+def _rows_problem(err: CatalogImportError) -> Problem:
+    shown = [e.as_dict() for e in err.errors[:SHOWN_ERRORS]]
+    return Problem(
+        422,
+        "catalog-file-invalid",
+        "Catalog file has errors; nothing was changed",
+        f"{len(err.errors)} errors in the file; fix them all and import again.",
+        detail_zh=f"文件中共有{len(err.errors)}处错误，未做任何修改。请全部改正后重新导入。",
+        errors=[{"field": "file", "messages": [f"{len(err.errors)} errors"]}],
+        extensions={"rows": shown, "rows_total": len(err.errors)},
+    )
+
+
+@blp.route("/imports", methods=["POST"])
+@blp.arguments(ImportQuerySchema, location="query")
+@blp.arguments(ImportFileSchema, location="files")
+@blp.response(200, ImportReportSchema)
+@blp.alt_response(422, description="every error in the file, by sheet, row and column")
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",), roles=("admin",))
+def import_file(query, files):
+    """Import an XLSX workbook or a zip of CSV files; `dry_run=true` only reports.
+
+    Changed items get a new version effective from `effective_from` (today by default); cases
+    keep the version they were accepted under.
+    """
+    upload = files["file"]
+    data = upload.stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise Problem(
+            413,
+            "file-too-large",
+            "File too large",
+            f"Catalog files are limited to {MAX_FILE_BYTES // (1024 * 1024)} MB.",
+            detail_zh="文件过大。",
+            errors=[{"field": "file", "messages": ["Too large."]}],
+        )
+    principal = current_principal()
+    session = db_session()
+    try:
+        report = import_catalog(
+            session,
+            read_catalog(data),
+            effective_from=query["effective_from"] or local_today(),
+            dry_run=query["dry_run"],
+            source=f"{(upload.filename or 'upload')[:120]} by {principal.name}",
+        )
+    except FileFormatError as err:
+        raise _file_problem(err) from err
+    except CatalogImportError as err:
+        session.rollback()
+        raise _rows_problem(err) from err
+    if query["dry_run"]:
+        session.rollback()
+    else:
+        session.commit()
+    log.info(
+        "catalog import",
+        extra={
+            "dry_run": query["dry_run"],
+            "file": upload.filename,
+            "by": principal.name,
+            "changes": report.changes,
+        },
+    )
+    return report.as_dict()
