@@ -234,7 +234,7 @@ class ItemRowSchema(Schema):
     delivery_modes = Labels(DELIVERY_MODES, required=True, **_h(ITEMS, "delivery_modes"))
     handling_modes = Labels(HANDLING_MODES, required=True, **_h(ITEMS, "handling_modes"))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _limits_and_fees(self, data, **kwargs):
         statutory, promised = data.get("statutory_limit_days"), data.get("promised_limit_days")
         if statutory is not None and promised is not None and promised > statutory:
@@ -281,7 +281,7 @@ class AgreementRowSchema(Schema):
     status = Label(AGREEMENT_STATUSES, required=True, **_h(AGREEMENTS, "status"))
     note = _optional(Text(1000, **_h(AGREEMENTS, "note")))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _range(self, data, **kwargs):
         start, end = data.get("effective_from"), data.get("effective_to")
         if start and end and end < start:
@@ -350,18 +350,19 @@ class _Collector:
             cell = f"{get_column_letter(headers.index(column) + 1)}{row}"
         self.errors.append(RowError(sheet.title, row, column, message, cell))
 
-    def rows(self, sheet: Sheet, schema: Schema) -> list[tuple[int, dict[str, Any]]]:
-        """The rows of a sheet that load cleanly; errors recorded for the others."""
+    def rows(self, sheet: Sheet, schema: Schema) -> list[tuple[int, dict[str, Any]]] | None:
+        """The rows of a sheet that load cleanly, errors recorded for the others; None when
+        the sheet is missing or lacks columns (one error for that, not one per row)."""
         table = self.tables.get(sheet.key)
         if table is None:
             if sheet.required:
                 self.add(sheet, 1, None, f"缺少工作表“{sheet.title}”（CSV 文件 {sheet.key}.csv）。")
-            return []
+            return None
         missing = [h for h in sheet.headers if h not in table.headers]
         for header in missing:
             self.add(sheet, 1, header, "缺少此列。")
         if missing:
-            return []
+            return None
         loaded = []
         for number, cells in table.rows:
             try:
@@ -378,7 +379,7 @@ class _Collector:
 def _items(c: _Collector) -> dict[str, ParsedItem]:
     items: dict[str, ParsedItem] = {}
     header = ITEMS.header_of("basic_code")
-    for number, data in c.rows(ITEMS, ItemRowSchema()):
+    for number, data in c.rows(ITEMS, ItemRowSchema()) or []:
         code = data.pop("basic_code")
         if code in items:
             c.add(ITEMS, number, header, f"基本编码与第{items[code].row}行重复。")
@@ -389,7 +390,10 @@ def _items(c: _Collector) -> dict[str, ParsedItem]:
 
 def _materials(c: _Collector, items: dict[str, ParsedItem], item_rows_ok: set[str]) -> None:
     seen: dict[tuple[str, str], int] = {}
-    for number, data in c.rows(MATERIALS, MaterialRowSchema()):
+    rows = c.rows(MATERIALS, MaterialRowSchema())
+    if rows is None:
+        return
+    for number, data in rows:
         code, key = data["basic_code"], (data["basic_code"], data["code"])
         if code not in items:
             if code not in item_rows_ok:
@@ -416,7 +420,7 @@ def _materials(c: _Collector, items: dict[str, ParsedItem], item_rows_ok: set[st
 
 def _agreements(c: _Collector) -> dict[str, ParsedAgreement]:
     agreements: dict[str, ParsedAgreement] = {}
-    for number, data in c.rows(AGREEMENTS, AgreementRowSchema()):
+    for number, data in c.rows(AGREEMENTS, AgreementRowSchema()) or []:
         code = data["code"]
         if code in agreements:
             c.add(
@@ -428,7 +432,7 @@ def _agreements(c: _Collector) -> dict[str, ParsedAgreement]:
             continue
         agreements[code] = ParsedAgreement(number, data)
     listed: dict[tuple[str, str], int] = {}
-    for number, data in c.rows(AGREEMENT_ITEMS, AgreementItemRowSchema()):
+    for number, data in c.rows(AGREEMENT_ITEMS, AgreementItemRowSchema()) or []:
         key = (data["agreement_code"], data["basic_code"])
         agreement = agreements.get(key[0])
         if agreement is None:

@@ -3,12 +3,21 @@
 import re
 import threading
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select, text
 
 from service.cases.models import Case, CaseEvent
+from service.clock import local_today
 from service.outbox.models import OutboxMessage
-from tests.helpers import application, count, make_id_number, submit, with_wrong_check_digit
+from tests.helpers import (
+    application,
+    count,
+    make_id_number,
+    read_case,
+    submit,
+    with_wrong_check_digit,
+)
 
 PROBLEM = "application/problem+json"
 
@@ -123,12 +132,72 @@ def test_missing_fact_for_the_items_basis_names_the_field(client, terminal):
     assert fields_at_fault(response) == {"facts.insured_district"}
 
 
-def test_missing_required_material_is_named(client, terminal):
+def test_missing_materials_are_listed_all_at_once(client, terminal):
     response = submit(client, terminal("FM-01"), application(materials=[{"code": "M01"}]))
     assert response.status_code == 422
     problem = response.get_json()
     assert problem["type"].endswith("/materials-missing")
+    assert [(m["code"], m["deferrable"]) for m in problem["materials"]] == [
+        ("M03", False),
+        ("M04", True),
+    ]
     assert "社会保障卡申领登记表" in problem["detail_zh"]
+    assert "近期免冠彩色证件照（缺少，可容缺受理" in problem["detail_zh"]
+    assert problem["errors"][0]["field"] == "materials"
+
+
+def test_deferred_material_with_a_commitment_is_accepted_and_shown(client, terminal, engine):
+    fm = terminal("FM-01")
+    promised = (local_today() + timedelta(days=5)).isoformat()
+    body = application(
+        materials=[{"code": "M01"}, {"code": "M03"}],
+        deferred_materials=[{"code": "M04", "promised_by": promised, "note": "照片次日补交"}],
+    )
+    response = submit(client, fm, body)
+    assert response.status_code == 201, response.get_json()
+    case = read_case(client, fm, response.get_json()["case_no"])
+    assert case["deferred_materials"] == [
+        {
+            "code": "M04",
+            "name": "近期免冠彩色证件照",
+            "promised_by": promised,
+            "note": "照片次日补交",
+        }
+    ]
+    assert case["materials"][1] == {
+        "code": "M03",
+        "name": "社会保障卡申领登记表",
+        "originals": 0,
+        "copies": 0,
+        "note": None,
+    }
+    assert case["timeline"][0]["data"]["deferred"] == [{"code": "M04", "promised_by": promised}]
+
+
+def test_deferral_only_where_the_item_allows_it_and_with_a_sensible_date(client, terminal):
+    fm = terminal("FM-01")
+    soon = (local_today() + timedelta(days=3)).isoformat()
+    not_allowed = application(
+        materials=[{"code": "M01"}, {"code": "M04"}],
+        deferred_materials=[{"code": "M03", "promised_by": soon}],
+    )
+    response = submit(client, fm, not_allowed)
+    assert response.status_code == 422
+    assert response.get_json()["materials"][0]["reason_zh"] == "该材料不允许容缺受理"
+
+    for promised in ("2020-01-01", (local_today() + timedelta(days=90)).isoformat()):
+        late = application(
+            materials=[{"code": "M01"}, {"code": "M03"}],
+            deferred_materials=[{"code": "M04", "promised_by": promised}],
+        )
+        response = submit(client, fm, late)
+        assert response.status_code == 422
+        assert fields_at_fault(response) == {"deferred_materials.0.promised_by"}
+
+    twice = application(deferred_materials=[{"code": "M04", "promised_by": soon}])
+    response = submit(client, fm, twice)
+    assert response.status_code == 422
+    assert fields_at_fault(response) == {"deferred_materials"}
 
 
 def test_same_key_same_body_returns_the_same_case(client, terminal, engine):
