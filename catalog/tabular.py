@@ -94,7 +94,10 @@ def _decode_csv(raw: bytes, name: str) -> str:
 
 
 def _csv_table(raw: bytes, name: str) -> RawTable:
-    return _table([list(r) for r in csv.reader(io.StringIO(_decode_csv(raw, name)))])
+    try:
+        return _table([list(r) for r in csv.reader(io.StringIO(_decode_csv(raw, name)))])
+    except csv.Error as err:
+        raise FileFormatError(f"{name} 不是有效的 CSV 文件：{err}", f"{name}: {err}") from err
 
 
 def _sheet_for_file(name: str) -> Sheet | None:

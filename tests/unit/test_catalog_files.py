@@ -139,6 +139,13 @@ def test_unreadable_files_say_why():
     zipfile.ZipFile(empty_zip, "w").close()
     with pytest.raises(FileFormatError):
         read_catalog(empty_zip.getvalue())
+    huge = io.BytesIO()
+    with zipfile.ZipFile(huge, "w") as archive:
+        archive.writestr("items.csv", '基本编码\n"' + "x" * 200_000 + '"\n')  # over csv's limit
+    with pytest.raises(FileFormatError, match=r"items\.csv"):
+        read_catalog(huge.getvalue())
+    with pytest.raises(FileFormatError):  # a workbook cut short
+        read_catalog(write_xlsx({})[:2000])
 
 
 def test_dates_accept_the_forms_clerks_type(sample):
