@@ -17,7 +17,7 @@ from catalog.layout import AGREEMENT_ITEMS, AGREEMENTS, ITEMS
 from catalog.models import Agreement, District, Item, ItemVersion
 from catalog.repository import latest_versions
 from catalog.rows import ParsedAgreement, ParsedCatalog, RowError, parse_catalog
-from catalog.search import search_keys
+from catalog.search import SearchKeys, search_keys
 from catalog.tabular import RawTable
 
 # Two imports at once would race on version numbers; they take turns on this advisory lock.
@@ -94,6 +94,8 @@ class _Plan:
     report: ImportReport
     new_items: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> content
     new_versions: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+    # Versions whose data are unchanged but whose search keys were made by older rules.
+    stale_keys: list[ItemVersion] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
 
 
@@ -102,8 +104,10 @@ def _plan_items(session: Session, parsed: ParsedCatalog, plan: _Plan) -> None:
         i.basic_code: i
         for i in session.scalars(select(Item).where(Item.basic_code.in_(parsed.items)))
     }
-    latest = latest_versions(session, [i.id for i in items.values()])
     starts = plan.report.effective_from
+    ids = [i.id for i in items.values()]
+    latest = latest_versions(session, ids)
+    at_start = latest_versions(session, ids, on=starts)
     for code, row in parsed.items.items():
         item = items.get(code)
         if item is None:
@@ -111,8 +115,10 @@ def _plan_items(session: Session, parsed: ParsedCatalog, plan: _Plan) -> None:
             plan.report.items_created.append({"basic_code": code, "name": row.content["name"]})
             continue
         current = latest[item.id]
-        if current.content() == row.content:
+        same = [v for v in (current, at_start.get(item.id)) if v and v.content() == row.content]
+        if same:
             plan.report.items_unchanged += 1
+            plan.stale_keys += [v for v in same if _keys_of(v) != _keys_for(row.content)]
         elif current.effective_from > starts:
             plan.errors.append(
                 RowError(
@@ -133,6 +139,14 @@ def _plan_items(session: Session, parsed: ParsedCatalog, plan: _Plan) -> None:
                     "columns": _changed_columns(current.content(), row.content),
                 }
             )
+
+
+def _keys_for(content: dict[str, Any]) -> SearchKeys:
+    return search_keys(content["name"], content["aliases"])
+
+
+def _keys_of(version: ItemVersion) -> SearchKeys:
+    return SearchKeys(version.search_names, version.search_pinyin, version.search_initials)
 
 
 def _agreement_state(agreement: Agreement) -> dict[str, Any]:
@@ -162,6 +176,18 @@ def _plan_agreements(session: Session, parsed: ParsedCatalog, plan: _Plan) -> No
                         "该事项既不在本文件的“事项”工作表中，也不在现有目录中。",
                     )
                 )
+    districts = set(session.scalars(select(District.code)))
+    for agreement in parsed.agreements.values():
+        unknown = sorted(set(agreement.fields["districts"]) - districts)
+        if unknown:
+            plan.errors.append(
+                RowError(
+                    AGREEMENTS.title,
+                    agreement.row,
+                    AGREEMENTS.header_of("districts"),
+                    f"行政区 {'、'.join(unknown)} 尚未载入系统，请先载入行政区划。",
+                )
+            )
     existing = {
         a.code: a
         for a in session.scalars(select(Agreement).where(Agreement.code.in_(parsed.agreements)))
@@ -190,7 +216,7 @@ def _plan_agreements(session: Session, parsed: ParsedCatalog, plan: _Plan) -> No
 
 
 def _version_row(item_id: int, version_no: int, content: dict, starts: date, source: str) -> dict:
-    keys = search_keys(content["name"], content["aliases"])
+    keys = _keys_for(content)
     return {
         **content,
         "item_id": item_id,
@@ -217,6 +243,11 @@ def _apply(session: Session, parsed: ParsedCatalog, plan: _Plan, source: str) ->
     rows += [_version_row(i, n, content, starts, source) for i, n, content in plan.new_versions]
     if rows:
         session.execute(insert(ItemVersion), rows)
+    for version in plan.stale_keys:
+        # Derived data only: the version's data elements stay as they were.
+        keys = _keys_for(version.content())
+        version.search_names, version.search_pinyin = keys.names, keys.pinyin
+        version.search_initials = keys.initials
     if parsed.agreements:
         _apply_agreements(session, parsed.agreements)
     session.flush()
@@ -261,7 +292,8 @@ def import_catalog(
     _plan_items(session, parsed, plan)
     _plan_agreements(session, parsed, plan)
     if plan.errors:
-        raise CatalogImportError(sorted(plan.errors, key=lambda e: (e.sheet != ITEMS.title, e.row)))
+        order = [ITEMS.title, AGREEMENTS.title, AGREEMENT_ITEMS.title]
+        raise CatalogImportError(sorted(plan.errors, key=lambda e: (order.index(e.sheet), e.row)))
     if not dry_run:
         _apply(session, parsed, plan, source)
     return plan.report

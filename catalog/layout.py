@@ -88,5 +88,5 @@ AGREEMENT_ITEMS = Sheet(
 SHEETS: tuple[Sheet, ...] = (ITEMS, MATERIALS, AGREEMENTS, AGREEMENT_ITEMS)
 
 # Several values in one cell are separated by any of these.
-LIST_SEPARATORS = "、,，;；/"
+LIST_SEPARATORS = "、,，;；/|"
 LIST_JOINER = "、"

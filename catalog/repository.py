@@ -63,9 +63,14 @@ def versions_in_force(day: date) -> type[ItemVersion]:
     return aliased(ItemVersion, in_force)
 
 
-def latest_versions(session: Session, item_ids: list[int]) -> dict[int, ItemVersion]:
-    """Each item's newest version, whatever its date: the one a change must follow."""
-    query = _one_per_item(select(ItemVersion).where(ItemVersion.item_id.in_(item_ids)))
+def latest_versions(
+    session: Session, item_ids: list[int], on: date | None = None
+) -> dict[int, ItemVersion]:
+    """Each item's newest version (the one a change must follow), or the one in force `on`."""
+    query = select(ItemVersion).where(ItemVersion.item_id.in_(item_ids))
+    if on is not None:
+        query = query.where(ItemVersion.effective_from <= on)
+    query = _one_per_item(query)
     return {v.item_id: v for v in session.scalars(query)}
 
 

@@ -30,7 +30,24 @@ from catalog.elements import (
 from catalog.layout import AGREEMENT_ITEMS, AGREEMENTS, ITEMS, LIST_SEPARATORS, MATERIALS, Sheet
 from catalog.tabular import RawTable
 
-ZH_MESSAGES = {"required": "必填。", "null": "必填。", "validator_failed": "取值无效。"}
+ZH_MESSAGES = {
+    "required": "必填。",
+    "null": "必填。",
+    "validator_failed": "取值无效。",
+    "control": "含有不可见的控制字符，请删除后重新填写。",
+}
+# NUL and other control characters: the database refuses NUL and XLSX cannot hold the rest.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class _Clean(mf.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _CONTROL.search(text):
+            raise self.make_error("control")
+        return text
+
+
 _SPLIT = re.compile(f"[{re.escape(LIST_SEPARATORS)}\\s]+")
 
 
@@ -38,7 +55,7 @@ def _split(value: object) -> list[str]:
     return [part for part in _SPLIT.split(str(value)) if part]
 
 
-class Text(mf.String):
+class Text(_Clean):
     default_error_messages: ClassVar[dict[str, str]] = {**ZH_MESSAGES, "invalid": "应为文字。"}
 
     def __init__(self, max_length: int, **kwargs):
@@ -53,7 +70,7 @@ class Text(mf.String):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class Code(mf.String):
+class Code(_Clean):
     """A code cell; a number there means Excel dropped the leading zeros."""
 
     default_error_messages: ClassVar[dict[str, str]] = {
@@ -116,10 +133,10 @@ class Labels(Label):
     """Several values of a vocabulary in one cell, separated by 、 or commas."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        keys = [super(Labels, self)._deserialize(part, attr, data) for part in _split(value)]
+        keys = {super(Labels, self)._deserialize(part, attr, data) for part in _split(value)}
         if not keys:
             raise self.make_error("required")
-        return list(dict.fromkeys(keys))
+        return [key for key in self.vocabulary if key in keys]  # one order, whatever typed
 
 
 class YesNo(mf.Field):
@@ -168,6 +185,8 @@ class Words(mf.Field):
     }
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if _CONTROL.search(str(value)):
+            raise self.make_error("control")
         words = list(dict.fromkeys(_split(value)))
         if any(len(w) > 50 for w in words):
             raise self.make_error("long")
@@ -253,7 +272,7 @@ class MaterialRowSchema(Schema):
     basic_code = basic_code(required=True, **_h(MATERIALS, "basic_code"))
     code = Code(
         required=True,
-        validate=validate.Length(min=1, max=20, error="不能超过{max}个字符。"),
+        validate=validate.Length(min=1, max=16, error="不能超过{max}个字符。"),
         **_h(MATERIALS, "code"),
     )
     name = Text(200, required=True, **_h(MATERIALS, "name"))
@@ -412,6 +431,8 @@ def _materials(c: _Collector, items: dict[str, ParsedItem], item_rows_ok: set[st
         seen[key] = number
         items[code].content["materials"].append({f: data[f] for f in MATERIAL_FIELDS})
     for item in items.values():
+        # One order whatever the rows' order, so that sorting the sheet is not a change.
+        item.content["materials"].sort(key=lambda m: m["code"])
         if not item.content["materials"]:
             c.add(
                 ITEMS, item.row, ITEMS.header_of("basic_code"), "该事项在“材料”工作表中没有材料。"
@@ -431,6 +452,8 @@ def _agreements(c: _Collector) -> dict[str, ParsedAgreement]:
             )
             continue
         agreements[code] = ParsedAgreement(number, data)
+    if agreements and AGREEMENT_ITEMS.key not in c.tables:
+        c.add(AGREEMENT_ITEMS, 1, None, "填写了“协议”工作表时，须同时提供“协议事项”工作表。")
     listed: dict[tuple[str, str], int] = {}
     for number, data in c.rows(AGREEMENT_ITEMS, AgreementItemRowSchema()) or []:
         key = (data["agreement_code"], data["basic_code"])

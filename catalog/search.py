@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pypinyin import Style, lazy_pinyin
 from sqlalchemy import ColumnElement, and_, case, literal, true
 
-_TERM_SPLIT = re.compile(r"[\s,，、;；]+")
+_TERM_SPLIT = re.compile(r"[\s,，、;；|]+")
 _LATIN = re.compile(r"^[a-z]+$")
 _CODE = re.compile(r"^[0-9a-z]{2,12}$")
 
@@ -54,16 +54,15 @@ def _like(column, pattern: str) -> ColumnElement[bool]:
 
 
 def term_score(term: str, *, code, names, pinyin, initials) -> ColumnElement[int]:
-    """How well one term matches a row: 0 when it does not match at all."""
+    """How well one term matches a row: its best match's score, 0 when nothing matches."""
     t = _escape(term)
-    whens: list[tuple[ColumnElement[bool], int]] = []
-    if _CODE.match(term):
-        whens += [(code == term.upper(), 100), (_like(code, t.upper() + "%"), 80)]
-    whens += [
+    whens: list[tuple[ColumnElement[bool], int]] = [
         (_like(names, f"%|{t}|%"), 90),
         (_like(names, f"%|{t}%"), 70),
         (_like(names, f"%{t}%"), 50),
     ]
+    if _CODE.match(term):
+        whens += [(code == term.upper(), 100), (_like(code, t.upper() + "%"), 80)]
     if _LATIN.match(term):
         whens += [
             (_like(initials, f"%|{t}|%"), 65),
@@ -72,6 +71,8 @@ def term_score(term: str, *, code, names, pinyin, initials) -> ColumnElement[int
             (_like(initials, f"%{t}%"), 35),
             (_like(pinyin, f"%{t}%"), 30),
         ]
+    # CASE takes the first branch that holds: best first.
+    whens.sort(key=lambda when: when[1], reverse=True)
     return case(*whens, else_=literal(0))
 
 

@@ -7,6 +7,7 @@ a person sees in Excel (the header is row 1), so every error can point at a cell
 import csv
 import io
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from catalog.layout import SHEETS, Sheet
 
 # A catalog file is a few MB at most; refuse archives that would unpack to far more.
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_ROWS = 50_000
 TEXT_COLUMNS = {"basic_code", "implementation_code", "code", "agreement_code"}
 
 
@@ -47,12 +49,18 @@ def _clean(value: object) -> object:
     return value
 
 
-def _table(lines: list[list[object]]) -> RawTable:
-    if not lines:
-        return RawTable(headers=[])
-    headers = [str(_clean(h) or "") for h in lines[0]]
+def _table(lines: Iterable[Sequence[object]]) -> RawTable:
+    rows = iter(lines)
+    headers = [str(_clean(h) or "") for h in next(rows, [])]
+    while headers and not headers[-1]:
+        headers.pop()
     table = RawTable(headers=headers)
-    for number, values in enumerate(lines[1:], start=2):
+    for number, values in enumerate(rows, start=2):
+        if number > MAX_ROWS + 1:
+            raise FileFormatError(
+                f"每个工作表最多{MAX_ROWS}行；请检查表格末尾是否有多余的内容。",
+                f"More than {MAX_ROWS} rows in a sheet.",
+            )
         cells = {h: _clean(v) for h, v in zip(headers, values, strict=False) if h}
         if any(v is not None for v in cells.values()):
             table.rows.append((number, cells))
@@ -66,16 +74,18 @@ def _check_size(archive: zipfile.ZipFile) -> None:
         )
 
 
+def _sheet_rows(book, title: str) -> Iterable[Sequence[object]]:
+    ws = book[title]
+    width = len(next(ws.iter_rows(max_row=1, values_only=True), ()))
+    # Bound the width by the header row: a stray cell far to the right costs nothing.
+    return ws.iter_rows(values_only=True, max_col=max(width, 1))
+
+
 def _read_xlsx(data: bytes) -> dict[str, RawTable]:
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as err:  # openpyxl raises many kinds for a damaged workbook
-        raise FileFormatError(
-            "无法读取该 XLSX 文件，文件可能已损坏。", f"Unreadable XLSX: {err}"
-        ) from err
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         return {
-            sheet.key: _table([list(r) for r in book[sheet.title].iter_rows(values_only=True)])
+            sheet.key: _table(_sheet_rows(book, sheet.title))
             for sheet in SHEETS
             if sheet.title in book.sheetnames
         }
@@ -95,7 +105,7 @@ def _decode_csv(raw: bytes, name: str) -> str:
 
 def _csv_table(raw: bytes, name: str) -> RawTable:
     try:
-        return _table([list(r) for r in csv.reader(io.StringIO(_decode_csv(raw, name)))])
+        return _table(csv.reader(io.StringIO(_decode_csv(raw, name))))
     except csv.Error as err:
         raise FileFormatError(f"{name} 不是有效的 CSV 文件：{err}", f"{name}: {err}") from err
 
@@ -148,9 +158,16 @@ def read_catalog(source: bytes | Path) -> dict[str, RawTable]:
         ) from err
     with archive:
         _check_size(archive)
-        if "[Content_Types].xml" in archive.namelist():
-            return _read_xlsx(data)
-        return _read_csv_zip(archive)
+        try:
+            if "[Content_Types].xml" in archive.namelist():
+                return _read_xlsx(data)
+            return _read_csv_zip(archive)
+        except FileFormatError:
+            raise
+        except Exception as err:  # zipfile, zlib and openpyxl raise many kinds for damage
+            raise FileFormatError(
+                "文件已损坏或格式不受支持，无法读取。", f"Unreadable file: {err!r}"
+            ) from err
 
 
 def _cell_text(value: object) -> str:
@@ -190,6 +207,9 @@ def write_xlsx(tables: dict[str, list[dict]], guide: list[tuple[str, str]] | Non
         ws.append(sheet.headers)
         for row in tables.get(sheet.key, []):
             ws.append([row.get(f) for f, _ in sheet.columns])
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"  # text, never a formula
         for index, (name, header) in enumerate(sheet.columns, start=1):
             letter = get_column_letter(index)
             ws.column_dimensions[letter].width = max(10, min(40, len(header) * 2 + 4))

@@ -8,7 +8,7 @@ import uuid
 from flask import Flask, g, request
 from flask_smorest import Api
 
-from service import cli, db, errors, health, logs
+from service import cli, db, errors, guards, health, logs
 from service.accounts.api import blp as auth_blp
 from service.cases.api import blp as cases_blp
 from service.cases.public_api import blp as public_blp
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Registered after the Api so that every error, smorest's included, is problem+json.
     errors.init_app(app)
     _request_context(app)
+    guards.init_app(app)
     cli.init_app(app)
     return app
 

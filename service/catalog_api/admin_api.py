@@ -120,7 +120,7 @@ def import_file(query, files):
             read_catalog(data),
             effective_from=query["effective_from"] or local_today(),
             dry_run=query["dry_run"],
-            source=f"{(upload.filename or 'upload')[:120]} by {principal.name}",
+            source=f"{upload.filename or 'upload'} by {principal.name}"[:200],
         )
     except FileFormatError as err:
         raise _file_problem(err) from err

@@ -1,6 +1,8 @@
 """Catalog reads for the window: search the items this district may accept, read one, list
 departments. Every item is shown as its version in force today."""
 
+import re
+
 from flask_smorest import Blueprint
 from sqlalchemy import func, literal, select, tuple_
 
@@ -30,6 +32,8 @@ from service.clock import local_today
 from service.db import db_session
 from service.errors import Problem
 from service.pagination import bad_cursor, decode_cursor, encode_cursor
+
+_CODE = re.compile(r"^[0-9A-Z]{12}$")
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Catalog")
 
@@ -73,7 +77,8 @@ def present_version(code: str, v: ItemVersion, cover: dict[str, set[str]]) -> di
 
 def _search_cursor(cursor: str) -> tuple[int, int, str]:
     key = decode_cursor(cursor)
-    if not (len(key) == 3 and all(isinstance(k, int) for k in key[:2]) and isinstance(key[2], str)):
+    # bool is an int to Python but not to PostgreSQL: check the exact types.
+    if not (len(key) == 3 and all(type(k) is int for k in key[:2]) and _CODE.match(str(key[2]))):
         raise bad_cursor()
     return key[0], key[1], key[2]
 
@@ -131,7 +136,9 @@ def read_item(basic_code):
     """One item as in force today, with its versions (including any that start later)."""
     coverage = _coverage()
     session = db_session()
-    item = session.scalar(select(Item).where(Item.basic_code == basic_code))
+    item = None
+    if _CODE.match(basic_code):
+        item = session.scalar(select(Item).where(Item.basic_code == basic_code))
     today = local_today()
     current = None
     if item is not None and basic_code in coverage:

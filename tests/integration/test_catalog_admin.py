@@ -14,9 +14,9 @@ from tests.helpers import application, make_id_number, read_case, submit
 ITEM = "000112005000"
 
 
-def export(client, headers, fmt="xlsx") -> bytes:
-    """The newest version of every item, whatever its date, so that edits follow it."""
-    on = (local_today() + timedelta(days=3650)).isoformat()
+def export(client, headers, fmt="xlsx", on=None) -> bytes:
+    """The catalog in force on `on`; by default the newest version of every item."""
+    on = on or (local_today() + timedelta(days=3650)).isoformat()
     response = client.get(
         "/api/v1/admin/catalog/export", headers=headers, query_string={"format": fmt, "on": on}
     )
@@ -143,13 +143,16 @@ def test_a_version_can_start_later_and_is_not_undercut(client, staff, terminal):
     assert shown["promised_limit_days"] == 3  # today's version still applies
     assert shown["versions"][-1]["upcoming"] is True
 
-    today = set_cell(export(client, admin), "事项", code, "承诺办结时限（工作日）", 2)
-    refused = upload(client, admin, today)
+    as_today = export(client, admin, on=local_today().isoformat())
+    unchanged = upload(client, admin, as_today)  # today's data, as exported today: no change
+    assert unchanged.status_code == 200 and unchanged.get_json()["items"]["changed"] == []
+    other = set_cell(as_today, "事项", code, "承诺办结时限（工作日）", 2)
+    refused = upload(client, admin, other)
     assert refused.status_code == 422
     [error] = refused.get_json()["rows"]
     assert tomorrow.isoformat() in error["message"]
 
-    past = upload(client, admin, today, effective_from="2020-01-01")
+    past = upload(client, admin, other, effective_from="2020-01-01")
     assert past.status_code == 422
     assert past.get_json()["errors"][0]["field"] == "effective_from"
 
@@ -202,6 +205,28 @@ def sample_subset(folder, prefix: str, edit=lambda line: line):
         kept = [edit(line) for line in lines if line.startswith(prefix)]
         (folder / name).write_text("\n".join([header, *kept]), encoding="utf-8-sig")
     return folder
+
+
+def test_search_keys_made_by_older_rules_are_refreshed_by_an_unchanged_import(
+    app, client, tmp_path, engine, terminal
+):
+    with engine.begin() as conn:  # as migration 0003 left its first versions
+        conn.execute(
+            text(
+                "UPDATE item_versions SET search_pinyin = '||', search_initials = '||'"
+                " WHERE item_id IN (SELECT id FROM items WHERE basic_code LIKE '000127%')"
+            )
+        )
+    fm = terminal("FM-01")
+    assert client.get("/api/v1/catalog/items?q=dlys", headers=fm).get_json()["items"] == []
+    runner, context = app.test_cli_runner(), app.app_context()
+    context.push()
+    folder = sample_subset(tmp_path / "transport", "000127")
+    result = runner.invoke(args=["import-catalog", str(folder)])
+    context.pop()
+    assert result.exit_code == 0 and '"changed": []' in result.output, result.output
+    found = client.get("/api/v1/catalog/items?q=dlys", headers=fm).get_json()["items"]
+    assert found and all("道路运输" in i["name"] for i in found)
 
 
 def test_cli_imports_with_a_dry_run_and_reports_errors(app, tmp_path, engine):

@@ -1,5 +1,7 @@
 """Catalog reads: what a terminal's district may accept, and where it routes."""
 
+from service.pagination import encode_cursor
+
 
 def items(client, headers, **params):
     response = client.get("/api/v1/catalog/items", headers=headers, query_string=params)
@@ -108,11 +110,29 @@ def test_cursor_pagination_walks_every_item_once(client, terminal):
 
 def test_bad_cursor_and_limit_are_problems(client, terminal):
     fm = terminal("FM-01")
-    tampered = "WyJhIiwgImIiLCAxXQ"  # ["a", "b", 1]: a cursor of the wrong shape
-    for params in ({"cursor": "!!!"}, {"cursor": tampered}, {"limit": 0}, {"limit": "many"}):
+    tampered = encode_cursor(["a", "b", 1])  # a cursor of the wrong shape
+    booleans = encode_cursor([1, True, "000112001000"])
+    cases = ({"cursor": "!!!"}, {"cursor": tampered}, {"cursor": booleans}, {"limit": "many"})
+    for params in (*cases, {"limit": 0}, {"q": "社保\x00"}, {"department": "\x00"}):
         response = client.get("/api/v1/catalog/items", headers=fm, query_string=params)
         assert response.status_code in (400, 422)
         assert response.content_type == "application/problem+json"
+
+
+def test_nul_characters_anywhere_are_a_problem_not_a_crash(client, terminal):
+    fm = terminal("FM-01")
+    for response in (
+        client.get("/api/v1/catalog/items/0001%00", headers=fm),
+        client.post(
+            "/api/v1/applications",
+            data='{"note": "a\\u0000"}',
+            headers=fm,
+            content_type="application/json",
+        ),
+    ):
+        assert response.status_code == 400
+        assert response.content_type == "application/problem+json"
+    assert client.get("/api/v1/catalog/items/not-a-code", headers=fm).status_code == 404
 
 
 def test_districts_list(client, terminal):

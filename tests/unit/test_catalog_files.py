@@ -160,4 +160,37 @@ def test_search_keys_hold_names_aliases_pinyin_and_initials():
     assert keys.initials == "|shbzksl|sbksl|"
     assert keys.pinyin == "|shehuibaozhangkashenling|shebaokashenling|"
     assert search_keys("银行账户信息变更", []).pinyin.startswith("|yinhang")  # 行 as hang
-    assert query_terms("  SBK  提取，sbk ") == ["sbk", "提取"]
+    assert query_terms("  SBK  提取，sbk |") == ["sbk", "提取"]
+
+
+def test_one_order_for_modes_and_materials_whatever_was_typed(sample):
+    parsed = parse_catalog(sample)
+    turned = copy.deepcopy(sample)
+    turned["materials"].rows.reverse()
+    turned = edited(turned, "items", 0, **{"结果送达方式": "邮寄送达，窗口领取"})
+    again = parse_catalog(turned)
+    assert again.items["000112001000"].content == parsed.items["000112001000"].content
+
+
+def test_control_characters_and_lone_agreements_are_refused(sample):
+    bad = edited(sample, "items", 0, **{"事项名称": "社会保障卡\x00申领", "别名": "社保\x07卡"})
+    messages = {(e.column, e.message) for e in parse_catalog(bad).errors}
+    assert ("事项名称", "含有不可见的控制字符，请删除后重新填写。") in messages
+    assert ("别名", "含有不可见的控制字符，请删除后重新填写。") in messages
+    lone = {k: v for k, v in sample.items() if k != "agreement_items"}
+    assert [e.sheet for e in parse_catalog(lone).errors] == ["协议事项"]
+
+
+def test_xlsx_keeps_text_that_looks_like_a_formula_and_ignores_far_stray_cells():
+    from openpyxl import Workbook
+
+    text = read_catalog(write_xlsx({"items": [{"name": "=HYPERLINK(1)"}]}))
+    assert text["items"].rows[0][1]["事项名称"] == "=HYPERLINK(1)"
+    book = Workbook()
+    book.active.title = "事项"
+    book.active.append(["基本编码"])
+    book.active["XFD1048576"] = "stray"
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(FileFormatError, match="50000"):
+        read_catalog(out.getvalue())

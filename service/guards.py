@@ -1,0 +1,37 @@
+"""Refusing input no endpoint can store: NUL characters, which PostgreSQL text cannot hold.
+
+Checked once for every request rather than in each schema, so that no new field can forget it.
+"""
+
+from flask import Flask, request
+
+from service.errors import Problem
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+def _nul_problem(where: str) -> Problem:
+    return Problem(
+        400,
+        "validation-error",
+        "Request validation failed",
+        "NUL characters are not allowed.",
+        detail_zh="提交的内容含有不可见的控制字符。",
+        errors=[{"field": where, "messages": ["NUL characters are not allowed."]}],
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul() -> None:
+        if "\x00" in request.path:
+            raise _nul_problem("path")
+        query = request.query_string.lower()
+        if b"%00" in query or b"\x00" in query:
+            raise _nul_problem("query")
+        if request.mimetype == "application/json":
+            body = request.get_data(cache=True).lower()
+            if b"\x00" in body or b"\\u0000" in body:
+                raise _nul_problem("body")
+        elif request.mimetype == _FORM and b"%00" in request.get_data(cache=True):
+            raise _nul_problem("body")
