@@ -284,9 +284,12 @@ def _local_midnight(day: date, days: int = 0) -> datetime:
 def _queue_cursor(cursor: str) -> tuple[datetime, int]:
     key = decode_cursor(cursor)
     try:
-        return datetime.fromisoformat(key[0]), int(key[1])
+        at, case_id = datetime.fromisoformat(key[0]), int(key[1])
     except (ValueError, TypeError, IndexError) as exc:
         raise bad_cursor() from exc
+    if at.tzinfo is None or not 0 < case_id < 2**63:
+        raise bad_cursor()
+    return at, case_id
 
 
 @blp.route("/notifications", methods=["GET"])
@@ -313,7 +316,7 @@ def notifications(query):
         stmt = stmt.where(Notification.read_at.is_(None))
     if query["cursor"]:
         key = decode_cursor(query["cursor"])
-        if not (key and isinstance(key[0], int)):
+        if not (key and type(key[0]) is int and 0 < key[0] < 2**63):
             raise bad_cursor()
         stmt = stmt.where(Notification.id < key[0])
     rows = db_session().execute(stmt.limit(query["limit"] + 1)).all()

@@ -213,3 +213,19 @@ def test_queue_filters_and_pagination(worker, client, terminal, staff, engine):
     by_item = client.get("/api/v1/queue", headers=clerk, query_string={"item": "000113002000"})
     assert all(c["item"]["code"] == "000113002000" for c in by_item.get_json()["cases"])
     assert client.get("/api/v1/queue", headers=staff("auditor", None)).status_code == 422
+
+
+def test_forged_queue_and_notification_cursors_are_problems(client, staff, terminal):
+    from service.pagination import encode_cursor
+
+    clerk = staff("clerk", "530102")
+    for path, key in (
+        ("/api/v1/notifications", [True]),
+        ("/api/v1/notifications", [10**30]),
+        ("/api/v1/queue", ["2026-01-01T00:00:00", 1]),  # no time zone
+        ("/api/v1/queue", ["2026-01-01T00:00:00+08:00", 10**30]),
+    ):
+        for who in (clerk, terminal("FM-01")):
+            response = client.get(path, headers=who, query_string={"cursor": encode_cursor(key)})
+            assert response.status_code in (400, 403), (path, key, response.status_code)
+            assert response.content_type == "application/problem+json"
