@@ -82,6 +82,7 @@ def catalog_tables(session: Session, day: date) -> dict[str, list[dict]]:
                 "effective_from": a.effective_from,
                 "effective_to": a.effective_to,
                 "status": AGREEMENT_STATUSES[a.status],
+                "forward_limit_days": a.forward_limit_days,
                 "note": a.note,
             }
         )

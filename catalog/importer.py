@@ -30,6 +30,7 @@ AGREEMENT_LABELS = {
     "effective_from": AGREEMENTS.header_of("effective_from"),
     "effective_to": AGREEMENTS.header_of("effective_to"),
     "status": AGREEMENTS.header_of("status"),
+    "forward_limit_days": AGREEMENTS.header_of("forward_limit_days"),
     "note": AGREEMENTS.header_of("note"),
 }
 
@@ -156,6 +157,7 @@ def _agreement_state(agreement: Agreement) -> dict[str, Any]:
         "effective_from": agreement.effective_from,
         "effective_to": agreement.effective_to,
         "status": agreement.status,
+        "forward_limit_days": agreement.forward_limit_days,
         "note": agreement.note,
     }
 

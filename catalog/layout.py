@@ -12,6 +12,7 @@ class Sheet:
     title: str  # the XLSX sheet name
     columns: tuple[tuple[str, str], ...]  # (field, Chinese header)
     required: bool = True
+    optional_columns: frozenset[str] = frozenset()  # fields a file may leave out
 
     @property
     def headers(self) -> list[str]:
@@ -73,9 +74,11 @@ AGREEMENTS = Sheet(
         ("effective_from", "生效日期"),
         ("effective_to", "截止日期"),
         ("status", "状态"),
+        ("forward_limit_days", "转递时限（工作日）"),
         ("note", "备注"),
     ),
     required=False,
+    optional_columns=frozenset({"forward_limit_days"}),
 )
 
 AGREEMENT_ITEMS = Sheet(

@@ -144,6 +144,8 @@ class Agreement(Base):
     effective_from: Mapped[date] = mapped_column(Date)
     effective_to: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Working days Tongban has to deliver a case to the responsible district (转递时限).
+    forward_limit_days: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

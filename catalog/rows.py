@@ -298,6 +298,7 @@ class AgreementRowSchema(Schema):
     effective_from = Day(required=True, **_h(AGREEMENTS, "effective_from"))
     effective_to = _optional(Day(**_h(AGREEMENTS, "effective_to")))
     status = Label(AGREEMENT_STATUSES, required=True, **_h(AGREEMENTS, "status"))
+    forward_limit_days = Count(0, 30, load_default=1, **_h(AGREEMENTS, "forward_limit_days"))
     note = _optional(Text(1000, **_h(AGREEMENTS, "note")))
 
     @validates_schema(skip_on_field_errors=False)
@@ -377,7 +378,8 @@ class _Collector:
             if sheet.required:
                 self.add(sheet, 1, None, f"缺少工作表“{sheet.title}”（CSV 文件 {sheet.key}.csv）。")
             return None
-        missing = [h for h in sheet.headers if h not in table.headers]
+        optional = {sheet.header_of(f) for f in sheet.optional_columns}
+        missing = [h for h in sheet.headers if h not in table.headers and h not in optional]
         for header in missing:
             self.add(sheet, 1, header, "缺少此列。")
         if missing:

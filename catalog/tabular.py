@@ -103,7 +103,8 @@ def _decode_csv(raw: bytes, name: str) -> str:
     raise FileFormatError(f"{name} 的编码无法识别，请保存为 UTF-8。", f"{name}: unknown encoding")
 
 
-def _csv_table(raw: bytes, name: str) -> RawTable:
+def read_csv(raw: bytes, name: str) -> RawTable:
+    """One CSV file (UTF-8, with or without BOM, or GBK) as a table."""
     try:
         return _table(csv.reader(io.StringIO(_decode_csv(raw, name))))
     except csv.Error as err:
@@ -131,7 +132,7 @@ def _read_csv_zip(archive: zipfile.ZipFile) -> dict[str, RawTable]:
         name = _member_name(info)
         sheet = _sheet_for_file(name)
         if sheet is not None and not info.is_dir():
-            tables[sheet.key] = _csv_table(archive.read(info), name)
+            tables[sheet.key] = read_csv(archive.read(info), name)
     if not tables:
         raise FileFormatError(
             "压缩包中没有 items.csv（事项.csv）等目录文件。",
@@ -144,7 +145,7 @@ def read_catalog(source: bytes | Path) -> dict[str, RawTable]:
     """Read an XLSX workbook, a zip of CSV files, or a folder of CSV files."""
     if isinstance(source, Path) and source.is_dir():
         return {
-            sheet.key: _csv_table(path.read_bytes(), path.name)
+            sheet.key: read_csv(path.read_bytes(), path.name)
             for path in sorted(source.iterdir())
             if (sheet := _sheet_for_file(path.name)) is not None
         }

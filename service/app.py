@@ -14,11 +14,13 @@ from service.cases.api import blp as cases_blp
 from service.cases.public_api import blp as public_blp
 from service.catalog_api.admin_api import blp as catalog_admin_blp
 from service.catalog_api.api import blp as catalog_blp
+from service.clocks.api import blp as calendar_blp
 from service.config import Settings, load_settings
 from service.crypto import FieldCipher
 from service.outbox.api import blp as dead_letters_blp
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.publisher import Publisher
+from service.ratings.api import blp as ratings_blp
 from service.web.docs import DOCS_ASSETS_URL
 from service.web.docs import bp as docs_bp
 
@@ -62,8 +64,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         auth_blp,
         catalog_blp,
         catalog_admin_blp,
+        calendar_blp,
         cases_blp,
         public_blp,
+        ratings_blp,
         dead_letters_blp,
     ):
         api.register_blueprint(blueprint)

@@ -12,11 +12,14 @@ from sqlalchemy import select
 from catalog.exporter import FORMATS, export_catalog, template
 from catalog.importer import CatalogImportError, import_catalog
 from catalog.loaders import load_districts
-from catalog.tabular import FileFormatError, read_catalog
+from catalog.rows import RowError
+from catalog.tabular import FileFormatError, read_catalog, read_csv
 from service import migrate as migrations
 from service.accounts.credentials import create_staff, create_terminal
 from service.accounts.models import CENTER_LEVELS, ROLES, ServiceCenter
 from service.clock import local_today
+from service.clocks.store import CalendarImportError, import_year
+from service.clocks.supervision import supervise
 from service.db import get_db
 from service.demo import seed_demo
 
@@ -30,6 +33,12 @@ def migrate_command() -> None:
     """Apply every pending Alembic migration."""
     migrations.upgrade(_settings().sqlalchemy_url)
     click.echo("database is at the latest schema")
+
+
+def _echo_errors(errors: list[RowError]) -> None:
+    for e in errors:
+        place = f"{e.sheet} 第{e.row}行" + (f" {e.column}" if e.column else "")
+        click.echo(f"{place}: {e.message}", err=True)
 
 
 @click.command("import-catalog")
@@ -60,9 +69,7 @@ def import_catalog_command(path: Path, dry_run: bool, effective_from) -> None:
         except FileFormatError as err:
             raise click.ClickException(err.message_zh) from err
         except CatalogImportError as err:
-            for e in err.errors:
-                place = f"{e.sheet} 第{e.row}行" + (f" {e.column}" if e.column else "")
-                click.echo(f"{place}: {e.message}", err=True)
+            _echo_errors(err.errors)
             raise click.ClickException(f"{len(err.errors)} errors; nothing was changed") from err
         if dry_run:
             session.rollback()
@@ -85,6 +92,37 @@ def export_catalog_command(fmt: str, empty: bool, on, out: Path) -> None:
             data = export_catalog(session, on.date() if on else local_today(), fmt)
     out.write_bytes(data)
     click.echo(f"wrote {out} ({len(data)} bytes)")
+
+
+@click.command("import-calendar")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--year", type=int, required=True)
+def import_calendar_command(path: Path, year: int) -> None:
+    """Import a year's official holidays and 调休 workdays (CSV: 日期, 类型, 名称)."""
+    with get_db().sessionmaker() as session:
+        try:
+            result = import_year(
+                session, year, read_csv(path.read_bytes(), path.name), by="cli", source=path.name
+            )
+        except FileFormatError as err:
+            raise click.ClickException(err.message_zh) from err
+        except CalendarImportError as err:
+            _echo_errors(err.errors)
+            raise click.ClickException(f"{len(err.errors)} errors; nothing was changed") from err
+        session.commit()
+    click.echo(
+        f"{year}: {result.holidays} holidays, {result.workdays} make-up workdays; "
+        f"{result.recomputed} provisional deadlines recomputed"
+    )
+
+
+@click.command("supervise")
+def supervise_command() -> None:
+    """Mark deadlines due soon or overdue now and notify (beat does this every few minutes)."""
+    rules = current_app.extensions["tongban.policy"].clocks
+    with get_db().sessionmaker() as session:
+        changed = supervise(session, rules)
+    click.echo(json.dumps(changed))
 
 
 @click.command("seed-demo")
@@ -163,6 +201,8 @@ COMMANDS = (
     migrate_command,
     import_catalog_command,
     export_catalog_command,
+    import_calendar_command,
+    supervise_command,
     seed_demo_command,
     create_center_command,
     create_terminal_command,

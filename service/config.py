@@ -34,6 +34,10 @@ class Settings:
     retry_base_seconds: int
     retry_max_seconds: int
     public_lookups_per_minute: int
+    accept_limit_days: int
+    due_soon_days: int
+    rectify_limit_days: int
+    supervise_interval_seconds: float
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -119,4 +123,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retry_base_seconds=_int(environ, "TONGBAN_RETRY_BASE_SECONDS", 10),
         retry_max_seconds=_int(environ, "TONGBAN_RETRY_MAX_SECONDS", 3600),
         public_lookups_per_minute=_int(environ, "TONGBAN_PUBLIC_LOOKUPS_PER_MINUTE", 10),
+        accept_limit_days=_int(environ, "TONGBAN_ACCEPT_LIMIT_DAYS", 5),
+        due_soon_days=_int(environ, "TONGBAN_DUE_SOON_DAYS", 2),
+        rectify_limit_days=_int(environ, "TONGBAN_RECTIFY_LIMIT_DAYS", 15),
+        supervise_interval_seconds=_int(environ, "TONGBAN_SUPERVISE_INTERVAL_SECONDS", 300),
     )

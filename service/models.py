@@ -4,7 +4,17 @@ from catalog import models as catalog_models
 from catalog.orm import Base
 from service.accounts import models as accounts_models
 from service.cases import models as cases_models
+from service.clocks import models as clocks_models
 from service.outbox import models as outbox_models
+from service.ratings import models as ratings_models
 
 metadata = Base.metadata
-__all__ = ["accounts_models", "cases_models", "catalog_models", "metadata", "outbox_models"]
+__all__ = [
+    "accounts_models",
+    "cases_models",
+    "catalog_models",
+    "clocks_models",
+    "metadata",
+    "outbox_models",
+    "ratings_models",
+]

@@ -12,7 +12,7 @@ from kombu import Queue
 from catalog.districts import KUNMING_DISTRICTS
 from service import logs
 from service.config import load_settings
-from service.outbox.names import RELAY, district_queue
+from service.outbox.names import RELAY, SUPERVISE, district_queue
 
 TASK_TIME_LIMIT = 300
 DEFAULT_QUEUE = "default"
@@ -43,6 +43,11 @@ def make_celery() -> Celery:
         enable_utc=True,
         beat_schedule={
             "heartbeat": {"task": "tongban.heartbeat", "schedule": 30.0},
+            "supervise-deadlines": {
+                "task": SUPERVISE,
+                "schedule": float(settings.supervise_interval_seconds),
+                "options": {"expires": float(settings.supervise_interval_seconds)},
+            },
             "relay-outbox": {
                 "task": RELAY,
                 "schedule": float(settings.relay_interval_seconds),

@@ -10,8 +10,9 @@ from celery import shared_task
 
 import service.models  # noqa: F401 - maps every table before the first session
 from service.cases.delivery import make_handlers
+from service.clocks.supervision import supervise
 from service.db import Database
-from service.outbox.names import RELAY
+from service.outbox.names import RELAY, SUPERVISE
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import process, relay_due
 from service.outbox.publisher import Publisher
@@ -45,3 +46,13 @@ OUTBOX_TASKS = {name: _outbox_task(name) for name in HANDLERS}
 def relay_outbox() -> int:
     """Re-publish outbox rows whose lease or retry time has passed."""
     return relay_due(database.sessionmaker, publisher, policy)
+
+
+@shared_task(name=SUPERVISE, ignore_result=True)
+def supervise_deadlines() -> dict[str, int]:
+    """Mark deadlines due soon or overdue and tell the districts (idempotent)."""
+    with database.sessionmaker() as session:
+        changed = supervise(session, policy.clocks)
+    if changed:
+        log.info("supervision", extra={"changed": changed})
+    return changed

@@ -18,6 +18,7 @@ from service.cases.lifecycle import TRANSITIONS, Action, Side, Status, Transitio
 from service.cases.models import Case
 from service.cases.timeline import Actor, append_event
 from service.clock import now_utc
+from service.clocks.tracking import track
 from service.outbox.models import OutboxMessage
 from service.outbox.names import DELIVER_SUPPLEMENT, district_queue
 from service.outbox.policy import DeliveryPolicy
@@ -72,7 +73,8 @@ def sides_of(principal: Principal, case: Case) -> frozenset[Side]:
     return frozenset(sides)
 
 
-def _locked(session: Session, principal: Principal, case_no: str, version: int) -> Case:
+def locked_case(session: Session, principal: Principal, case_no: str, version: int) -> Case:
+    """The case, row-locked, if visible and still at the version the client read."""
     case = visible_case(session, principal, case_no, lock=True)
     if case.version != version:
         raise VersionConflict(case.version)
@@ -155,7 +157,7 @@ def perform(
     policy: DeliveryPolicy,
 ) -> Outcome:
     """Take one lifecycle step for `principal`; commits."""
-    case = _locked(session, principal, case_no, data["version"])
+    case = locked_case(session, principal, case_no, data["version"])
     target = decide(Status(case.status), action, sides_of(principal, case))
     details = _details(session, case, action, data)
     now = now_utc()
@@ -173,6 +175,7 @@ def perform(
         data=details,
     )
     case.status, case.updated_at = target, now
+    track(session, case, action.value, now, policy.clocks)
     if action == Action.COMPLETE:
         case.result = details
     to_publish = []
@@ -200,7 +203,7 @@ def assign(
     session: Session, principal: Principal, case_no: str, version: int, username: str | None
 ) -> Case:
     """Claim a case (no username) or, as a supervisor, assign it to a colleague; commits."""
-    case = _locked(session, principal, case_no, version)
+    case = locked_case(session, principal, case_no, version)
     if Side.RESPONSIBLE not in sides_of(principal, case):
         raise TransitionRefused(
             "not-your-step",

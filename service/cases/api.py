@@ -4,7 +4,8 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app, url_for
 from flask_smorest import Blueprint
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import aliased
 
 from catalog.routing import RoutingError
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
@@ -22,7 +23,12 @@ from service.cases.intake import IdempotencyConflict, MaterialsRefused, submit_a
 from service.cases.lifecycle import Action, TransitionRefused
 from service.cases.models import Case, Notification
 from service.cases.presenter import present_case, present_queue_entry
-from service.clock import SHANGHAI, now_utc
+from service.clock import SHANGHAI, local_today, now_utc
+from service.clocks import pauses
+from service.clocks.deadlines import Kind
+from service.clocks.models import Deadline
+from service.clocks.presenter import deadline_view
+from service.clocks.store import load_calendar
 from service.db import db_session
 from service.errors import Problem
 from service.logs import case_no_var
@@ -53,10 +59,11 @@ def not_found(case_no: str) -> Problem:
     return Problem(404, "not-found", "Not found", f"No case {case_no}.", detail_zh="未找到该办件。")
 
 
-def _shown(case: Case) -> dict:
+def shown_case(case: Case) -> dict:
+    """The case as the caller may see it, timeline reloaded."""
     session = db_session()
     session.refresh(case, attribute_names=["events"])
-    return present_case(session, _ext("cipher"), case, current_principal())
+    return present_case(session, _ext("cipher"), case, current_principal(), _ext("policy").clocks)
 
 
 @blp.route("/applications", methods=["POST"])
@@ -102,7 +109,7 @@ def submit(application, idempotency_key):
     headers = {"Location": url_for("cases.read", case_no=case.case_no)}
     if not result.created:
         headers["Idempotent-Replayed"] = "true"
-    return _shown(case), 201, headers
+    return shown_case(case), 201, headers
 
 
 @blp.route("/applications/<string:case_no>", methods=["GET"])
@@ -117,16 +124,16 @@ def read(case_no):
     except CaseNotFound as err:
         raise not_found(case_no) from err
     case_no_var.set(case.case_no)
-    return _shown(case)
+    return shown_case(case)
 
 
-def _step(case_no: str, run):
+def run_step(case_no: str | None, run):
     """Run a step and turn its refusals into problems."""
     case_no_var.set(case_no)
     try:
         return run()
     except CaseNotFound as err:
-        raise not_found(case_no) from err
+        raise not_found(case_no or str(err)) from err
     except VersionConflict as err:
         raise Problem(
             409,
@@ -170,9 +177,9 @@ def _register_step(action: Action, schema) -> None:
                 db_session(), current_principal(), case_no, action, data, _ext("policy")
             )
             _ext("publisher").publish(outcome.to_publish)
-            return _shown(outcome.case)
+            return shown_case(outcome.case)
 
-        return _step(case_no, run)
+        return run_step(case_no, run)
 
     view.__name__ = f"step_{action.value}"
     view.__doc__ = f"Case step: {action.value.replace('_', ' ')}."
@@ -198,9 +205,44 @@ for _action, _schema in STEP_SCHEMAS.items():
 @requires(kinds=("staff",))
 def claim(data, case_no):
     """Take a case on yourself (a clerk or supervisor of the responsible district)."""
-    return _step(
+    return run_step(
         case_no,
-        lambda: _shown(assign(db_session(), current_principal(), case_no, data["version"], None)),
+        lambda: shown_case(
+            assign(db_session(), current_principal(), case_no, data["version"], None)
+        ),
+    )
+
+
+@blp.route("/cases/<string:case_no>/pause", methods=["POST"])
+@blp.arguments(schemas.PauseSchema)
+@blp.response(200, schemas.CaseSchema)
+@blp.alt_response(409, description="Not accepted, not your side, or already paused")
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",))
+def pause_clock(data, case_no):
+    """Pause the completion clock for a special procedure (hearing, testing, expert review...)."""
+    principal, version = current_principal(), data["version"]
+    return run_step(
+        case_no,
+        lambda: shown_case(
+            pauses.pause(
+                db_session(), principal, case_no, version, data["procedure"], data["reason"]
+            )
+        ),
+    )
+
+
+@blp.route("/cases/<string:case_no>/resume", methods=["POST"])
+@blp.arguments(schemas.ActionSchema)
+@blp.response(200, schemas.CaseSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",))
+def resume_clock(data, case_no):
+    """Resume the completion clock; the working days paused are added to its deadline."""
+    principal, version = current_principal(), data["version"]
+    return run_step(
+        case_no,
+        lambda: shown_case(pauses.resume(db_session(), principal, case_no, version, data["note"])),
     )
 
 
@@ -211,9 +253,9 @@ def claim(data, case_no):
 @requires(kinds=("staff",), roles=("supervisor",))
 def assign_case(data, case_no):
     """Give a case to a clerk of the responsible district (supervisors)."""
-    return _step(
+    return run_step(
         case_no,
-        lambda: _shown(
+        lambda: shown_case(
             assign(db_session(), current_principal(), case_no, data["version"], data["username"])
         ),
     )
@@ -238,13 +280,23 @@ def queue(query):
         )
     if not principal.can_see(district):
         district = principal.district_code
+    # The responsible district's running clock: acceptance, then completion (one at a time).
+    clock = aliased(Deadline)
     stmt = (
-        select(Case, ServiceCenter, StaffUser.display_name)
+        select(Case, ServiceCenter, StaffUser.display_name, clock)
         .join(ServiceCenter, ServiceCenter.id == Case.accepting_center_id)
         .outerjoin(StaffUser, StaffUser.id == Case.assignee_id)
+        .outerjoin(
+            clock,
+            (clock.case_id == Case.id)
+            & (clock.state == "open")
+            & clock.kind.in_([Kind.ACCEPT, Kind.COMPLETE]),
+        )
         .where(Case.responsible_district == district)
         .order_by(Case.created_at.desc(), Case.id.desc())
     )
+    if query["due"]:
+        stmt = stmt.where(clock.due_state.in_(query["due"]))
     if query["status"]:
         stmt = stmt.where(Case.status.in_(query["status"]))
     if query["item"]:
@@ -266,13 +318,19 @@ def queue(query):
         )
     rows = db_session().execute(stmt.limit(query["limit"] + 1)).all()
     page = rows[: query["limit"]]
-    cipher = _ext("cipher")
+    cipher, rules = _ext("cipher"), _ext("policy").clocks
+    calendar, today = load_calendar(db_session()), local_today()
     next_cursor = None
     if len(rows) > query["limit"]:
         last = page[-1][0]
         next_cursor = encode_cursor([last.created_at.isoformat(), last.id])
     return {
-        "cases": [present_queue_entry(cipher, c, center, name) for c, center, name in page],
+        "cases": [
+            present_queue_entry(
+                cipher, c, center, name, due and deadline_view(calendar, rules, today, due)
+            )
+            for c, center, name, due in page
+        ],
         "next_cursor": next_cursor,
     }
 
@@ -311,7 +369,10 @@ def notifications(query):
     if principal.kind == "terminal":
         stmt = stmt.where(Notification.center_id == principal.center_id)
     else:
-        stmt = stmt.where(Notification.center_id.is_(None))
+        stmt = stmt.where(
+            Notification.center_id.is_(None),
+            or_(Notification.role.is_(None), Notification.role == principal.role),
+        )
     if query["unread"]:
         stmt = stmt.where(Notification.read_at.is_(None))
     if query["cursor"]:

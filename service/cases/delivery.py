@@ -10,9 +10,10 @@ from service.cases.lifecycle import Action, Side, Status, decide
 from service.cases.models import Case, Notification
 from service.cases.timeline import Actor, append_event, connector_actor, relay_actor
 from service.clock import now_utc
+from service.clocks.tracking import track
 from service.outbox.models import OutboxMessage
 from service.outbox.names import DELIVER_CASE, DELIVER_SUPPLEMENT, NOTIFY, district_queue
-from service.outbox.policy import DeliveryPolicy
+from service.outbox.policy import ClockRules, DeliveryPolicy
 from service.outbox.processing import Handler, enqueue
 
 SYSTEM = frozenset({Side.SYSTEM})
@@ -46,7 +47,7 @@ def notify(
     )
 
 
-def _receive(session: Session, case: Case, actor: Actor, via: Action) -> int:
+def _receive(session: Session, case: Case, actor: Actor, via: Action, rules: ClockRules) -> int:
     now = now_utc()
     if via == Action.FORWARD:
         status = decide(Status(case.status), Action.FORWARD, SYSTEM)
@@ -59,9 +60,11 @@ def _receive(session: Session, case: Case, actor: Actor, via: Action) -> int:
             at=now,
         )
         case.status = status
+        track(session, case, "forwarded", now, rules)
     status = decide(Status(case.status), Action.RECEIVE, SYSTEM)
     event = append_event(session, case, type="received", status_to=status, actor=actor, at=now)
     case.status, case.updated_at = status, now
+    track(session, case, "received", now, rules)
     return event.seq
 
 
@@ -72,7 +75,9 @@ def make_handlers(policy: DeliveryPolicy) -> dict[str, Handler]:
         case = session.get(Case, message.payload["case_id"], with_for_update=True)
         if case.status != Status.SUBMITTED:
             return []  # withdrawn before it left, nothing to deliver
-        seq = _receive(session, case, connector_actor(case.responsible_district), Action.FORWARD)
+        seq = _receive(
+            session, case, connector_actor(case.responsible_district), Action.FORWARD, policy.clocks
+        )
         news = [
             (Side.RESPONSIBLE, "new_case", f"新办件 {case.case_no}：{case.item_name}"),
             (Side.ACCEPTING, "received", f"办件 {case.case_no} 已由办理地接收"),
@@ -83,7 +88,9 @@ def make_handlers(policy: DeliveryPolicy) -> dict[str, Handler]:
         case = session.get(Case, message.payload["case_id"], with_for_update=True)
         if case.status != Status.SUPPLEMENTED:
             return []  # withdrawn meanwhile
-        seq = _receive(session, case, connector_actor(case.responsible_district), Action.RECEIVE)
+        seq = _receive(
+            session, case, connector_actor(case.responsible_district), Action.RECEIVE, policy.clocks
+        )
         text = f"办件 {case.case_no} 已补正材料，请继续办理"
         return [notify(session, case, Side.RESPONSIBLE, seq, "supplemented", text, policy)]
 

@@ -22,6 +22,7 @@ from service.cases.lifecycle import Status
 from service.cases.models import Case, CaseNumberCounter, IdempotencyRecord
 from service.cases.timeline import Actor, append_event
 from service.clock import local_today, now_utc
+from service.clocks.tracking import track
 from service.crypto import FieldCipher
 from service.outbox.models import OutboxMessage
 from service.outbox.names import DELIVER_CASE, district_queue
@@ -219,6 +220,7 @@ def submit_application(
             "deferred": [{"code": m["code"], "promised_by": m["promised_by"]} for m in deferred],
         },
     )
+    track(session, case, "submitted", now, policy.clocks)
     message = enqueue(
         session,
         task=DELIVER_CASE,

@@ -135,7 +135,9 @@ class Notification(Base):
     # Set for news meant for the accepting window; None for a whole district's staff.
     center_id: Mapped[int | None] = mapped_column(ForeignKey("service_centers.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    event_seq: Mapped[int] = mapped_column(Integer)
+    event_seq: Mapped[int | None] = mapped_column(Integer)  # None for supervision's warnings
+    # None: every staff member of the district; "supervisor": its supervisors only.
+    role: Mapped[str | None] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(32))
     message_zh: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
@@ -12,7 +13,12 @@ from service.cases.actions import latest_supplement_request, material_names, sid
 from service.cases.lifecycle import STATUS_ZH, Status, allowed_actions
 from service.cases.models import Case
 from service.cases.personal import mask_address, mask_id_number, mask_phone
+from service.clocks.presenter import case_deadlines
 from service.crypto import FieldCipher
+from service.outbox.policy import ClockRules
+from service.ratings.levels import LEVELS
+from service.ratings.levels import STATUS_ZH as RECTIFICATION_ZH
+from service.ratings.models import Rating, Rectification
 
 
 def _place(code: str) -> dict[str, str]:
@@ -30,8 +36,31 @@ def _named(case: Case, materials: list[dict]) -> list[dict]:
     return [{**m, "name": names.get(m["code"], m["code"])} for m in materials]
 
 
+def _rating(session: Session, case: Case) -> dict[str, Any] | None:
+    row = session.execute(
+        select(Rating, Rectification)
+        .outerjoin(Rectification, Rectification.rating_id == Rating.id)
+        .where(Rating.case_id == case.id)
+    ).first()
+    if row is None:
+        return None
+    rating, rectification = row
+    return {
+        "level": rating.level,
+        "level_zh": LEVELS[rating.level],
+        "comment": rating.comment,
+        "voided": rating.voided,
+        "rectification": rectification
+        and {
+            "id": rectification.id,
+            "status": rectification.status,
+            "status_zh": RECTIFICATION_ZH[rectification.status],
+        },
+    }
+
+
 def present_case(
-    session: Session, cipher: FieldCipher, case: Case, principal: Principal
+    session: Session, cipher: FieldCipher, case: Case, principal: Principal, rules: ClockRules
 ) -> dict[str, Any]:
     center = session.get(ServiceCenter, case.accepting_center_id)
     agreement = session.get(Agreement, case.agreement_id)
@@ -67,6 +96,8 @@ def present_case(
         "timeline": case.events,
         "assignee": _assignee(session, case),
         "result": case.result,
+        "deadlines": case_deadlines(session, case.id, rules),
+        "rating": _rating(session, case),
         "supplement_requested": (
             latest_supplement_request(case) if case.status == Status.SUPPLEMENT_REQUESTED else []
         ),
@@ -77,7 +108,11 @@ def present_case(
 
 
 def present_queue_entry(
-    cipher: FieldCipher, case: Case, center: ServiceCenter, assignee: str | None
+    cipher: FieldCipher,
+    case: Case,
+    center: ServiceCenter,
+    assignee: str | None,
+    due: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """A row of a queue: enough to pick a case, with personal data masked."""
     return {
@@ -92,6 +127,7 @@ def present_queue_entry(
             "id_number": mask_id_number(cipher.decrypt(case.applicant_id_enc, "applicant_id")),
         },
         "assignee": assignee,
+        "due": due,
         "version": case.version,
         "created_at": case.created_at,
         "updated_at": case.updated_at,

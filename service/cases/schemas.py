@@ -23,6 +23,7 @@ from service.cases.personal import (
     normalize_phone,
 )
 from service.clock import local_today
+from service.clocks.deadlines import DUE_STATES, PROCEDURES
 from service.schemas import LocalDateTime, PageQuerySchema, PlaceSchema
 
 _DISTRICT_CODE = validate.Regexp(r"^\d{6}$", error="Must be a 6-digit GB/T 2260 district code.")
@@ -229,6 +230,16 @@ class CaseSchema(Schema):
     timeline = fields.List(fields.Nested(EventSchema))
     assignee = fields.String(allow_none=True)
     result = fields.Dict(allow_none=True)
+    deadlines = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "forward, accept, complete (and rectify) clocks: due_on, "
+            "working_days_left (negative: overdue), due_state, provisional"
+        },
+    )
+    rating = fields.Dict(
+        allow_none=True, metadata={"description": "好差评 level, comment, rectification"}
+    )
     supplement_requested = fields.List(
         fields.Dict(), metadata={"description": "materials of the open supplement request"}
     )
@@ -246,6 +257,14 @@ class ActionSchema(Schema):
 
 class ReasonActionSchema(ActionSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class PauseSchema(ReasonActionSchema):
+    procedure = fields.String(
+        required=True,
+        validate=validate.OneOf(list(PROCEDURES)),
+        metadata={"description": ", ".join(f"{k} ({v})" for k, v in PROCEDURES.items())},
+    )
 
 
 class MaterialProblemSchema(Schema):
@@ -312,6 +331,11 @@ class QueueQuerySchema(PageQuerySchema):
     assigned = fields.String(load_default=None, validate=validate.OneOf(["me", "none"]))
     submitted_from = fields.Date(load_default=None, metadata={"description": "local date"})
     submitted_to = fields.Date(load_default=None, metadata={"description": "local date, inclusive"})
+    due = fields.List(
+        fields.String(validate=validate.OneOf(DUE_STATES)),
+        load_default=list,
+        metadata={"description": "the running clock's state: on_time, due_soon, overdue, paused"},
+    )
 
 
 class QueueEntrySchema(Schema):
@@ -323,6 +347,10 @@ class QueueEntrySchema(Schema):
     accepting_center = fields.Nested(PlaceSchema)
     applicant = fields.Dict(metadata={"description": "name and masked ID number"})
     assignee = fields.String(allow_none=True)
+    due = fields.Dict(
+        allow_none=True,
+        metadata={"description": "the running clock: due_on, working_days_left, due_state"},
+    )
     version = fields.Integer()
     created_at = LocalDateTime()
     updated_at = LocalDateTime()

@@ -23,7 +23,7 @@ from service.catalog_api.schemas import (
 )
 from service.clock import local_today
 from service.db import db_session
-from service.errors import Problem
+from service.uploads import read_upload, rows_problem, unreadable
 
 blp = Blueprint(
     "catalog_admin", __name__, url_prefix="/api/v1/admin/catalog", description="Catalog admin"
@@ -31,8 +31,6 @@ blp = Blueprint(
 log = logging.getLogger("tongban.catalog")
 
 READERS = ("admin", "auditor", "supervisor")
-MAX_FILE_BYTES = 20 * 1024 * 1024
-SHOWN_ERRORS = 1000
 
 
 def _download(data: bytes, fmt: str, stem: str):
@@ -64,30 +62,6 @@ def export(query):
     return _download(data, query["format"], f"tongban-catalog-{day.isoformat()}")
 
 
-def _file_problem(err: FileFormatError) -> Problem:
-    return Problem(
-        422,
-        "catalog-file-unreadable",
-        "Catalog file cannot be read",
-        str(err),
-        detail_zh=err.message_zh,
-        errors=[{"field": "file", "messages": [str(err)]}],
-    )
-
-
-def _rows_problem(err: CatalogImportError) -> Problem:
-    shown = [e.as_dict() for e in err.errors[:SHOWN_ERRORS]]
-    return Problem(
-        422,
-        "catalog-file-invalid",
-        "Catalog file has errors; nothing was changed",
-        f"{len(err.errors)} errors in the file; fix them all and import again.",
-        detail_zh=f"文件中共有{len(err.errors)}处错误，未做任何修改。请全部改正后重新导入。",
-        errors=[{"field": "file", "messages": [f"{len(err.errors)} errors"]}],
-        extensions={"rows": shown, "rows_total": len(err.errors)},
-    )
-
-
 @blp.route("/imports", methods=["POST"])
 @blp.arguments(ImportQuerySchema, location="query")
 @blp.arguments(ImportFileSchema, location="files")
@@ -102,16 +76,7 @@ def import_file(query, files):
     keep the version they were accepted under.
     """
     upload = files["file"]
-    data = upload.stream.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise Problem(
-            413,
-            "file-too-large",
-            "File too large",
-            f"Catalog files are limited to {MAX_FILE_BYTES // (1024 * 1024)} MB.",
-            detail_zh="文件过大。",
-            errors=[{"field": "file", "messages": ["Too large."]}],
-        )
+    data = read_upload(upload)
     principal = current_principal()
     session = db_session()
     try:
@@ -123,10 +88,10 @@ def import_file(query, files):
             source=f"{upload.filename or 'upload'} by {principal.name}"[:200],
         )
     except FileFormatError as err:
-        raise _file_problem(err) from err
+        raise unreadable(err) from err
     except CatalogImportError as err:
         session.rollback()
-        raise _rows_problem(err) from err
+        raise rows_problem(err.errors) from err
     if query["dry_run"]:
         session.rollback()
     else:

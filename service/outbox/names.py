@@ -4,6 +4,7 @@ DELIVER_CASE = "tongban.deliver_case"  # a new case to the responsible district
 DELIVER_SUPPLEMENT = "tongban.deliver_supplement"  # supplement handed in, back to it
 NOTIFY = "tongban.notify"  # news for one side (status back to the accepting side, ...)
 RELAY = "tongban.relay_outbox"  # beat: re-publish rows not done within their lease
+SUPERVISE = "tongban.supervise"  # beat: mark deadlines due soon or overdue
 
 
 def district_queue(district_code: str) -> str:

@@ -1,0 +1,112 @@
+"""Special procedures (特别程序: hearing, testing, expert review...) stop the completion clock.
+
+The responsible district pauses with the procedure and a reason and resumes when it ends; the
+working days in between are added to the completion deadline. Both steps are on the timeline.
+"""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.accounts.credentials import Principal
+from service.cases.actions import ActionInvalid, locked_case, sides_of
+from service.cases.lifecycle import Side, Status, TransitionRefused
+from service.cases.models import Case
+from service.cases.timeline import Actor, append_event
+from service.clock import local_today, now_utc
+from service.clocks.deadlines import PROCEDURES, Kind, due_on
+from service.clocks.models import ClockPause, Deadline
+from service.clocks.store import load_calendar
+from service.clocks.tracking import paused_working_days
+
+
+def _completion_clock(session: Session, principal: Principal, case: Case) -> Deadline:
+    if Side.RESPONSIBLE not in sides_of(principal, case):
+        raise TransitionRefused(
+            "not-your-step",
+            "Only the responsible district pauses or resumes the clock.",
+            "只有办理地可以暂停或恢复计时。",
+        )
+    deadline = session.scalar(
+        select(Deadline).where(
+            Deadline.case_id == case.id, Deadline.kind == Kind.COMPLETE, Deadline.state == "open"
+        )
+    )
+    if case.status != Status.ACCEPTED or deadline is None:
+        raise TransitionRefused(
+            "invalid-transition",
+            "Only an accepted case that is being worked has a clock to pause.",
+            "只有已受理、正在办理的办件可以暂停或恢复计时。",
+        )
+    return deadline
+
+
+def pause(
+    session: Session, principal: Principal, case_no: str, version: int, procedure: str, reason: str
+) -> Case:
+    """Stop the completion clock for a special procedure; commits."""
+    case = locked_case(session, principal, case_no, version)
+    deadline = _completion_clock(session, principal, case)
+    if deadline.paused_since is not None:
+        raise TransitionRefused(
+            "already-paused", "The clock is already paused.", "该办件已在特别程序中，计时已暂停。"
+        )
+    now = now_utc()
+    today = local_today(now)
+    session.add(
+        ClockPause(
+            case_id=case.id, procedure=procedure, reason=reason, started_on=today, started_at=now
+        )
+    )
+    deadline.paused_since, deadline.due_state = today, "paused"
+    append_event(
+        session,
+        case,
+        type="clock_paused",
+        status_to=case.status,
+        actor=Actor.of(principal, case.responsible_district),
+        at=now,
+        reason=reason,
+        data={"procedure": procedure, "procedure_zh": PROCEDURES[procedure]},
+    )
+    case.updated_at = now
+    session.commit()
+    return case
+
+
+def resume(session: Session, principal: Principal, case_no: str, version: int, note: str | None):
+    """Start the completion clock again, adding the working days paused; commits."""
+    case = locked_case(session, principal, case_no, version)
+    deadline = _completion_clock(session, principal, case)
+    running = session.scalar(
+        select(ClockPause).where(ClockPause.case_id == case.id, ClockPause.ended_at.is_(None))
+    )
+    if deadline.paused_since is None or running is None:
+        raise ActionInvalid("version", "The clock is not paused.", "该办件的计时未暂停。")
+    now = now_utc()
+    today = local_today(now)
+    calendar = load_calendar(session)
+    days = paused_working_days(calendar, running.started_on, today)
+    running.ended_on, running.ended_at, running.end_note, running.working_days = (
+        today,
+        now,
+        note,
+        days,
+    )
+    deadline.paused_days += days
+    deadline.paused_since = None
+    due = due_on(calendar, deadline.starts_on, deadline.limit_days, deadline.paused_days)
+    deadline.due_on, deadline.provisional = due.day, due.provisional
+    deadline.due_state = "on_time"  # supervision looks again on its next scan
+    append_event(
+        session,
+        case,
+        type="clock_resumed",
+        status_to=case.status,
+        actor=Actor.of(principal, case.responsible_district),
+        at=now,
+        reason=note,
+        data={"procedure": running.procedure, "working_days_paused": days, "due_on": str(due.day)},
+    )
+    case.updated_at = now
+    session.commit()
+    return case

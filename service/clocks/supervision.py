@@ -1,0 +1,67 @@
+"""Supervision (督办): marking open deadlines due soon or overdue, and telling people once.
+
+Run by beat every few minutes. Each deadline remembers the state supervision last found, so a
+second scan on the same day changes nothing and tells no one anything twice.
+"""
+
+from collections import Counter
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.cases.models import Case, Notification
+from service.clock import local_today, now_utc
+from service.clocks.deadlines import KIND_ZH, DueState, Kind, standing
+from service.clocks.models import Deadline
+from service.clocks.store import load_calendar
+from service.outbox.policy import ClockRules
+
+
+def _news(case_no: str, deadline: Deadline, state: DueState, left: int) -> str:
+    what = KIND_ZH[Kind(deadline.kind)]
+    if state == DueState.OVERDUE:
+        return f"办件 {case_no} 的{what}已于{deadline.due_on:%Y-%m-%d}到期，已超期{-left}个工作日"
+    return f"办件 {case_no} 的{what}将于{deadline.due_on:%Y-%m-%d}到期，剩余{left}个工作日"
+
+
+def supervise(session: Session, rules: ClockRules, today: date | None = None) -> dict[str, int]:
+    """Update every open deadline's due state; notify on becoming due soon or overdue.
+
+    Commits. Returns how many deadlines changed into each state.
+    """
+    today = today or local_today()
+    now = now_utc()
+    calendar = load_calendar(session)
+    changed: Counter[str] = Counter()
+    query = (
+        select(Deadline, Case.case_no)
+        .join(Case, Case.id == Deadline.case_id)
+        .where(Deadline.state == "open")
+        .order_by(Deadline.id)
+        .with_for_update(of=Deadline, skip_locked=True)  # another scan has these
+    )
+    for deadline, case_no in session.execute(query):
+        found = standing(
+            calendar, today, deadline.due_on, rules.due_soon_days, deadline.paused_since is not None
+        )
+        if found.state == deadline.due_state:
+            continue
+        deadline.due_state, deadline.due_state_at = found.state.value, now
+        changed[found.state.value] += 1
+        if found.state not in (DueState.DUE_SOON, DueState.OVERDUE):
+            continue
+        text = _news(case_no, deadline, found.state, found.working_days_left)
+        roles = [None, "supervisor"] if found.state == DueState.OVERDUE else [None]
+        session.add_all(
+            Notification(
+                district_code=deadline.district_code,
+                case_id=deadline.case_id,
+                role=role,
+                kind=found.state.value,
+                message_zh=text,
+            )
+            for role in roles
+        )
+    session.commit()
+    return dict(changed)

@@ -1,0 +1,187 @@
+"""Ratings (好差评) at the window, and the rectification work they lead to."""
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from service.accounts.auth import BEARER_SECURITY, current_principal, requires
+from service.cases.api import run_step, shown_case
+from service.cases.models import Case
+from service.cases.schemas import CaseSchema
+from service.db import db_session
+from service.outbox.policy import ClockRules
+from service.pagination import bad_cursor, decode_cursor, encode_cursor
+from service.ratings.levels import LEVELS, RECTIFICATION_STATUSES, STATUS_ZH
+from service.ratings.models import Rating, Rectification
+from service.ratings.service import record_rating, rectification_step, review_appeal
+from service.schemas import LocalDateTime, PageQuerySchema
+
+blp = Blueprint("ratings", __name__, url_prefix="/api/v1", description="Ratings and rectification")
+
+
+class RatingSchema(Schema):
+    level = fields.String(
+        required=True,
+        validate=validate.OneOf(list(LEVELS)),
+        metadata={"description": ", ".join(f"{k} ({v})" for k, v in LEVELS.items())},
+    )
+    comment = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class StepTextSchema(Schema):
+    text = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "call-back summary, rectification result, or appeal reason"},
+    )
+
+
+class ReviewSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["upheld", "dismissed"]))
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class RectificationQuerySchema(PageQuerySchema):
+    status = fields.List(
+        fields.String(validate=validate.OneOf(RECTIFICATION_STATUSES)), load_default=list
+    )
+
+
+class RectificationSchema(Schema):
+    id = fields.Integer()
+    case_no = fields.String()
+    district_code = fields.String()
+    status = fields.String()
+    status_zh = fields.String()
+    level = fields.String()
+    level_zh = fields.String()
+    comment = fields.String(allow_none=True)
+    opened_at = LocalDateTime()
+    callback_at = LocalDateTime(allow_none=True)
+    callback_by = fields.String(allow_none=True)
+    callback_summary = fields.String(allow_none=True)
+    result = fields.String(allow_none=True)
+    closed_at = LocalDateTime(allow_none=True)
+    appeal_reason = fields.String(allow_none=True)
+    review_decision = fields.String(allow_none=True)
+    review_note = fields.String(allow_none=True)
+
+
+class RectificationPageSchema(Schema):
+    rectifications = fields.List(fields.Nested(RectificationSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+def _rules() -> ClockRules:
+    return current_app.extensions["tongban.policy"].clocks
+
+
+def _present(r: Rectification, case_no: str, rating: Rating) -> dict:
+    return {
+        **{c.name: getattr(r, c.name) for c in Rectification.__table__.columns},
+        "case_no": case_no,
+        "status_zh": STATUS_ZH[r.status],
+        "level": rating.level,
+        "level_zh": LEVELS[rating.level],
+        "comment": rating.comment,
+    }
+
+
+@blp.route("/cases/<string:case_no>/rating", methods=["POST"])
+@blp.arguments(RatingSchema)
+@blp.response(200, CaseSchema)
+@blp.alt_response(409, description="Rated already, or not yet done")
+@blp.doc(security=BEARER_SECURITY)
+@requires()
+def rate(data, case_no):
+    """Record the citizen's rating (once per case, at the accepting side)."""
+    principal = current_principal()
+    return run_step(
+        case_no,
+        lambda: shown_case(
+            record_rating(
+                db_session(), principal, case_no, data["level"], data["comment"], _rules()
+            )
+        ),
+    )
+
+
+@blp.route("/rectifications", methods=["GET"])
+@blp.arguments(RectificationQuerySchema, location="query")
+@blp.response(200, RectificationPageSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",))
+def list_rectifications(query):
+    """Rectifications of this district's cases (its own, or those accepted here), newest first."""
+    principal = current_principal()
+    stmt = (
+        select(Rectification, Case.case_no, Rating)
+        .join(Case, Case.id == Rectification.case_id)
+        .join(Rating, Rating.id == Rectification.rating_id)
+        .order_by(Rectification.id.desc())
+    )
+    if principal.district_code is not None:
+        stmt = stmt.where(
+            (Case.responsible_district == principal.district_code)
+            | (Case.accepting_district == principal.district_code)
+        )
+    if query["status"]:
+        stmt = stmt.where(Rectification.status.in_(query["status"]))
+    if query["cursor"]:
+        key = decode_cursor(query["cursor"])
+        if not (key and type(key[0]) is int and 0 < key[0] < 2**63):
+            raise bad_cursor()
+        stmt = stmt.where(Rectification.id < key[0])
+    rows = db_session().execute(stmt.limit(query["limit"] + 1)).all()
+    page = rows[: query["limit"]]
+    more = len(rows) > query["limit"]
+    return {
+        "rectifications": [_present(r, no, rating) for r, no, rating in page],
+        "next_cursor": encode_cursor([page[-1][0].id]) if more else None,
+    }
+
+
+def _shown(rectification: Rectification) -> dict:
+    session = db_session()
+    case_no = session.scalar(select(Case.case_no).where(Case.id == rectification.case_id))
+    return _present(rectification, case_no, session.get(Rating, rectification.rating_id))
+
+
+def _register(step: str, doc: str) -> None:
+    def view(data, rectification_id):
+        principal = current_principal()
+        return run_step(
+            None,
+            lambda: _shown(
+                rectification_step(db_session(), principal, rectification_id, step, data["text"])
+            ),
+        )
+
+    view.__name__, view.__doc__ = f"rectification_{step}", doc
+    decorated = requires(kinds=("staff",))(view)
+    decorated = blp.doc(security=BEARER_SECURITY)(decorated)
+    decorated = blp.response(200, RectificationSchema)(decorated)
+    decorated = blp.arguments(StepTextSchema)(decorated)
+    blp.route(f"/rectifications/<int:rectification_id>/{step}", methods=["POST"])(decorated)
+
+
+_register("callback", "Record the call-back to the citizen (回访).")
+_register("close", "Record what was fixed and close the rectification (整改结果).")
+_register("appeal", "Appeal: the rating was given by mistake (申诉); a supervisor reviews.")
+
+
+@blp.route("/rectifications/<int:rectification_id>/review", methods=["POST"])
+@blp.arguments(ReviewSchema)
+@blp.response(200, RectificationSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",), roles=("supervisor", "admin"))
+def review(data, rectification_id):
+    """Uphold an appeal (the rating is void) or dismiss it (the rectification goes on)."""
+    principal = current_principal()
+    return run_step(
+        None,
+        lambda: _shown(
+            review_appeal(db_session(), principal, rectification_id, data["decision"], data["note"])
+        ),
+    )
