@@ -23,10 +23,10 @@ def deadline_view(
     view: dict[str, Any] = {
         "kind": d.kind,
         "kind_zh": KIND_ZH[Kind(d.kind)],
-        "starts_on": d.starts_on,
+        "starts_on": d.starts_on.isoformat(),
         "limit_days": d.limit_days,
         "paused_days": d.paused_days,
-        "due_on": d.due_on,
+        "due_on": d.due_on.isoformat(),
         "provisional": d.provisional,
         "state": d.state,
         "state_zh": STATE_ZH[d.state],

@@ -52,16 +52,18 @@ def supervise(session: Session, rules: ClockRules, today: date | None = None) ->
         if found.state not in (DueState.DUE_SOON, DueState.OVERDUE):
             continue
         text = _news(case_no, deadline, found.state, found.working_days_left)
-        roles = [None, "supervisor"] if found.state == DueState.OVERDUE else [None]
+        news = [(None, found.state.value, text)]
+        if found.state == DueState.OVERDUE:
+            news.append(("supervisor", "escalated", "【督办】" + text))
         session.add_all(
             Notification(
                 district_code=deadline.district_code,
                 case_id=deadline.case_id,
                 role=role,
-                kind=found.state.value,
-                message_zh=text,
+                kind=kind,
+                message_zh=message,
             )
-            for role in roles
+            for role, kind, message in news
         )
     session.commit()
     return dict(changed)

@@ -97,10 +97,13 @@ def _open_rectification(session: Session, case: Case, rating: Rating, rules: Clo
             district_code=case.responsible_district,
             case_id=case.id,
             role=role,
-            kind="bad_rating",
-            message_zh=text,
+            kind=kind,
+            message_zh=message,
         )
-        for role in (None, "supervisor")
+        for role, kind, message in (
+            (None, "bad_rating", text),
+            ("supervisor", "escalated", "【督办】" + text),
+        )
     )
 
 
