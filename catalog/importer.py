@@ -201,6 +201,8 @@ def _plan_agreements(session: Session, parsed: ParsedCatalog, plan: _Plan) -> No
             continue
         old = _agreement_state(agreement)
         new = {k: parsed_agreement.fields[k] for k in old}
+        if new["forward_limit_days"] is None:
+            new["forward_limit_days"] = old["forward_limit_days"]
         before = {i.basic_code for i in agreement.items}
         after = {c for _, c in parsed_agreement.items}
         columns = [AGREEMENT_LABELS[k] for k in old if old[k] != new[k]]
@@ -266,9 +268,12 @@ def _apply_agreements(session: Session, parsed: dict[str, ParsedAgreement]) -> N
     }
     for code, row in parsed.items():
         agreement = existing.get(code) or Agreement(code=code)
+        kept = agreement.forward_limit_days if code in existing else 1
         for name in AGREEMENT_LABELS:
             if name != "districts":
                 setattr(agreement, name, row.fields[name])
+        if row.fields["forward_limit_days"] is None:
+            agreement.forward_limit_days = kept
         agreement.districts = [districts[c] for c in row.fields["districts"]]
         agreement.items = [items[c] for _, c in row.items]
         session.add(agreement)

@@ -298,7 +298,8 @@ class AgreementRowSchema(Schema):
     effective_from = Day(required=True, **_h(AGREEMENTS, "effective_from"))
     effective_to = _optional(Day(**_h(AGREEMENTS, "effective_to")))
     status = Label(AGREEMENT_STATUSES, required=True, **_h(AGREEMENTS, "status"))
-    forward_limit_days = Count(0, 30, load_default=1, **_h(AGREEMENTS, "forward_limit_days"))
+    # Absent: a new agreement gets 1 working day, an existing one keeps its setting.
+    forward_limit_days = _optional(Count(0, 30, **_h(AGREEMENTS, "forward_limit_days")))
     note = _optional(Text(1000, **_h(AGREEMENTS, "note")))
 
     @validates_schema(skip_on_field_errors=False)

@@ -242,7 +242,11 @@ def resume_clock(data, case_no):
     principal, version = current_principal(), data["version"]
     return run_step(
         case_no,
-        lambda: shown_case(pauses.resume(db_session(), principal, case_no, version, data["note"])),
+        lambda: shown_case(
+            pauses.resume(
+                db_session(), principal, case_no, version, data["note"], _ext("policy").clocks
+            )
+        ),
     )
 
 
@@ -350,6 +354,16 @@ def _queue_cursor(cursor: str) -> tuple[datetime, int]:
     return at, case_id
 
 
+def _audience(principal) -> list:
+    """A window sees its own center's news; staff their district's, by role."""
+    if principal.kind == "terminal":
+        return [Notification.center_id == principal.center_id]
+    return [
+        Notification.center_id.is_(None),
+        or_(Notification.role.is_(None), Notification.role == principal.role),
+    ]
+
+
 @blp.route("/notifications", methods=["GET"])
 @blp.arguments(schemas.NotificationQuerySchema, location="query")
 @blp.response(200, schemas.NotificationPageSchema)
@@ -366,13 +380,7 @@ def notifications(query):
         .where(Notification.district_code == principal.district_code)
         .order_by(Notification.id.desc())
     )
-    if principal.kind == "terminal":
-        stmt = stmt.where(Notification.center_id == principal.center_id)
-    else:
-        stmt = stmt.where(
-            Notification.center_id.is_(None),
-            or_(Notification.role.is_(None), Notification.role == principal.role),
-        )
+    stmt = stmt.where(*_audience(principal))
     if query["unread"]:
         stmt = stmt.where(Notification.read_at.is_(None))
     if query["cursor"]:
@@ -398,7 +406,7 @@ def notifications(query):
     }
 
 
-@blp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@blp.route("/notifications/<int(max=9223372036854775807):notification_id>/read", methods=["POST"])
 @blp.response(204)
 @blp.doc(security=BEARER_SECURITY)
 @requires()
@@ -412,6 +420,7 @@ def mark_read(notification_id):
             Notification.id == notification_id,
             Notification.district_code == principal.district_code,
             Notification.read_at.is_(None),
+            *_audience(principal),
         )
         .values(read_at=now_utc())
     )

@@ -71,12 +71,15 @@ class Standing:
 
 
 def standing(
-    calendar: WorkCalendar, today: date, due: date, warn_days: int, paused: bool
+    calendar: WorkCalendar, today: date, due: date, warn_days: int, paused_since: date | None
 ) -> Standing:
-    """How an open deadline stands today. Overdue starts the day after the due day."""
+    """How an open deadline stands today. Overdue starts the day after the due day.
+
+    While paused the clock stands still: the days left are those left when it stopped.
+    """
+    if paused_since is not None:
+        return Standing(DueState.PAUSED, calendar.left(min(paused_since, today), due))
     left = calendar.left(today, due)
-    if paused:
-        return Standing(DueState.PAUSED, left)
     if today > due:
         return Standing(DueState.OVERDUE, left)
     if left <= warn_days:

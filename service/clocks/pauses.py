@@ -13,10 +13,11 @@ from service.cases.lifecycle import Side, Status, TransitionRefused
 from service.cases.models import Case
 from service.cases.timeline import Actor, append_event
 from service.clock import local_today, now_utc
-from service.clocks.deadlines import PROCEDURES, Kind, due_on
+from service.clocks.deadlines import PROCEDURES, Kind
 from service.clocks.models import ClockPause, Deadline
 from service.clocks.store import load_calendar
-from service.clocks.tracking import paused_working_days
+from service.clocks.tracking import end_pause, running_pause
+from service.outbox.policy import ClockRules
 
 
 def _completion_clock(session: Session, principal: Principal, case: Case) -> Deadline:
@@ -73,30 +74,22 @@ def pause(
     return case
 
 
-def resume(session: Session, principal: Principal, case_no: str, version: int, note: str | None):
+def resume(
+    session: Session,
+    principal: Principal,
+    case_no: str,
+    version: int,
+    note: str | None,
+    rules: ClockRules,
+) -> Case:
     """Start the completion clock again, adding the working days paused; commits."""
     case = locked_case(session, principal, case_no, version)
     deadline = _completion_clock(session, principal, case)
-    running = session.scalar(
-        select(ClockPause).where(ClockPause.case_id == case.id, ClockPause.ended_at.is_(None))
-    )
+    running = running_pause(session, case)
     if deadline.paused_since is None or running is None:
         raise ActionInvalid("version", "The clock is not paused.", "该办件的计时未暂停。")
     now = now_utc()
-    today = local_today(now)
-    calendar = load_calendar(session)
-    days = paused_working_days(calendar, running.started_on, today)
-    running.ended_on, running.ended_at, running.end_note, running.working_days = (
-        today,
-        now,
-        note,
-        days,
-    )
-    deadline.paused_days += days
-    deadline.paused_since = None
-    due = due_on(calendar, deadline.starts_on, deadline.limit_days, deadline.paused_days)
-    deadline.due_on, deadline.provisional = due.day, due.provisional
-    deadline.due_state = "on_time"  # supervision looks again on its next scan
+    days = end_pause(load_calendar(session), rules, deadline, running, now, note)
     append_event(
         session,
         case,
@@ -105,7 +98,11 @@ def resume(session: Session, principal: Principal, case_no: str, version: int, n
         actor=Actor.of(principal, case.responsible_district),
         at=now,
         reason=note,
-        data={"procedure": running.procedure, "working_days_paused": days, "due_on": str(due.day)},
+        data={
+            "procedure": running.procedure,
+            "working_days_paused": days,
+            "due_on": deadline.due_on.isoformat(),
+        },
     )
     case.updated_at = now
     session.commit()

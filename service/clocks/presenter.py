@@ -32,7 +32,7 @@ def deadline_view(
         "state_zh": STATE_ZH[d.state],
     }
     if d.state == "open":
-        found = standing(calendar, today, d.due_on, rules.due_soon_days, d.paused_since is not None)
+        found = standing(calendar, today, d.due_on, rules.due_soon_days, d.paused_since)
         view |= {
             "due_state": found.state.value,
             "due_state_zh": DUE_STATE_ZH[found.state],

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from marshmallow import EXCLUDE, Schema, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from catalog.rows import Day, Label, RowError, Text
@@ -15,6 +15,7 @@ from service.clocks.calendar import HOLIDAY, WORKDAY, WorkCalendar, bundled, off
 from service.clocks.deadlines import due_on
 from service.clocks.models import CalendarDay, CalendarYear, Deadline
 
+CALENDAR_LOCK = 0x7B0C_CA1E
 SHEET = "日历"
 DATE, KIND, NAME = "日期", "类型", "名称"
 KIND_LABELS = {HOLIDAY: "放假", WORKDAY: "上班"}
@@ -42,7 +43,7 @@ class YearImported:
     year: int
     holidays: int
     workdays: int
-    recomputed: int  # deadlines counted again now that the year is known
+    recomputed: int  # deadlines counted again with the year known
 
 
 def load_calendar(session: Session) -> WorkCalendar:
@@ -98,10 +99,14 @@ def _parse(year: int, table: RawTable) -> tuple[dict[date, tuple[str, str | None
     return days, errors
 
 
-def recompute_provisional(session: Session, calendar: WorkCalendar) -> int:
-    """Count again every deadline that was counted without official data."""
+def recompute(session: Session, calendar: WorkCalendar) -> int:
+    """Count again every running deadline and every one counted without official data.
+
+    Running ones too, because an imported year may correct a year that was already known.
+    """
     n = 0
-    for deadline in session.scalars(select(Deadline).where(Deadline.provisional.is_(True))):
+    query = select(Deadline).where(or_(Deadline.provisional.is_(True), Deadline.state == "open"))
+    for deadline in session.scalars(query.with_for_update()):
         due = due_on(calendar, deadline.starts_on, deadline.limit_days, deadline.paused_days)
         deadline.due_on, deadline.provisional = due.day, due.provisional
         n += 1
@@ -118,6 +123,8 @@ def import_year(
     days, errors = _parse(year, table)
     if errors:
         raise CalendarImportError(errors)
+    # Two imports of the same year take turns rather than collide.
+    session.execute(select(func.pg_advisory_xact_lock(CALENDAR_LOCK, year)))
     session.execute(delete(CalendarDay).where(CalendarDay.year == year))
     record = session.get(CalendarYear, year) or CalendarYear(year=year)
     record.source, record.imported_by = source[:200], by[:100]
@@ -128,6 +135,6 @@ def import_year(
         CalendarDay(day=day, year=year, kind=kind, name=name) for day, (kind, name) in days.items()
     )
     session.flush()
-    recomputed = recompute_provisional(session, load_calendar(session))
+    recomputed = recompute(session, load_calendar(session))
     kinds = [kind for kind, _ in days.values()]
     return YearImported(year, kinds.count(HOLIDAY), kinds.count(WORKDAY), recomputed)

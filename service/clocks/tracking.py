@@ -12,7 +12,7 @@ from catalog.models import Agreement
 from service.cases.models import Case
 from service.clock import local_today
 from service.clocks.calendar import WorkCalendar
-from service.clocks.deadlines import Kind, due_on, standing
+from service.clocks.deadlines import DueState, Kind, due_on, standing
 from service.clocks.models import ClockPause, Deadline
 from service.clocks.store import load_calendar
 from service.outbox.policy import ClockRules
@@ -41,8 +41,8 @@ def open_deadline(
     deadline.paused_days, deadline.paused_since = 0, None
     deadline.due_on, deadline.provisional = due.day, due.provisional
     deadline.state, deadline.met_at = "open", None
-    deadline.due_state = standing(calendar, starts_on, due.day, rules.due_soon_days, False).state
-    deadline.due_state_at = None
+    # Supervision's first scan finds the real state and tells people; nothing is told yet.
+    deadline.due_state, deadline.due_state_at = DueState.ON_TIME.value, None
     session.add(deadline)
     return deadline
 
@@ -55,22 +55,52 @@ def _finish(session: Session, case: Case, kinds: list[Kind], state: str, at: dat
     )
 
 
-def end_open_pause(session: Session, calendar: WorkCalendar, case: Case, at: datetime) -> None:
-    """Close a pause still running when the case completes or is withdrawn."""
-    pause = session.scalar(
+def end_pause(
+    calendar: WorkCalendar,
+    rules: ClockRules,
+    deadline: Deadline,
+    pause: ClockPause,
+    at: datetime,
+    note: str | None = None,
+) -> int:
+    """End a pause: add the working days it took to the deadline; returns how many."""
+    today = local_today(at)
+    days = paused_working_days(calendar, deadline.starts_on, pause.started_on, today)
+    pause.ended_on, pause.ended_at, pause.end_note, pause.working_days = today, at, note, days
+    deadline.paused_days += days
+    deadline.paused_since = None
+    due = due_on(calendar, deadline.starts_on, deadline.limit_days, deadline.paused_days)
+    deadline.due_on, deadline.provisional = due.day, due.provisional
+    # The state it stands in now, so a resume never makes supervision tell anyone twice.
+    deadline.due_state = standing(calendar, today, due.day, rules.due_soon_days, None).state
+    return days
+
+
+def running_pause(session: Session, case: Case) -> ClockPause | None:
+    return session.scalar(
         select(ClockPause).where(ClockPause.case_id == case.id, ClockPause.ended_at.is_(None))
     )
-    if pause is not None:
-        today = local_today(at)
-        pause.ended_on, pause.ended_at = today, at
-        pause.working_days = paused_working_days(calendar, pause.started_on, today)
 
 
-def paused_working_days(calendar: WorkCalendar, since: date, until: date) -> int:
-    """Working days from the pause's day up to, not including, the resume day."""
+def _end_running_pause(
+    session: Session, calendar: WorkCalendar, rules: ClockRules, case: Case, at: datetime
+) -> None:
+    """A case completed or withdrawn mid-procedure: the pause ends with it."""
+    pause = running_pause(session, case)
+    deadline = session.scalar(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == Kind.COMPLETE)
+    )
+    if pause is not None and deadline is not None:
+        end_pause(calendar, rules, deadline, pause, at)
+
+
+def paused_working_days(calendar: WorkCalendar, starts_on: date, since: date, until: date) -> int:
+    """Working days paused: from the pause's day (never the clock's own day 0, which did not
+    count anyway) up to, not including, the resume day."""
+    day = timedelta(days=1)
+    since = max(since, starts_on + day)
     if until <= since:
         return 0
-    day = timedelta(days=1)
     return calendar.count(since - day, until - day).working_days
 
 
@@ -95,8 +125,8 @@ def track(session: Session, case: Case, event: str, at: datetime, rules: ClockRu
         _finish(session, case, [Kind.ACCEPT], "met", at)
         start(Kind.COMPLETE, case.responsible_district, case.item_version.promised_limit_days)
     elif event == "complete":
+        _end_running_pause(session, calendar, rules, case, at)
         _finish(session, case, [Kind.COMPLETE], "met", at)
-        end_open_pause(session, calendar, case, at)
     elif event == "withdraw":
+        _end_running_pause(session, calendar, rules, case, at)
         _finish(session, case, [Kind.FORWARD, Kind.ACCEPT, Kind.COMPLETE], "cancelled", at)
-        end_open_pause(session, calendar, case, at)

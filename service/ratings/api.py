@@ -163,7 +163,9 @@ def _register(step: str, doc: str) -> None:
     decorated = blp.doc(security=BEARER_SECURITY)(decorated)
     decorated = blp.response(200, RectificationSchema)(decorated)
     decorated = blp.arguments(StepTextSchema)(decorated)
-    blp.route(f"/rectifications/<int:rectification_id>/{step}", methods=["POST"])(decorated)
+    blp.route(
+        f"/rectifications/<int(max=9223372036854775807):rectification_id>/{step}", methods=["POST"]
+    )(decorated)
 
 
 _register("callback", "Record the call-back to the citizen (回访).")
@@ -171,11 +173,13 @@ _register("close", "Record what was fixed and close the rectification (整改结
 _register("appeal", "Appeal: the rating was given by mistake (申诉); a supervisor reviews.")
 
 
-@blp.route("/rectifications/<int:rectification_id>/review", methods=["POST"])
+@blp.route(
+    "/rectifications/<int(max=9223372036854775807):rectification_id>/review", methods=["POST"]
+)
 @blp.arguments(ReviewSchema)
 @blp.response(200, RectificationSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",), roles=("supervisor", "admin"))
+@requires(kinds=("staff",), roles=("supervisor",))
 def review(data, rectification_id):
     """Uphold an appeal (the rating is void) or dismiss it (the rectification goes on)."""
     principal = current_principal()

@@ -37,7 +37,8 @@ def record_rating(
 ) -> Case:
     """Record the citizen's rating at the accepting side; a bad one opens a rectification."""
     case = visible_case(session, principal, case_no, lock=True)
-    if Side.ACCEPTING not in sides_of(principal, case):
+    own_window = principal.kind != "terminal" or principal.center_id == case.accepting_center_id
+    if Side.ACCEPTING not in sides_of(principal, case) or not own_window:
         raise TransitionRefused(
             "not-your-step", "The accepting window records ratings.", "评价由收件窗口录入。"
         )
@@ -147,6 +148,10 @@ def rectification_step(
             "not-your-step", "The responsible district works rectifications.", "整改由办理地负责。"
         )
     sources, target = STEPS[step]
+    if step == "appeal" and rectification.review_decision is not None:
+        raise TransitionRefused(
+            "already-reviewed", "An appeal was reviewed already.", "申诉已审核，不能再次申诉。"
+        )
     if rectification.status not in sources:
         raise TransitionRefused(
             "invalid-transition",
@@ -172,12 +177,10 @@ def rectification_step(
 def review_appeal(
     session: Session, principal: Principal, rectification_id: int, decision: str, note: str
 ) -> Rectification:
-    """A supervisor of the accepting district upholds (the rating is void) or dismisses."""
+    """A supervisor of the accepting district, where the rating was given, upholds the appeal
+    (the rating is void) or dismisses it (the rectification goes on)."""
     rectification, case = _locked(session, principal, rectification_id)
-    if principal.role not in ("supervisor", "admin") or principal.district_code not in (
-        case.accepting_district,
-        None,
-    ):
+    if principal.role != "supervisor" or principal.district_code != case.accepting_district:
         raise TransitionRefused(
             "not-your-step",
             "A supervisor of the accepting district reviews appeals.",

@@ -250,3 +250,38 @@ def test_cli_imports_with_a_dry_run_and_reports_errors(app, tmp_path, engine):
     assert exported.exit_code == 0 and out.stat().st_size > 10_000
     assert catalog_state(engine) == before
     context.pop()
+
+
+def test_a_file_without_the_forwarding_limit_keeps_the_agreements_setting(app, tmp_path, engine):
+    from catalog.loaders import SAMPLE_CATALOG
+
+    runner, context = app.test_cli_runner(), app.app_context()
+    context.push()
+
+    def folder(name: str, limit: str | None):
+        out = sample_subset(tmp_path / name, "000121")
+        header, *rows = (SAMPLE_CATALOG / "agreements.csv").read_text("utf-8-sig").splitlines()
+        wh_fm = [r for r in rows if r.startswith("KM-WH-FM-2022")]
+        if limit is not None:
+            header, wh_fm = header + ",转递时限（工作日）", [r + f",{limit}" for r in wh_fm]
+        (out / "agreements.csv").write_text("\n".join([header, *wh_fm]), encoding="utf-8-sig")
+        links = (SAMPLE_CATALOG / "agreement_items.csv").read_text("utf-8-sig").splitlines()
+        kept = [links[0], *[r for r in links[1:] if r.startswith("KM-WH-FM-2022")]]
+        (out / "agreement_items.csv").write_text("\n".join(kept), encoding="utf-8-sig")
+        return str(out)
+
+    def limit() -> int:
+        with engine.connect() as conn:
+            return conn.execute(
+                text("SELECT forward_limit_days FROM agreements WHERE code = 'KM-WH-FM-2022'")
+            ).scalar_one()
+
+    three = runner.invoke(args=["import-catalog", folder("three", "3")])
+    assert three.exit_code == 0 and "转递时限（工作日）" in three.output, three.output
+    assert limit() == 3
+    absent = runner.invoke(args=["import-catalog", folder("absent", None)])
+    assert absent.exit_code == 0 and '"changed": []' in absent.output, absent.output
+    assert limit() == 3
+    assert runner.invoke(args=["import-catalog", folder("one", "1")]).exit_code == 0
+    assert limit() == 1
+    context.pop()

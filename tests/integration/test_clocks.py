@@ -142,11 +142,31 @@ def test_a_special_procedure_pauses_and_resumes_the_clock(worker, client, termin
         resumed = act(client, clerk, case_no, "resume", note="评审意见已出")
         assert resumed.status_code == 200, resumed.get_json()
         complete = clocks(client, clerk, case_no)["complete"]
-        assert complete["paused_days"] == 5  # Wed 25 Nov to Tue 1 Dec
-        assert complete["due_on"] == "2026-12-16"
+        # Paused on the day of acceptance (day 0, which never counted): Thu 26 Nov to Tue 1 Dec.
+        assert complete["paused_days"] == 4
+        assert complete["due_on"] == "2026-12-15"
         assert act(client, clerk, case_no, "resume").status_code == 422
     events = [e["type"] for e in read_case(client, window, case_no)["timeline"]]
     assert events[-2:] == ["clock_paused", "clock_resumed"]
+
+
+def test_completing_during_a_procedure_ends_the_pause_and_counts_it(
+    worker, client, terminal, staff, engine
+):
+    window = terminal("FM-01")
+    case_no = received(client, engine, window)
+    with on(date(2026, 11, 23)):
+        clerk = staff("clerk", "530102")
+        assert act(client, clerk, case_no, "accept").status_code == 200
+        paused = act(client, clerk, case_no, "pause", procedure="testing", reason="送检")
+        assert paused.status_code == 200
+    with on(date(2026, 12, 9)):  # the original due day passed during testing
+        clerk = staff("clerk", "530102")
+        done = act(client, clerk, case_no, "complete", outcome="approved", document_no="检1号")
+        assert done.status_code == 200, done.get_json()
+    complete = clocks(client, window, case_no)["complete"]
+    assert complete["state"] == "met" and complete["on_time"] is True
+    assert complete["paused_days"] == 11  # Tue 24 Nov to Tue 8 Dec; day 0 is not given back
 
 
 def test_supervision_warns_once_then_escalates_once(
@@ -222,6 +242,8 @@ def test_a_bad_rating_opens_a_rectification_that_is_called_back_and_closed(
     rectify_clock = next(d for d in shown["deadlines"] if d["kind"] == "rectify")
     assert rectify_clock["limit_days"] == 15 and rectify_clock["state"] == "open"
     assert rate(client, window, case_no, "satisfied").status_code == 409  # once per case
+    other_window = terminal("FM-YD")  # same district, another center
+    assert rate(client, other_window, fresh, "satisfied").status_code == 409
 
     listed = client.get("/api/v1/rectifications?status=open", headers=clerk).get_json()
     entry = next(r for r in listed["rectifications"] if r["case_no"] == case_no)
@@ -254,8 +276,22 @@ def test_an_appeal_against_a_mistaken_rating_is_reviewed_by_the_accepting_superv
     review = {"decision": "upheld", "note": "核实为误评"}
     own_supervisor = staff("supervisor", "530102")
     assert rectify(client, own_supervisor, rid, "review", **review).status_code == 409
+    assert rectify(client, own_supervisor, 10**20, "review", **review).status_code == 404
     upheld = rectify(client, staff("supervisor", "530124"), rid, "review", **review)
     assert upheld.status_code == 200 and upheld.get_json()["status"] == "voided"
     after = read_case(client, window, case_no)
     assert after["rating"]["voided"] is True
     assert next(d for d in after["deadlines"] if d["kind"] == "rectify")["state"] == "cancelled"
+
+
+def test_a_dismissed_appeal_cannot_be_made_again(worker, client, terminal, staff, engine):
+    window, clerk = terminal("FM-01"), staff("clerk", "530102")
+    case_no = done_case(client, engine, window, clerk)
+    assert rate(client, window, case_no, "very_dissatisfied").status_code == 200
+    rid = read_case(client, window, case_no)["rating"]["rectification"]["id"]
+    assert rectify(client, clerk, rid, "appeal", text="误评").status_code == 200
+    dismissed = rectify(
+        client, staff("supervisor", "530124"), rid, "review", decision="dismissed", note="评价属实"
+    )
+    assert dismissed.status_code == 200 and dismissed.get_json()["status"] == "open"
+    assert rectify(client, clerk, rid, "appeal", text="再次申诉").status_code == 409

@@ -42,19 +42,25 @@ def test_zero_days_is_the_same_day_and_pauses_add_working_days():
     plain = due_on(CALENDAR, date(2026, 11, 2), 10, 0).day
     paused = due_on(CALENDAR, date(2026, 11, 2), 10, 3).day
     assert CALENDAR.count(plain, paused).working_days == 3
-    # Paused Wednesday 25 November, resumed Wednesday 2 December: Wed Thu Fri Mon Tue.
-    assert paused_working_days(CALENDAR, date(2026, 11, 25), date(2026, 12, 2)) == 5
-    assert paused_working_days(CALENDAR, date(2026, 11, 25), date(2026, 11, 25)) == 0
+    # Accepted Monday 23 November; paused Wednesday 25, resumed Wednesday 2 December:
+    # Wed Thu Fri Mon Tue were lost.
+    accepted = date(2026, 11, 23)
+    assert paused_working_days(CALENDAR, accepted, date(2026, 11, 25), date(2026, 12, 2)) == 5
+    assert paused_working_days(CALENDAR, accepted, date(2026, 11, 25), date(2026, 11, 25)) == 0
+    # Paused on the day of acceptance itself: that day never counted, so it is not given back.
+    assert paused_working_days(CALENDAR, accepted, accepted, date(2026, 11, 24)) == 0
 
 
 def test_standing_due_soon_overdue_and_paused():
     due = date(2026, 11, 27)  # a Friday
-    assert standing(CALENDAR, date(2026, 11, 23), due, 2, False) == Standing(DueState.ON_TIME, 4)
-    assert standing(CALENDAR, date(2026, 11, 25), due, 2, False).state == DueState.DUE_SOON
-    assert standing(CALENDAR, due, due, 2, False) == Standing(DueState.DUE_SOON, 0)
-    late = standing(CALENDAR, date(2026, 12, 1), due, 2, False)  # Tuesday after
+    assert standing(CALENDAR, date(2026, 11, 23), due, 2, None) == Standing(DueState.ON_TIME, 4)
+    assert standing(CALENDAR, date(2026, 11, 25), due, 2, None).state == DueState.DUE_SOON
+    assert standing(CALENDAR, due, due, 2, None) == Standing(DueState.DUE_SOON, 0)
+    late = standing(CALENDAR, date(2026, 12, 1), due, 2, None)  # Tuesday after
     assert late == Standing(DueState.OVERDUE, -2)
-    assert standing(CALENDAR, date(2026, 12, 1), due, 2, True).state == DueState.PAUSED
+    # Paused Monday with 4 days left: still 4 a week later, not counting down.
+    paused = standing(CALENDAR, date(2026, 11, 30), due, 2, date(2026, 11, 23))
+    assert paused == Standing(DueState.PAUSED, 4)
 
 
 def test_bad_ratings_are_the_last_two_levels():
