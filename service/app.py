@@ -17,6 +17,8 @@ from service.catalog_api.api import blp as catalog_blp
 from service.clocks.api import blp as calendar_blp
 from service.config import Settings, load_settings
 from service.crypto import FieldCipher
+from service.districts.api import blp as districts_blp
+from service.districts.api import metrics_bp
 from service.outbox.api import blp as dead_letters_blp
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.publisher import Publisher
@@ -68,10 +70,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         cases_blp,
         public_blp,
         ratings_blp,
+        districts_blp,
         dead_letters_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_bp)
+    app.register_blueprint(metrics_bp)
     # Registered after the Api so that every error, smorest's included, is problem+json.
     errors.init_app(app)
     _request_context(app)

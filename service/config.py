@@ -38,6 +38,10 @@ class Settings:
     due_soon_days: int
     rectify_limit_days: int
     supervise_interval_seconds: float
+    breaker_threshold: int
+    breaker_cooldown_seconds: int
+    reconcile_interval_seconds: int
+    reconcile_quiet_seconds: int
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -127,4 +131,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         due_soon_days=_int(environ, "TONGBAN_DUE_SOON_DAYS", 2),
         rectify_limit_days=_int(environ, "TONGBAN_RECTIFY_LIMIT_DAYS", 15),
         supervise_interval_seconds=_int(environ, "TONGBAN_SUPERVISE_INTERVAL_SECONDS", 300),
+        breaker_threshold=_int(environ, "TONGBAN_BREAKER_THRESHOLD", 5),
+        breaker_cooldown_seconds=_int(environ, "TONGBAN_BREAKER_COOLDOWN_SECONDS", 30),
+        reconcile_interval_seconds=_int(environ, "TONGBAN_RECONCILE_INTERVAL_SECONDS", 300),
+        reconcile_quiet_seconds=_int(environ, "TONGBAN_RECONCILE_QUIET_SECONDS", 1800),
     )

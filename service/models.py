@@ -5,6 +5,7 @@ from catalog.orm import Base
 from service.accounts import models as accounts_models
 from service.cases import models as cases_models
 from service.clocks import models as clocks_models
+from service.districts import models as districts_models
 from service.outbox import models as outbox_models
 from service.ratings import models as ratings_models
 
@@ -14,6 +15,7 @@ __all__ = [
     "cases_models",
     "catalog_models",
     "clocks_models",
+    "districts_models",
     "metadata",
     "outbox_models",
     "ratings_models",

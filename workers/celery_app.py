@@ -12,7 +12,7 @@ from kombu import Queue
 from catalog.districts import KUNMING_DISTRICTS
 from service import logs
 from service.config import load_settings
-from service.outbox.names import RELAY, SUPERVISE, district_queue
+from service.outbox.names import RECONCILE, RELAY, SUPERVISE, district_queue
 
 TASK_TIME_LIMIT = 300
 DEFAULT_QUEUE = "default"
@@ -47,6 +47,11 @@ def make_celery() -> Celery:
                 "task": SUPERVISE,
                 "schedule": float(settings.supervise_interval_seconds),
                 "options": {"expires": float(settings.supervise_interval_seconds)},
+            },
+            "reconcile-districts": {
+                "task": RECONCILE,
+                "schedule": float(settings.reconcile_interval_seconds),
+                "options": {"expires": float(settings.reconcile_interval_seconds)},
             },
             "relay-outbox": {
                 "task": RELAY,

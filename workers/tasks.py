@@ -11,8 +11,10 @@ from celery import shared_task
 import service.models  # noqa: F401 - maps every table before the first session
 from service.cases.delivery import make_handlers
 from service.clocks.supervision import supervise
+from service.crypto import FieldCipher
 from service.db import Database
-from service.outbox.names import RELAY, SUPERVISE
+from service.districts.reconcile import reconcile
+from service.outbox.names import RECONCILE, RELAY, SUPERVISE
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import process, relay_due
 from service.outbox.publisher import Publisher
@@ -24,7 +26,8 @@ settings = app.tongban_settings
 database = Database(settings)
 policy = DeliveryPolicy.from_settings(settings)
 publisher = Publisher(settings.redis_url)
-HANDLERS = make_handlers(policy)
+cipher = FieldCipher(settings.data_key)
+HANDLERS = make_handlers(policy, cipher)
 
 
 def _outbox_task(name: str):
@@ -56,3 +59,14 @@ def supervise_deadlines() -> dict[str, int]:
     if changed:
         log.info("supervision", extra={"changed": changed})
     return changed
+
+
+@shared_task(name=RECONCILE, ignore_result=True)
+def reconcile_districts() -> dict[str, int]:
+    """Ask district systems about delivered cases that have been quiet for a while."""
+    results = reconcile(
+        database.sessionmaker, cipher, policy, publisher, settings.reconcile_quiet_seconds
+    )
+    if results:
+        log.info("reconciliation", extra={"results": results})
+    return results

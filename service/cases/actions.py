@@ -68,7 +68,11 @@ def sides_of(principal: Principal, case: Case) -> frozenset[Side]:
     sides = set()
     if principal.district_code == case.accepting_district:
         sides.add(Side.ACCEPTING)
-    if principal.district_code == case.responsible_district and principal.kind == "staff":
+    # A district's own case system acts for it through signed callbacks.
+    if principal.district_code == case.responsible_district and principal.kind in (
+        "staff",
+        "district_system",
+    ):
         sides.add(Side.RESPONSIBLE)
     return frozenset(sides)
 

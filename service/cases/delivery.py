@@ -4,17 +4,28 @@ Each handler runs inside `outbox.processing.process`, in the transaction that al
 message done and records it in the inbox, so its effects happen once.
 """
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.cases.lifecycle import Action, Side, Status, decide
-from service.cases.models import Case, Notification
-from service.cases.timeline import Actor, append_event, connector_actor, relay_actor
+from service.cases.models import Case, CaseEvent, Notification
+from service.cases.timeline import (
+    Actor,
+    append_event,
+    connector_actor,
+    district_system_actor,
+    relay_actor,
+)
 from service.clock import now_utc
 from service.clocks.tracking import track
+from service.crypto import FieldCipher
+from service.districts.connectors import admit, http_target, record
+from service.districts.http import post_event
+from service.districts.payloads import case_payload
 from service.outbox.models import OutboxMessage
 from service.outbox.names import DELIVER_CASE, DELIVER_SUPPLEMENT, NOTIFY, district_queue
 from service.outbox.policy import ClockRules, DeliveryPolicy
-from service.outbox.processing import Handler, enqueue
+from service.outbox.processing import Handler, Permanent, Unavailable, enqueue
 
 SYSTEM = frozenset({Side.SYSTEM})
 
@@ -68,34 +79,86 @@ def _receive(session: Session, case: Case, actor: Actor, via: Action, rules: Clo
     return event.seq
 
 
-def make_handlers(policy: DeliveryPolicy) -> dict[str, Handler]:
-    """Task name -> handler, for the workers to register."""
+def _latest_seq(session: Session, case: Case) -> int:
+    return session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id))
+
+
+def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher) -> dict[str, Handler]:
+    """Task name -> handler, for the workers to register.
+
+    A district served by Tongban's own back office (the internal connector) gets cases in its
+    queue; a district with its own system gets each event POSTed to it, signed, before the case
+    counts as received. The connector is read on every message, so an admin's change applies
+    to the next one.
+    """
+
+    def send(session: Session, message: OutboxMessage, code: str, event: str, payload) -> bool:
+        """POST to the district's system if it has one; False when the back office is ours."""
+        target = http_target(session, cipher, code)
+        if target is None:
+            return False
+        bind = session.get_bind()
+        admit(bind, code, policy)
+        try:
+            post_event(target, event, payload, str(message.id))
+        except Unavailable as err:
+            record(bind, code, policy, reachable=False, error=str(err))
+            raise
+        except Permanent as err:
+            record(bind, code, policy, reachable=True, error=str(err))
+            raise
+        record(bind, code, policy, reachable=True)
+        return True
 
     def deliver_case(session: Session, message: OutboxMessage) -> list[OutboxMessage]:
-        case = session.get(Case, message.payload["case_id"], with_for_update=True)
+        case = session.get(Case, message.payload["case_id"])
         if case.status != Status.SUBMITTED:
             return []  # withdrawn before it left, nothing to deliver
-        seq = _receive(
-            session, case, connector_actor(case.responsible_district), Action.FORWARD, policy.clocks
-        )
-        news = [
-            (Side.RESPONSIBLE, "new_case", f"新办件 {case.case_no}：{case.item_name}"),
-            (Side.ACCEPTING, "received", f"办件 {case.case_no} 已由办理地接收"),
-        ]
+        code = case.responsible_district
+        remote = send(session, message, code, "case.created", case_payload(session, cipher, case))
+        session.refresh(case, with_for_update=True)
+        if case.status != Status.SUBMITTED:
+            # Withdrawn while on its way: a district system that has it must hear so.
+            text = f"办件 {case.case_no} 已由申请人撤回"
+            seq = _latest_seq(session, case)
+            return [
+                notify(session, case, Side.RESPONSIBLE, seq, "withdrawn", text, policy)
+            ] * remote
+        actor = district_system_actor(code) if remote else connector_actor(code)
+        seq = _receive(session, case, actor, Action.FORWARD, policy.clocks)
+        news = [(Side.ACCEPTING, "received", f"办件 {case.case_no} 已由办理地接收")]
+        if not remote:
+            news.append((Side.RESPONSIBLE, "new_case", f"新办件 {case.case_no}：{case.item_name}"))
         return [notify(session, case, side, seq, kind, text, policy) for side, kind, text in news]
 
     def deliver_supplement(session: Session, message: OutboxMessage) -> list[OutboxMessage]:
-        case = session.get(Case, message.payload["case_id"], with_for_update=True)
+        case = session.get(Case, message.payload["case_id"])
         if case.status != Status.SUPPLEMENTED:
             return []  # withdrawn meanwhile
-        seq = _receive(
-            session, case, connector_actor(case.responsible_district), Action.RECEIVE, policy.clocks
+        code = case.responsible_district
+        handed_in = next(
+            (e.data.get("materials", []) for e in reversed(case.events) if e.type == "supplement"),
+            [],
         )
+        payload = {"case_no": case.case_no, "materials": handed_in}
+        remote = send(session, message, code, "case.supplemented", payload)
+        session.refresh(case, with_for_update=True)
+        if case.status != Status.SUPPLEMENTED:
+            return []
+        actor = district_system_actor(code) if remote else connector_actor(code)
+        seq = _receive(session, case, actor, Action.RECEIVE, policy.clocks)
+        if remote:
+            return []
         text = f"办件 {case.case_no} 已补正材料，请继续办理"
         return [notify(session, case, Side.RESPONSIBLE, seq, "supplemented", text, policy)]
 
     def apply_notification(session: Session, message: OutboxMessage) -> None:
         p = message.payload
+        if p["center_id"] is None:  # news for the district's back office
+            case_no = session.scalar(select(Case.case_no).where(Case.id == p["case_id"]))
+            payload = {"case_no": case_no, "kind": p["kind"], "message_zh": p["message_zh"]}
+            if send(session, message, p["district"], "case.news", payload):
+                return
         session.add(
             Notification(
                 district_code=p["district"],

@@ -66,6 +66,10 @@ class Case(Base):
     # {"outcome": "approved|denied", "document_no": ...} once completed
     result: Mapped[dict | None] = mapped_column(JSONB)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # For districts with their own system: when their latest applied event happened (an
+    # older one never rolls the case back), and when we last asked them for news.
+    external_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reconciled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

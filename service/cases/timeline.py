@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from catalog.districts import DISTRICT_NAMES
 from service.accounts.credentials import Principal
 from service.cases.models import Case, CaseEvent
 
@@ -30,6 +31,11 @@ def relay_actor(district_code: str) -> Actor:
 
 def connector_actor(district_code: str) -> Actor:
     return Actor("system", None, "办理地接收（内部连接器）", district_code)
+
+
+def district_system_actor(district_code: str) -> Actor:
+    name = DISTRICT_NAMES.get(district_code, district_code)
+    return Actor("system", None, f"{name}业务系统", district_code)
 
 
 def append_event(

@@ -5,6 +5,7 @@ DELIVER_SUPPLEMENT = "tongban.deliver_supplement"  # supplement handed in, back 
 NOTIFY = "tongban.notify"  # news for one side (status back to the accepting side, ...)
 RELAY = "tongban.relay_outbox"  # beat: re-publish rows not done within their lease
 SUPERVISE = "tongban.supervise"  # beat: mark deadlines due soon or overdue
+RECONCILE = "tongban.reconcile"  # beat: ask district systems about quiet cases
 
 
 def district_queue(district_code: str) -> str:

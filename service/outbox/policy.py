@@ -28,6 +28,8 @@ class DeliveryPolicy:
     max_attempts: int  # then dead-letter
     retry_base_seconds: float
     retry_max_seconds: float
+    breaker_threshold: int = 5  # failures in a row that open a district's circuit breaker
+    breaker_cooldown_seconds: float = 30  # then one probe after this long
     # Every step that moves a case also moves its clocks; they travel with the same policy.
     clocks: ClockRules = field(default_factory=ClockRules)
 
@@ -38,5 +40,7 @@ class DeliveryPolicy:
             max_attempts=settings.delivery_max_attempts,
             retry_base_seconds=settings.retry_base_seconds,
             retry_max_seconds=settings.retry_max_seconds,
+            breaker_threshold=settings.breaker_threshold,
+            breaker_cooldown_seconds=settings.breaker_cooldown_seconds,
             clocks=ClockRules.from_settings(settings),
         )

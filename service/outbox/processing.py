@@ -17,8 +17,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.clock import now_utc
+from service.districts.models import DistrictConnector
 from service.outbox.backoff import retry_delay
 from service.outbox.models import InboxRecord, OutboxMessage
+from service.outbox.names import district_queue
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.publisher import Publisher
 
@@ -27,6 +29,26 @@ log = logging.getLogger("tongban.outbox")
 # A handler applies one message's effects in the session it is given; it must not commit.
 # It may return new outbox rows to publish after commit.
 Handler = Callable[[Session, OutboxMessage], list[OutboxMessage] | None]
+
+
+paused_districts = select(DistrictConnector.district_code).where(DistrictConnector.paused.is_(True))
+
+
+class Deferred(Exception):
+    """Not tried now (the district is paused, or its breaker is open): no attempt is spent."""
+
+    def __init__(self, reason: str, seconds: float):
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+class Unavailable(Exception):
+    """The receiving system did not answer well (5xx, timeout). Retried with back-off until it
+    does: an outage is not the message's fault, so it never makes a dead letter by itself."""
+
+
+class Permanent(Exception):
+    """The receiving system refused the message for good (4xx): a dead letter at once."""
 
 
 def enqueue(
@@ -82,10 +104,23 @@ def process(
                 follow_ups = handler(session, message) or []
             message.status, message.done_at = "done", now_utc()
             message.last_error = None
+    except Deferred as exc:
+        return _defer(sessions, message_id, exc)
     except Exception as exc:
         return _record_failure(sessions, message_id, exc, policy)
     publisher.publish(follow_ups)
     return "applied" if first_time is not None else "duplicate"
+
+
+def _defer(sessions: sessionmaker, message_id: uuid.UUID, exc: Deferred) -> str:
+    with sessions() as session, session.begin():
+        message = session.get(OutboxMessage, message_id, with_for_update=True)
+        if message is None or message.status != "pending":
+            return "duplicate"
+        message.waiting_on_district = True
+        message.last_error = f"deferred: {exc}"[:1000]
+        message.next_attempt_at = now_utc() + timedelta(seconds=exc.seconds)
+        return "deferred"
 
 
 def _record_failure(
@@ -97,7 +132,10 @@ def _record_failure(
             return "duplicate"
         message.attempts += 1
         message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-        if message.attempts >= policy.max_attempts:
+        message.waiting_on_district = isinstance(exc, Unavailable)
+        if isinstance(exc, Permanent) or (
+            message.attempts >= policy.max_attempts and not message.waiting_on_district
+        ):
             message.status = "dead"
             log.error(
                 "delivery dead-lettered",
@@ -123,17 +161,23 @@ def relay_due(
     """
     with sessions() as session, session.begin():
         now = now_utc()
+        # A paused district's backlog waits in the database, taking no worker's time.
+        held = [district_queue(code) for code in session.scalars(paused_districts)]
         due = list(
             session.scalars(
                 select(OutboxMessage)
-                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+                .where(
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.next_attempt_at <= now,
+                    OutboxMessage.queue.not_in(held),
+                )
                 .order_by(OutboxMessage.next_attempt_at)
                 .limit(batch)
                 .with_for_update(skip_locked=True)
             )
         )
         for message in due:
-            if message.attempts >= policy.max_attempts:
+            if message.attempts >= policy.max_attempts and not message.waiting_on_district:
                 message.status = "dead"
                 message.last_error = message.last_error or "not done after every attempt"
                 log.error("delivery dead-lettered", extra={"outbox_id": str(message.id)})

@@ -1,0 +1,220 @@
+"""District connectors for admins, signed callbacks from district systems, and metrics."""
+
+import time
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import update
+
+from catalog.districts import DISTRICT_NAMES
+from service.accounts.auth import BEARER_SECURITY, current_principal, requires
+from service.cases.api import run_step
+from service.clock import now_utc
+from service.db import db_session
+from service.districts.callbacks import CallbackInvalid, CallbackSchema, apply_callback
+from service.districts.connectors import SECRET_CONTEXT, http_target
+from service.districts.metrics import district_metrics, prometheus_text
+from service.districts.models import DistrictConnector
+from service.districts.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from service.errors import Problem, flatten_messages
+from service.outbox.models import OutboxMessage
+from service.outbox.names import district_queue
+
+blp = Blueprint("districts", __name__, url_prefix="/api/v1", description="District systems")
+metrics_bp = Blueprint("metrics", __name__)
+
+
+class CallbackResultSchema(Schema):
+    result = fields.String(metadata={"description": "applied, duplicate, stale or acknowledged"})
+    case_no = fields.String()
+    status = fields.String()
+
+
+class ConnectorSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["internal", "http"]))
+    endpoint = fields.Url(load_default=None, require_tld=False, schemes={"http", "https"})
+    status_endpoint = fields.Url(load_default=None, require_tld=False, schemes={"http", "https"})
+    secret = fields.String(
+        load_default=None,
+        load_only=True,
+        validate=validate.Length(min=16, max=200),
+        metadata={"description": "shared HMAC secret; write-only, kept if omitted"},
+    )
+    connect_timeout = fields.Float(load_default=3.0, validate=validate.Range(min=0.1, max=30))
+    read_timeout = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120))
+
+    @validates_schema
+    def _http_needs_endpoint(self, data, **kwargs):
+        if data["kind"] == "http" and not data.get("endpoint"):
+            raise ValidationError({"endpoint": ["Required for an HTTP connector."]})
+
+
+class DistrictPauseSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class DistrictStateSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    connector = fields.String()
+    endpoint = fields.String(allow_none=True)
+    status_endpoint = fields.String(allow_none=True)
+    paused = fields.Boolean()
+    paused_reason = fields.String(allow_none=True)
+    breaker = fields.String()
+    backlog = fields.Integer()
+    dead_letters = fields.Integer()
+    deliveries_total = fields.Integer()
+    failures_total = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    latency_p50_seconds = fields.Float(allow_none=True)
+    latency_p95_seconds = fields.Float(allow_none=True)
+
+
+def _ext(name: str):
+    return current_app.extensions[f"tongban.{name}"]
+
+
+def _unknown_district(code: str) -> Problem:
+    return Problem(
+        404, "not-found", "Not found", f"No district {code}.", detail_zh="未找到该行政区。"
+    )
+
+
+def _state(code: str) -> dict:
+    return next(r for r in district_metrics(db_session()) if r["code"] == code)
+
+
+@blp.route("/districts/<string:code>/callbacks", methods=["POST"])
+@blp.arguments(CallbackSchema)
+@blp.response(200, CallbackResultSchema)
+@blp.alt_response(401, description="Signature missing, wrong or outside the replay window")
+@blp.alt_response(404, description="No such district system, or not its case")
+def callback(event, code):
+    """A district system reports a step on one of its cases, signed with its shared secret.
+
+    Headers: X-Tongban-Timestamp (unix seconds) and X-Tongban-Signature (hex HMAC-SHA256 of
+    "<timestamp>.<body>"). Repeats of an event id change nothing; an older event never rolls a
+    case back.
+    """
+    session = db_session()
+    target = http_target(session, _ext("cipher"), code)
+    if target is None:
+        raise _unknown_district(code)
+    why = verify(
+        target.secret,
+        request.headers.get(TIMESTAMP_HEADER),
+        request.headers.get(SIGNATURE_HEADER),
+        request.get_data(cache=True),
+        int(time.time()),
+    )
+    if why:
+        raise Problem(401, "bad-signature", "Signature refused", why, detail_zh="签名校验失败。")
+
+    def run():
+        try:
+            result, case, to_publish = apply_callback(session, code, event, _ext("policy"))
+        except CallbackInvalid as err:
+            raise Problem(
+                422,
+                "validation-error",
+                "Request validation failed",
+                "The event's data do not fit its type.",
+                errors=flatten_messages({"data": err.messages}),
+            ) from err
+        _ext("publisher").publish(to_publish)
+        return {"result": result, "case_no": case.case_no, "status": case.status}
+
+    return run_step(event["case_no"], run)
+
+
+@blp.route("/admin/districts", methods=["GET"])
+@blp.response(200, DistrictStateSchema(many=True))
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",), roles=("admin", "supervisor", "auditor"))
+def list_districts():
+    """Every district's connector, pause, breaker, backlog, dead letters and latency."""
+    return district_metrics(db_session())
+
+
+def _connector(code: str) -> DistrictConnector:
+    if code not in DISTRICT_NAMES:
+        raise _unknown_district(code)
+    session = db_session()
+    row = session.get(DistrictConnector, code, with_for_update=True)
+    if row is None:
+        row = DistrictConnector(district_code=code)
+        session.add(row)
+        session.flush()  # the column defaults, before anything reads them
+    return row
+
+
+@blp.route("/admin/districts/<string:code>/connector", methods=["PUT"])
+@blp.arguments(ConnectorSchema)
+@blp.response(200, DistrictStateSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",), roles=("admin",))
+def set_connector(data, code):
+    """Serve the district from Tongban's back office, or from its own system over HTTP.
+
+    Takes effect with the next delivery; nothing restarts.
+    """
+    row = _connector(code)
+    if data["kind"] == "http" and data["secret"] is None and row.secret_enc is None:
+        raise Problem(
+            422,
+            "validation-error",
+            "Request validation failed",
+            "An HTTP connector needs a shared secret.",
+            errors=[{"field": "secret", "messages": ["Required the first time."]}],
+        )
+    row.kind, row.endpoint, row.status_endpoint = (
+        data["kind"],
+        data["endpoint"],
+        data["status_endpoint"],
+    )
+    row.connect_timeout, row.read_timeout = data["connect_timeout"], data["read_timeout"]
+    if data["secret"] is not None:
+        row.secret_enc = _ext("cipher").encrypt(data["secret"], SECRET_CONTEXT)
+    row.breaker_state, row.breaker_failures, row.breaker_opened_at = "closed", 0, None
+    db_session().commit()
+    return _state(code)
+
+
+@blp.route("/admin/districts/<string:code>/pause", methods=["POST"])
+@blp.arguments(DistrictPauseSchema)
+@blp.response(200, DistrictStateSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",), roles=("admin",))
+def pause(data, code):
+    """Hold every delivery to the district (maintenance, an incident) without losing any."""
+    row = _connector(code)
+    row.paused, row.paused_reason, row.paused_by = True, data["reason"], current_principal().name
+    db_session().commit()
+    return _state(code)
+
+
+@blp.route("/admin/districts/<string:code>/resume", methods=["POST"])
+@blp.response(200, DistrictStateSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",), roles=("admin",))
+def resume(code):
+    """Deliver again; what waited goes out at once."""
+    row = _connector(code)
+    row.paused, row.paused_reason, row.paused_by = False, None, None
+    session = db_session()
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.queue == district_queue(code))
+        .values(next_attempt_at=now_utc())
+    )
+    session.commit()
+    return _state(code)
+
+
+@metrics_bp.route("/metrics")
+def metrics():
+    """Prometheus text format: per-district backlog, dead letters, breaker, totals, latency."""
+    body = prometheus_text(district_metrics(db_session()))
+    return Response(body, mimetype="text/plain; version=0.0.4")

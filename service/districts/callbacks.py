@@ -1,0 +1,128 @@
+"""Applying what a district's own system reports back: the same state machine as our back office.
+
+Each event is applied once (its id goes into the inbox), an event older than one already applied
+never rolls the case back, and a step the case has already passed is acknowledged as stale.
+"""
+
+import uuid
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from catalog.districts import DISTRICT_NAMES
+from service.accounts.credentials import Principal
+from service.cases import schemas
+from service.cases.actions import CaseNotFound, perform
+from service.cases.lifecycle import TRANSITIONS, Action, Status
+from service.cases.models import Case
+from service.outbox.models import InboxRecord, OutboxMessage
+from service.outbox.policy import DeliveryPolicy
+
+CALLBACK_NAMESPACE = uuid.UUID("6f1c3b1e-2c55-4d7e-9a8e-0d1f2b3c4d5e")
+
+# event type -> the step it is, and the schema its data must pass (as our own clerks' would)
+STEPS: dict[str, tuple[Action, type]] = {
+    "accepted": (Action.ACCEPT, schemas.ActionSchema),
+    "supplement_requested": (Action.REQUEST_SUPPLEMENT, schemas.SupplementRequestSchema),
+    "rejected": (Action.REJECT, schemas.ReasonActionSchema),
+    "completed": (Action.COMPLETE, schemas.CompleteSchema),
+}
+EVENT_TYPES = ["received", *STEPS]
+
+# How far along the lifecycle each status is; a report of a step at or behind it is stale.
+PROGRESS: dict[Status, int] = {
+    Status.SUBMITTED: 0,
+    Status.FORWARDED: 1,
+    Status.RECEIVED: 2,
+    Status.SUPPLEMENT_REQUESTED: 2,
+    Status.SUPPLEMENTED: 2,
+    Status.ACCEPTED: 3,
+    Status.REJECTED: 4,
+    Status.COMPLETED: 4,
+    Status.RESULT_DELIVERED: 5,
+    Status.WITHDRAWN: 6,
+    Status.CLOSED: 6,
+}
+
+
+class CallbackSchema(Schema):
+    event_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    case_no = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
+    occurred_at = fields.AwareDateTime(required=True)
+    data = fields.Dict(
+        load_default=dict,
+        metadata={
+            "description": "supplement_requested: materials [{code, problem}]; rejected: "
+            "reason; completed: outcome (approved|denied) and document_no"
+        },
+    )
+
+
+class CallbackInvalid(Exception):
+    """The event's data would not pass as the step it claims to be."""
+
+    def __init__(self, messages: dict):
+        super().__init__("invalid callback data")
+        self.messages = messages
+
+
+def district_principal(code: str) -> Principal:
+    """The district's own system, acting for the district on its cases."""
+    name = f"{DISTRICT_NAMES.get(code, code)}业务系统"
+    return Principal("district_system", 0, name, "district_system", code)
+
+
+def _is_stale(case: Case, action: Action, occurred) -> bool:
+    if case.external_updated_at is not None and occurred <= case.external_updated_at:
+        return True
+    target = TRANSITIONS[action][2]
+    return PROGRESS[Status(case.status)] >= PROGRESS[target] and (
+        Status(case.status) not in TRANSITIONS[action][1]
+    )
+
+
+def apply_callback(
+    session: Session, code: str, event: dict[str, Any], policy: DeliveryPolicy
+) -> tuple[str, Case, list[OutboxMessage]]:
+    """Apply one event from district `code`; returns (result, case, messages to publish).
+
+    result: applied, duplicate, stale or acknowledged. Commits. Raises CaseNotFound for a case
+    that is not this district's, CallbackInvalid for bad data, TransitionRefused for a step the
+    case cannot take and has not passed.
+    """
+    case = session.scalar(
+        select(Case)
+        .where(Case.case_no == event["case_no"], Case.responsible_district == code)
+        .with_for_update()
+    )
+    if case is None:
+        raise CaseNotFound(event["case_no"])
+    key = uuid.uuid5(CALLBACK_NAMESPACE, f"{code}:{event['event_id']}")
+    first = session.scalar(
+        insert(InboxRecord)
+        .values(consumer=f"district:{code}", message_id=key)
+        .on_conflict_do_nothing()
+        .returning(InboxRecord.message_id)
+    )
+    if first is None:
+        session.rollback()
+        return "duplicate", case, []
+    if event["type"] not in STEPS:  # "received": the system has the case; we knew on delivery
+        session.commit()
+        return "acknowledged", case, []
+    action, schema = STEPS[event["type"]]
+    if _is_stale(case, action, event["occurred_at"]):
+        session.commit()
+        return "stale", case, []
+    try:
+        data = schema().load({**event["data"], "version": case.version})
+    except ValidationError as err:
+        session.rollback()
+        raise CallbackInvalid(err.normalized_messages()) from err
+    case.external_updated_at = event["occurred_at"]
+    outcome = perform(session, district_principal(code), case.case_no, action, data, policy)
+    return "applied", outcome.case, outcome.to_publish

@@ -1,0 +1,56 @@
+"""What a district's own case system receives about a case: everything it needs to decide it."""
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from catalog.districts import DISTRICT_NAMES
+from catalog.models import Agreement
+from service.accounts.models import ServiceCenter
+from service.cases.models import Case
+from service.crypto import FieldCipher
+
+
+def _place(code: str) -> dict[str, str]:
+    return {"code": code, "name": DISTRICT_NAMES.get(code, code)}
+
+
+def case_payload(session: Session, cipher: FieldCipher, case: Case) -> dict[str, Any]:
+    """The case with the applicant's data in clear (the channel is the district's own), the
+    item version it was accepted under, and its materials' metadata."""
+    version = case.item_version
+    catalog = {m["code"]: m for m in version.materials}
+    center = session.get(ServiceCenter, case.accepting_center_id)
+    return {
+        "case_no": case.case_no,
+        "submitted_at": case.created_at.isoformat(),
+        "item": {
+            "code": case.item_code,
+            "name": case.item_name,
+            "version": version.version_no,
+            "implementation_code": version.implementation_code,
+            "promised_limit_days": version.promised_limit_days,
+        },
+        "agreement": session.get(Agreement, case.agreement_id).code,
+        "accepting_district": _place(case.accepting_district),
+        "accepting_center": {"code": center.code, "name": center.name},
+        "responsible_district": _place(case.responsible_district),
+        "applicant": {
+            "name": case.applicant_name,
+            "id_number": cipher.decrypt(case.applicant_id_enc, "applicant_id"),
+            "phone": cipher.decrypt(case.phone_enc, "phone"),
+            "address": case.address_enc and cipher.decrypt(case.address_enc, "address"),
+        },
+        "facts": case.facts,
+        "materials": [
+            {
+                **m,
+                "name": catalog.get(m["code"], {}).get("name"),
+                "form": catalog.get(m["code"], {}).get("form"),
+            }
+            for m in case.materials
+        ],
+        "deferred_materials": case.deferred_materials,
+        "result_delivery": case.result_delivery,
+        "note": case.note,
+    }
