@@ -19,6 +19,8 @@ from service.config import REPO_ROOT, ConfigError
 
 STOP_GRACE_SECONDS = 20
 ENTRYPOINT = REPO_ROOT / "docker" / "entrypoint.sh"
+# A district whose own case system is simulated in the demo ("" or "off" for none).
+DEMO_DISTRICT = os.environ.get("TONGBAN_DEMO_DISTRICT_SYSTEM", "530181")
 
 
 def say(message: str) -> None:
@@ -43,6 +45,8 @@ class Launcher:
         self.postgres: EmbeddedPostgres | None = None
         self.redis: EmbeddedRedis | None = None
         self.stopping = False
+        self.sim_port: int | None = None
+        self.sim_secret: str | None = None
 
     def start_servers(self) -> None:
         if not os.environ.get("DATABASE_URL"):
@@ -71,6 +75,19 @@ class Launcher:
         database = Database(settings)
         with database.sessionmaker() as session:
             counts = seed_demo(session, settings.var_dir / "demo-credentials.json")
+            if DEMO_DISTRICT not in ("", "off"):
+                from ops.embedded import free_port
+                from service.crypto import FieldCipher
+                from service.demo import simulate_district_system
+
+                self.sim_port = free_port()
+                self.sim_secret = simulate_district_system(
+                    session,
+                    FieldCipher(settings.data_key),
+                    DEMO_DISTRICT,
+                    f"http://127.0.0.1:{self.sim_port}",
+                    settings.var_dir,
+                )
         database.engine.dispose()
         say("demo data: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
@@ -82,6 +99,26 @@ class Launcher:
     def start_processes(self) -> None:
         for role in ("api", "worker", "beat"):
             self.spawn(role)
+        if self.sim_port:
+            say(f"simulating district {DEMO_DISTRICT}'s own case system on port {self.sim_port}")
+            tongban = f"http://{self.bind.replace('0.0.0.0', '127.0.0.1')}"
+            self.processes["district-sim"] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "ops.district_sim",
+                    "--port",
+                    str(self.sim_port),
+                    "--secret",
+                    self.sim_secret,
+                    "--district",
+                    DEMO_DISTRICT,
+                    "--tongban",
+                    tongban,
+                    "--auto",
+                ],
+                cwd=REPO_ROOT,
+            )
 
     def wait_ready(self, timeout: float = 60) -> str:
         base = f"http://{self.bind.replace('0.0.0.0', '127.0.0.1')}"

@@ -23,6 +23,9 @@ from service.accounts.credentials import (
 )
 from service.accounts.models import ServiceCenter, StaffUser, Terminal
 from service.clock import local_today
+from service.crypto import FieldCipher
+from service.districts.connectors import SECRET_CONTEXT
+from service.districts.models import DistrictConnector
 
 # (code, name, district, level, parent code)
 DEMO_CENTERS = (
@@ -135,3 +138,30 @@ def seed_demo(session: Session, credentials_path: Path) -> dict[str, int]:
     counts["terminals"] = len(credentials["terminals"])
     counts["staff"] = len(credentials["staff"])
     return counts
+
+
+def simulate_district_system(
+    session: Session, cipher: FieldCipher, code: str, base_url: str, var_dir: Path
+) -> str:
+    """Point a demo district at a simulated case system of its own; returns the shared secret.
+
+    The secret is kept under var/ so a restart keeps it; the address changes with each start.
+    """
+    secret_file = var_dir / "demo-district-secret"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(24))
+        os.chmod(secret_file, 0o600)
+    secret = secret_file.read_text().strip()
+    connector = session.get(DistrictConnector, code) or DistrictConnector(district_code=code)
+    connector.kind, connector.endpoint = "http", f"{base_url}/deliveries"
+    connector.status_endpoint = f"{base_url}/status"
+    connector.secret_enc = cipher.encrypt(secret, SECRET_CONTEXT)
+    connector.paused = False
+    connector.breaker_state, connector.breaker_failures, connector.breaker_opened_at = (
+        "closed",
+        0,
+        None,
+    )
+    session.add(connector)
+    session.commit()
+    return secret

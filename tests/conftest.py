@@ -66,6 +66,9 @@ def settings(servers, tmp_path_factory):
         "TONGBAN_RETRY_BASE_SECONDS": "1",
         "TONGBAN_RETRY_MAX_SECONDS": "2",
         "TONGBAN_PUBLIC_LOOKUPS_PER_MINUTE": "5",
+        # A district system is given up on after 2 failures and probed again after 1 s.
+        "TONGBAN_BREAKER_THRESHOLD": "2",
+        "TONGBAN_BREAKER_COOLDOWN_SECONDS": "1",
     }
     os.environ.update(environ)
     return load_settings(environ)

@@ -76,3 +76,59 @@ class Worker:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
         self._log.close()
+
+
+class Simulator:
+    """The simulated district system (ops.district_sim) as a separate process."""
+
+    def __init__(self, log_dir: Path, *, port: int, secret: str, district: str, tongban: str):
+        import httpx
+
+        self.url = f"http://127.0.0.1:{port}"
+        self._http = httpx
+        self.log_path = log_dir / f"district-sim-{district}-{time.monotonic_ns()}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ops.district_sim",
+                "--port",
+                str(port),
+                "--secret",
+                secret,
+                "--district",
+                district,
+                "--tongban",
+                tongban,
+            ],
+            cwd=REPO_ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(self._up, 20, f"the simulator to listen; log: {self.log_path}")
+
+    def _up(self) -> bool:
+        assert self.process.poll() is None, self.log_path.read_text(errors="replace")
+        try:
+            return self._http.get(f"{self.url}/_state", timeout=1).is_success
+        except self._http.HTTPError:
+            return False
+
+    def mode(self, mode: str, auto: bool = False) -> dict:
+        return self._http.post(f"{self.url}/_mode", json={"mode": mode, "auto": auto}).json()
+
+    def state(self) -> dict:
+        return self._http.get(f"{self.url}/_state").json()
+
+    def event(self, case_no: str, type_: str, data: dict | None = None, send: bool = True):
+        body = {"case_no": case_no, "type": type_, "data": data or {}, "send": send}
+        return self._http.post(f"{self.url}/_events", json=body).json()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()

@@ -1,0 +1,308 @@
+"""A district with its own case system: the simulator runs as a separate process, Tongban's API
+serves real HTTP for its callbacks, and a real worker delivers."""
+
+import json
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from ops.embedded import free_port
+from service.districts.signing import signed_headers
+from tests.helpers import application, event_types, read_case, status_of, submit
+from tests.processes import Simulator, Worker, wait_for
+
+ANNING = "530181"  # 安宁市: its own system here; cases come from 西山区's window
+SECRET = "anning-shared-secret-0123456789"
+
+
+@pytest.fixture(scope="module")
+def live_api(app):
+    """The app on a real port, for the simulator's callbacks."""
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def sim(live_api, tmp_path_factory):
+    s = Simulator(
+        tmp_path_factory.mktemp("sim"),
+        port=free_port(),
+        secret=SECRET,
+        district=ANNING,
+        tongban=live_api,
+    )
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(migrated):
+    from datetime import timedelta as td
+
+    from service.accounts.credentials import create_staff, issue_token
+
+    with migrated.sessionmaker() as session:
+        user = create_staff(session, f"adm{uuid.uuid4().hex[:8]}", "pw-not-used", "admin", None)
+        token, _ = issue_token(session, user, td(hours=2))
+        session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def worker(worker_env, tmp_path_factory, migrated):
+    w = Worker(worker_env, tmp_path_factory.mktemp("worker"), "districts")
+    yield w
+    w.stop()
+
+
+@pytest.fixture(scope="module")
+def anning(app, sim, admin, worker):
+    """安宁市 switched to its own system while the worker runs: no restart."""
+    client = app.test_client()
+    connector = {
+        "kind": "http",
+        "endpoint": f"{sim.url}/deliveries",
+        "status_endpoint": f"{sim.url}/status",
+        "secret": SECRET,
+        "connect_timeout": 1,
+        "read_timeout": 2,
+    }
+    response = client.put(
+        f"/api/v1/admin/districts/{ANNING}/connector", json=connector, headers=admin
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["connector"] == "http"
+    yield connector
+    client.post(f"/api/v1/admin/districts/{ANNING}/resume", headers=admin)
+    client.put(
+        f"/api/v1/admin/districts/{ANNING}/connector", json={"kind": "internal"}, headers=admin
+    )
+
+
+def to_anning(client, window) -> str:
+    body = application(facts={"insured_district": ANNING})
+    response = submit(client, window, body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["case_no"]
+
+
+def received(engine, case_nos, timeout=40):
+    wait_for(
+        lambda: all(status_of(engine, c) == "received" for c in case_nos),
+        timeout,
+        f"{case_nos} to be received",
+    )
+
+
+def district_state(client, admin, code=ANNING) -> dict:
+    rows = client.get("/api/v1/admin/districts", headers=admin).get_json()
+    return next(r for r in rows if r["code"] == code)
+
+
+def test_a_district_down_for_a_while_gets_every_case_once_after_it_recovers(
+    anning, sim, client, terminal, engine, admin
+):
+    sim.mode("down")
+    xs = terminal("XS-01")
+    cases = [to_anning(client, xs) for _ in range(4)]
+    wait_for(lambda: district_state(client, admin)["breaker"] != "closed", 30, "breaker to open")
+    assert {status_of(engine, c) for c in cases} == {"submitted"}
+    assert not set(cases) & set(sim.state()["cases"])
+
+    sim.mode("healthy")
+    received(engine, cases)
+    got = sim.state()["cases"]
+    assert {c: got.get(c) for c in cases} == {c: 1 for c in cases}
+    assert district_state(client, admin)["breaker"] == "closed"
+    timeline = read_case(client, xs, cases[0])["timeline"]
+    assert timeline[-1]["actor"]["name"] == "安宁市业务系统"
+
+
+def test_while_one_district_is_down_another_keeps_being_delivered(
+    anning, sim, client, terminal, engine
+):
+    sim.mode("down")
+    xs, fm = terminal("XS-01"), terminal("FM-01")
+    to_an = [to_anning(client, xs) for _ in range(3)]
+    to_wh = [submit(client, fm, application()).get_json()["case_no"] for _ in range(3)]
+    received(engine, to_wh)  # submitted after the 安宁 ones, delivered before any of them
+    assert [status_of(engine, c) for c in to_an] == ["submitted"] * 3
+    assert not set(to_an) & set(sim.state()["cases"])
+    sim.mode("healthy")
+    received(engine, to_an)
+    assert [sim.state()["cases"][c] for c in to_an] == [1, 1, 1]
+
+
+def signed_post(client, code, body: dict, secret=SECRET, at=None):
+    raw = json.dumps(body).encode()
+    headers = signed_headers(secret, int(at or time.time()), raw)
+    return client.post(
+        f"/api/v1/districts/{code}/callbacks",
+        data=raw,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+
+
+def callback(case_no, type_, at: datetime, **data) -> dict:
+    return {
+        "event_id": uuid.uuid4().hex,
+        "case_no": case_no,
+        "type": type_,
+        "occurred_at": at.isoformat(),
+        "data": data,
+    }
+
+
+def test_callbacks_must_be_signed_and_fresh_and_count_once(anning, sim, client, terminal, engine):
+    sim.mode("healthy")
+    xs = terminal("XS-01")
+    case_no = to_anning(client, xs)
+    received(engine, [case_no])
+    now = datetime.now(UTC)
+    accepted = callback(case_no, "accepted", now)
+
+    assert signed_post(client, ANNING, accepted, secret="not-the-secret-at-all").status_code == 401
+    old = signed_post(client, ANNING, accepted, at=time.time() - 3600)
+    assert old.status_code == 401 and "replay window" in old.get_json()["detail"]
+    unsigned = client.post(f"/api/v1/districts/{ANNING}/callbacks", json=accepted)
+    assert unsigned.status_code == 401
+    assert status_of(engine, case_no) == "received"
+
+    first = signed_post(client, ANNING, accepted)
+    assert first.status_code == 200 and first.get_json()["result"] == "applied"
+    again = signed_post(client, ANNING, accepted)  # the same event, replayed in the window
+    assert again.get_json()["result"] == "duplicate"
+    assert event_types(engine, case_no).count("accept") == 1
+
+    done = callback(
+        case_no,
+        "completed",
+        now + timedelta(minutes=5),
+        outcome="approved",
+        document_no="安人社〔2026〕9号",
+    )
+    assert signed_post(client, ANNING, done).get_json()["result"] == "applied"
+    late = callback(
+        case_no, "accepted", now - timedelta(minutes=5)
+    )  # arrives after, happened before
+    assert signed_post(client, ANNING, late).get_json()["result"] == "stale"
+    assert status_of(engine, case_no) == "completed"
+
+    unknown = signed_post(client, ANNING, callback("530112-20990101-00001", "accepted", now))
+    assert unknown.status_code == 404
+    not_http = signed_post(client, "530102", callback(case_no, "accepted", now))
+    assert not_http.status_code == 404
+    news = client.get("/api/v1/notifications", headers=xs).get_json()["notifications"]
+    assert {"accepted", "completed"} <= {n["kind"] for n in news if n["case_no"] == case_no}
+
+
+def test_a_refusal_goes_to_dead_letters_with_its_reason_and_can_be_replayed(
+    anning, sim, client, terminal, engine, admin
+):
+    sim.mode("rejecting")
+    case_no = to_anning(client, terminal("XS-01"))
+
+    def dead():
+        letters = client.get("/api/v1/admin/dead-letters", headers=admin).get_json()
+        return next((d for d in letters["dead_letters"] if d["case_no"] == case_no), None)
+
+    letter = wait_for(dead, 30, "a dead letter")
+    assert "HTTP 422" in letter["last_error"] and "缺少居民户口簿" in letter["last_error"]
+    assert letter["attempts"] == 1  # refused for good: not retried
+    assert case_no not in sim.state()["cases"]
+
+    sim.mode("healthy")
+    replay = client.post(f"/api/v1/admin/dead-letters/{letter['id']}/replay", headers=admin)
+    assert replay.status_code == 200
+    received(engine, [case_no])
+    assert sim.state()["cases"][case_no] == 1
+
+
+def test_reconciliation_learns_what_a_lost_callback_would_have_said(
+    anning, sim, client, terminal, engine, migrated, settings
+):
+    from service.crypto import FieldCipher
+    from service.districts.reconcile import reconcile
+    from service.outbox.policy import DeliveryPolicy
+    from service.outbox.publisher import Publisher
+
+    sim.mode("healthy")
+    case_no = to_anning(client, terminal("XS-01"))
+    received(engine, [case_no])
+    sim.event(case_no, "accepted", send=False)  # its clerk accepted; the callback never came
+
+    def run():
+        return reconcile(
+            migrated.sessionmaker,
+            FieldCipher(settings.data_key),
+            DeliveryPolicy.from_settings(settings),
+            Publisher(settings.redis_url),
+            quiet_seconds=0,
+        )
+
+    assert run().get("applied", 0) >= 1
+    assert status_of(engine, case_no) == "accepted"
+    assert "applied" not in run()  # asked again: nothing new to apply
+    assert event_types(engine, case_no).count("accept") == 1
+
+
+def test_duplicate_callbacks_change_a_case_once(anning, sim, client, terminal, engine):
+    sim.mode("duplicate-callbacks", auto=True)
+    case_no = to_anning(client, terminal("XS-01"))
+    wait_for(lambda: status_of(engine, case_no) == "completed", 40, "the simulator to complete")
+    wait_for(lambda: sim.state()["callbacks_sent"] >= 4, 20, "both duplicates to be sent")
+    types = event_types(engine, case_no)
+    assert types.count("accept") == 1 and types.count("complete") == 1
+    sim.mode("healthy", auto=False)
+
+
+def test_a_paused_district_waits_without_losing_anything(
+    anning, sim, client, terminal, engine, admin
+):
+    sim.mode("healthy")
+    paused = client.post(
+        f"/api/v1/admin/districts/{ANNING}/pause", json={"reason": "系统升级"}, headers=admin
+    )
+    assert paused.status_code == 200 and paused.get_json()["paused"] is True
+    case_no = to_anning(client, terminal("XS-01"))
+    wait_for(lambda: district_state(client, admin)["backlog"] >= 1, 10, "the case to wait")
+    time.sleep(3)  # several relay rounds: none may deliver it
+    assert status_of(engine, case_no) == "submitted" and case_no not in sim.state()["cases"]
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert f'tongban_district_paused{{district="{ANNING}"}} 1' in metrics
+    assert f'tongban_district_backlog{{district="{ANNING}"}}' in metrics
+
+    resumed = client.post(f"/api/v1/admin/districts/{ANNING}/resume", headers=admin)
+    assert resumed.status_code == 200
+    received(engine, [case_no])
+    assert sim.state()["cases"][case_no] == 1
+
+
+def test_connector_settings_are_checked(client, admin, anning):
+    bad = client.put(
+        f"/api/v1/admin/districts/{ANNING}/connector", json={"kind": "http"}, headers=admin
+    )
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "endpoint"
+    unknown = client.put(
+        "/api/v1/admin/districts/999999/connector", json={"kind": "internal"}, headers=admin
+    )
+    assert unknown.status_code == 404
+    with_secret_hidden = district_state(client, admin)
+    assert "secret" not in json.dumps(with_secret_hidden)
+
+
+def test_no_case_is_stranded_in_the_database(engine, anning):
+    with engine.connect() as conn:
+        dead = conn.execute(
+            text("SELECT count(*) FROM outbox WHERE status = 'dead' AND queue = :q"),
+            {"q": f"district.{ANNING}"},
+        ).scalar_one()
+    assert dead == 0  # the one dead letter above was replayed
