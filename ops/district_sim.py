@@ -32,7 +32,15 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
-from service.districts.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers, verify
+from service.districts.signing import (
+    CALLBACK,
+    DELIVER,
+    SIGNATURE_HEADER,
+    STATUS,
+    TIMESTAMP_HEADER,
+    signed_headers,
+    verify,
+)
 
 MODES = ("healthy", "slow", "down", "flaky", "rejecting", "duplicate-callbacks")
 REJECTION = "申请材料不符合本系统要求：缺少居民户口簿"
@@ -110,7 +118,7 @@ class DistrictSystem:
         for _ in range(times):
             headers = {
                 "Content-Type": "application/json",
-                **signed_headers(self.secret, int(time.time()), body),
+                **signed_headers(self.secret, CALLBACK, int(time.time()), body),
             }
             url = f"{self.tongban}/api/v1/districts/{self.district}/callbacks"
             try:
@@ -152,9 +160,10 @@ def handler_for(system: DistrictSystem) -> type[BaseHTTPRequestHandler]:
         def _body(self) -> bytes:
             return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-        def _signed(self, payload: bytes) -> bool:
+        def _signed(self, direction: str, payload: bytes) -> bool:
             why = verify(
                 system.secret,
+                direction,
                 self.headers.get(TIMESTAMP_HEADER),
                 self.headers.get(SIGNATURE_HEADER),
                 payload,
@@ -167,7 +176,7 @@ def handler_for(system: DistrictSystem) -> type[BaseHTTPRequestHandler]:
         def do_POST(self):
             path, body = urlparse(self.path).path, self._body()
             if path == "/deliveries":
-                if not self._signed(body):
+                if not self._signed(DELIVER, body):
                     return
                 status, answer = system.answer()
                 if status == 200:
@@ -200,7 +209,7 @@ def handler_for(system: DistrictSystem) -> type[BaseHTTPRequestHandler]:
             if url.path == "/_state":
                 return self._send(200, system.state())
             if url.path == "/status":
-                if not self._signed(url.query.encode()):
+                if not self._signed(STATUS, url.query.encode()):
                     return
                 case_no = parse_qs(url.query).get("case_no", [""])[0]
                 with system.lock:

@@ -8,6 +8,7 @@ from service.clocks import models as clocks_models
 from service.districts import models as districts_models
 from service.outbox import models as outbox_models
 from service.ratings import models as ratings_models
+from service.stats import models as stats_models
 
 metadata = Base.metadata
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "metadata",
     "outbox_models",
     "ratings_models",
+    "stats_models",
 ]

@@ -110,10 +110,20 @@ def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher) -> dict[str, Hand
         record(bind, code, policy, reachable=True)
         return True
 
+    def withdrawn_news(session: Session, case: Case) -> list[OutboxMessage]:
+        text = f"办件 {case.case_no} 已由申请人撤回"
+        seq = _latest_seq(session, case)
+        return [notify(session, case, Side.RESPONSIBLE, seq, "withdrawn", text, policy)]
+
     def deliver_case(session: Session, message: OutboxMessage) -> list[OutboxMessage]:
         case = session.get(Case, message.payload["case_id"])
         if case.status != Status.SUBMITTED:
-            return []  # withdrawn before it left, nothing to deliver
+            # Withdrawn before it left. An earlier try that failed may still have reached a
+            # district system (a timeout can hide a success): tell it, to be sure.
+            tried = message.attempts > 0 or message.last_error is not None
+            if tried and http_target(session, cipher, case.responsible_district):
+                return withdrawn_news(session, case)
+            return []
         code = case.responsible_district
         remote = send(session, message, code, "case.created", case_payload(session, cipher, case))
         session.refresh(case, with_for_update=True)

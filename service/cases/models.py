@@ -85,7 +85,10 @@ class CaseEvent(Base):
     """One step in a case's timeline. Append-only: the database refuses updates and deletes."""
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
+        Index("ix_case_events_type_occurred", "type", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
@@ -102,6 +105,9 @@ class CaseEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # Tamper evidence (service/audit/chain.py): the previous event's hash and this one's.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
     case: Mapped[Case] = relationship(back_populates="events")
 

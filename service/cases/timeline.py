@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
 from service.accounts.credentials import Principal
+from service.audit.chain import GENESIS, link
 from service.cases.models import Case, CaseEvent
 
 CURRENT = object()  # status_from default: the case's status before this event
@@ -50,21 +51,29 @@ def append_event(
     reason: str | None = None,
     data: dict | None = None,
 ) -> CaseEvent:
-    """Add the next event of the case; call it before changing `case.status`."""
-    last = session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id))
-    event = CaseEvent(
-        case_id=case.id,
-        seq=(last or 0) + 1,
-        type=type,
-        status_from=case.status if status_from is CURRENT else status_from,
-        status_to=status_to,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        district_code=actor.district_code,
-        reason=reason,
-        data=data or {},
-        occurred_at=at,
-    )
+    """Add the next event of the case, chained to the one before; call it before changing
+    `case.status`. The caller holds the case's row lock, so the chain cannot fork."""
+    last = session.execute(
+        select(CaseEvent.seq, CaseEvent.hash)
+        .where(CaseEvent.case_id == case.id)
+        .order_by(CaseEvent.seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    fields = {
+        "case_id": case.id,
+        "seq": seq,
+        "type": type,
+        "status_from": case.status if status_from is CURRENT else status_from,
+        "status_to": status_to,
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "district_code": actor.district_code,
+        "reason": reason,
+        "data": data or {},
+        "occurred_at": at,
+    }
+    event = CaseEvent(**fields, prev_hash=prev_hash, hash=link(prev_hash, fields))
     session.add(event)
     return event

@@ -5,18 +5,24 @@ import time
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 
 from catalog.districts import DISTRICT_NAMES
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.cases.api import run_step
 from service.clock import now_utc
 from service.db import db_session
-from service.districts.callbacks import CallbackInvalid, CallbackSchema, apply_callback
+from service.districts.callbacks import (
+    CallbackInvalid,
+    CallbackSchema,
+    NotDeliveredYet,
+    apply_callback,
+)
 from service.districts.connectors import SECRET_CONTEXT, http_target
 from service.districts.metrics import district_metrics, prometheus_text
 from service.districts.models import DistrictConnector
-from service.districts.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from service.districts.signing import CALLBACK, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from service.errors import Problem, flatten_messages
 from service.outbox.models import OutboxMessage
 from service.outbox.names import district_queue
@@ -33,8 +39,18 @@ class CallbackResultSchema(Schema):
 
 class ConnectorSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["internal", "http"]))
-    endpoint = fields.Url(load_default=None, require_tld=False, schemes={"http", "https"})
-    status_endpoint = fields.Url(load_default=None, require_tld=False, schemes={"http", "https"})
+    endpoint = fields.Url(
+        load_default=None,
+        require_tld=False,
+        schemes={"http", "https"},
+        validate=validate.Length(max=500),
+    )
+    status_endpoint = fields.Url(
+        load_default=None,
+        require_tld=False,
+        schemes={"http", "https"},
+        validate=validate.Length(max=500),
+    )
     secret = fields.String(
         load_default=None,
         load_only=True,
@@ -48,6 +64,11 @@ class ConnectorSchema(Schema):
     def _http_needs_endpoint(self, data, **kwargs):
         if data["kind"] == "http" and not data.get("endpoint"):
             raise ValidationError({"endpoint": ["Required for an HTTP connector."]})
+        # Deliveries carry ID numbers in clear: outside development they travel over TLS only.
+        if current_app.extensions["tongban.settings"].env == "production":
+            for name in ("endpoint", "status_endpoint"):
+                if (data.get(name) or "https:").split(":")[0] != "https":
+                    raise ValidationError({name: ["Must be https in production."]})
 
 
 class DistrictPauseSchema(Schema):
@@ -82,21 +103,38 @@ def _unknown_district(code: str) -> Problem:
     )
 
 
+def _event(body) -> dict:
+    try:
+        if not isinstance(body, dict):
+            raise ValidationError({"body": ["Send a JSON object."]})
+        return CallbackSchema().load(body)
+    except ValidationError as err:
+        raise Problem(
+            422,
+            "validation-error",
+            "Request validation failed",
+            "The body is not a district event.",
+            errors=flatten_messages(err.normalized_messages()),
+        ) from err
+
+
 def _state(code: str) -> dict:
     return next(r for r in district_metrics(db_session()) if r["code"] == code)
 
 
 @blp.route("/districts/<string:code>/callbacks", methods=["POST"])
-@blp.arguments(CallbackSchema)
 @blp.response(200, CallbackResultSchema)
+@blp.alt_response(422, description="Body is not an event (checked after the signature)")
 @blp.alt_response(401, description="Signature missing, wrong or outside the replay window")
 @blp.alt_response(404, description="No such district system, or not its case")
-def callback(event, code):
+def callback(code):
     """A district system reports a step on one of its cases, signed with its shared secret.
 
-    Headers: X-Tongban-Timestamp (unix seconds) and X-Tongban-Signature (hex HMAC-SHA256 of
-    "<timestamp>.<body>"). Repeats of an event id change nothing; an older event never rolls a
-    case back.
+    Body: {"event_id", "case_no", "type", "occurred_at", "data"}; types received, accepted,
+    supplement_requested (data.materials), rejected (data.reason), completed (data.outcome,
+    data.document_no). Headers: X-Tongban-Timestamp (unix seconds) and X-Tongban-Signature (hex
+    HMAC-SHA256 of "callback.<timestamp>.<body>"). The signature is checked before anything
+    else. Repeats of an event id change nothing; an older event never rolls a case back.
     """
     session = db_session()
     target = http_target(session, _ext("cipher"), code)
@@ -104,6 +142,7 @@ def callback(event, code):
         raise _unknown_district(code)
     why = verify(
         target.secret,
+        CALLBACK,
         request.headers.get(TIMESTAMP_HEADER),
         request.headers.get(SIGNATURE_HEADER),
         request.get_data(cache=True),
@@ -111,10 +150,19 @@ def callback(event, code):
     )
     if why:
         raise Problem(401, "bad-signature", "Signature refused", why, detail_zh="签名校验失败。")
+    event = _event(request.get_json(silent=True))
 
     def run():
         try:
             result, case, to_publish = apply_callback(session, code, event, _ext("policy"))
+        except NotDeliveredYet as err:
+            raise Problem(
+                409,
+                "not-delivered-yet",
+                "The case is still on its way to you",
+                "Send this event again in a moment; nothing was recorded.",
+                detail_zh="办件尚在传送中，请稍后重发。",
+            ) from err
         except CallbackInvalid as err:
             raise Problem(
                 422,
@@ -142,12 +190,9 @@ def _connector(code: str) -> DistrictConnector:
     if code not in DISTRICT_NAMES:
         raise _unknown_district(code)
     session = db_session()
-    row = session.get(DistrictConnector, code, with_for_update=True)
-    if row is None:
-        row = DistrictConnector(district_code=code)
-        session.add(row)
-        session.flush()  # the column defaults, before anything reads them
-    return row
+    # Two first-time changes at once: one inserts, the other finds the row.
+    session.execute(insert(DistrictConnector).values(district_code=code).on_conflict_do_nothing())
+    return session.get(DistrictConnector, code, with_for_update=True, populate_existing=True)
 
 
 @blp.route("/admin/districts/<string:code>/connector", methods=["PUT"])
@@ -204,9 +249,15 @@ def resume(code):
     row = _connector(code)
     row.paused, row.paused_reason, row.paused_by = False, None, None
     session = db_session()
+    session.commit()  # release the connector row before touching messages workers may hold
+    waiting = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "pending", OutboxMessage.queue == district_queue(code))
+        .with_for_update(skip_locked=True)
+    )
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.queue == district_queue(code))
+        .where(OutboxMessage.id.in_(waiting.scalar_subquery()))
         .values(next_attempt_at=now_utc())
     )
     session.commit()

@@ -18,11 +18,18 @@ class Breaker:
     failures: int = 0
     opened_at: datetime | None = None
 
-    def admits(self, now: datetime, cooldown: timedelta) -> tuple[bool, "Breaker"]:
-        """Whether a call may go now, and the breaker after deciding (it may turn half-open)."""
+    def admits(
+        self, now: datetime, cooldown: timedelta, probe_time: timedelta = timedelta(0)
+    ) -> tuple[bool, "Breaker"]:
+        """Whether a call may go now, and the breaker after deciding (it may turn half-open).
+
+        A probe in flight holds the breaker for `probe_time` (the call's own timeout) at least,
+        so a slow probe is never joined by a second one.
+        """
         if self.state == CLOSED:
             return True, self
-        if self.opened_at is None or now - self.opened_at >= cooldown:
+        wait = max(cooldown, probe_time) if self.state == HALF_OPEN else cooldown
+        if self.opened_at is None or now - self.opened_at >= wait:
             return True, replace(self, state=HALF_OPEN, opened_at=now)
         return False, self
 

@@ -76,8 +76,17 @@ def district_principal(code: str) -> Principal:
     return Principal("district_system", 0, name, "district_system", code)
 
 
+class NotDeliveredYet(Exception):
+    """The case is still on its way to the district; its report must come again later."""
+
+
+# While a delivery is on its way the district may already act on it; we cannot apply that yet
+# without losing it, so the district is asked to send it again (a 409), and nothing is recorded.
+IN_FLIGHT = (Status.SUBMITTED, Status.FORWARDED, Status.SUPPLEMENTED)
+
+
 def _is_stale(case: Case, action: Action, occurred) -> bool:
-    if case.external_updated_at is not None and occurred <= case.external_updated_at:
+    if case.external_updated_at is not None and occurred < case.external_updated_at:
         return True
     target = TRANSITIONS[action][2]
     return PROGRESS[Status(case.status)] >= PROGRESS[target] and (
@@ -111,6 +120,9 @@ def apply_callback(
     if first is None:
         session.rollback()
         return "duplicate", case, []
+    if case.status in IN_FLIGHT:
+        session.rollback()
+        raise NotDeliveredYet(case.case_no)
     if event["type"] not in STEPS:  # "received": the system has the case; we knew on delivery
         session.commit()
         return "acknowledged", case, []

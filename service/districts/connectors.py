@@ -66,7 +66,8 @@ def admit(bind: Engine | Connection, code: str, policy: DeliveryPolicy) -> None:
             raise Deferred(f"district {code} is paused", PAUSED_RECHECK_SECONDS)
         now = now_utc()
         breaker = _breaker(row)
-        admitted, after = breaker.admits(now, cooldown)
+        probe_time = timedelta(seconds=row.connect_timeout + row.read_timeout)
+        admitted, after = breaker.admits(now, cooldown, probe_time)
         if not admitted:
             raise Deferred(f"district {code}: breaker open", breaker.retry_after(now, cooldown))
         _store(row, after)

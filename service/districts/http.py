@@ -7,11 +7,12 @@ from typing import Any
 import httpx
 
 from service.districts.connectors import HttpTarget
-from service.districts.signing import signed_headers
+from service.districts.signing import DELIVER, STATUS, signed_headers
 from service.outbox.processing import Permanent, Unavailable
 
-# 408, 425 and 429 say "not now", not "never".
-RETRYABLE_4XX = frozenset({408, 425, 429})
+# "Not now", not "never": busy (408, 425, 429), or our own configuration is wrong (a secret or
+# address mismatch: 401, 403, 404, 405), which an operator fixes without losing the backlog.
+RETRYABLE_4XX = frozenset({401, 403, 404, 405, 408, 425, 429})
 
 
 def _timeout(target: HttpTarget) -> httpx.Timeout:
@@ -29,7 +30,7 @@ def post_event(target: HttpTarget, event: str, payload: dict[str, Any], key: str
         "Content-Type": "application/json; charset=utf-8",
         "Idempotency-Key": key,
         "X-Tongban-Event": event,
-        **signed_headers(target.secret, int(time.time()), body),
+        **signed_headers(target.secret, DELIVER, int(time.time()), body),
     }
     try:
         response = httpx.post(
@@ -44,7 +45,7 @@ def _check(response: httpx.Response) -> None:
     if response.is_success:
         return
     reason = f"HTTP {response.status_code}: {response.text[:500]}"
-    if response.status_code >= 500 or response.status_code in RETRYABLE_4XX:
+    if not 400 <= response.status_code < 500 or response.status_code in RETRYABLE_4XX:
         raise Unavailable(reason)
     raise Permanent(reason)
 
@@ -52,7 +53,7 @@ def _check(response: httpx.Response) -> None:
 def fetch_status(target: HttpTarget, case_no: str) -> dict[str, Any]:
     """The district system's events for one case, for reconciliation."""
     query = f"case_no={case_no}"
-    headers = signed_headers(target.secret, int(time.time()), query.encode())
+    headers = signed_headers(target.secret, STATUS, int(time.time()), query.encode())
     try:
         response = httpx.get(
             f"{target.status_endpoint}?{query}", headers=headers, timeout=_timeout(target)

@@ -13,12 +13,17 @@ from marshmallow import ValidationError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import sessionmaker
 
-from service.cases.actions import CaseNotFound
+from service.cases.actions import ActionInvalid, CaseNotFound
 from service.cases.lifecycle import Status, TransitionRefused
 from service.cases.models import Case
 from service.clock import now_utc
 from service.crypto import FieldCipher
-from service.districts.callbacks import CallbackInvalid, CallbackSchema, apply_callback
+from service.districts.callbacks import (
+    CallbackInvalid,
+    CallbackSchema,
+    NotDeliveredYet,
+    apply_callback,
+)
 from service.districts.connectors import http_target, record
 from service.districts.http import fetch_status
 from service.districts.models import DistrictConnector
@@ -81,15 +86,26 @@ def _district(sessions, cipher, policy, publisher, code, quiet_seconds, results)
     for case_no in case_nos:
         try:
             answer = fetch_status(target, case_no)
-        except (Unavailable, Permanent) as err:
-            record(bind, code, policy, reachable=isinstance(err, Permanent), error=str(err))
+        except Unavailable as err:
+            record(bind, code, policy, reachable=False, error=str(err))
             log.warning("reconciliation stopped", extra={"district": code, "error": str(err)})
             return
+        except Permanent as err:  # it does not know this case: ask again after the quiet time
+            log.warning(
+                "case unknown to the district", extra={"case_no": case_no, "error": str(err)}
+            )
+            answer = {}
         for event in _events(answer, case_no):
             with sessions() as session:
                 try:
                     result, _case, to_publish = apply_callback(session, code, event, policy)
-                except (CaseNotFound, TransitionRefused, CallbackInvalid) as err:
+                except (
+                    ActionInvalid,
+                    CallbackInvalid,
+                    CaseNotFound,
+                    NotDeliveredYet,
+                    TransitionRefused,
+                ) as err:
                     session.rollback()
                     result, to_publish = "refused", []
                     log.warning(

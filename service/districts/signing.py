@@ -1,9 +1,10 @@
 """Signing what Tongban sends to a district system and checking what it sends back.
 
-HMAC-SHA256 over "<unix timestamp>.<body>" with the district's shared secret, hex in a header.
-The timestamp is signed too, and a receiver refuses one outside a few minutes of its clock, so a
-captured request cannot be replayed later; repeats inside the window are caught by event ids.
-Plain Python.
+HMAC-SHA256 over "<direction>.<unix timestamp>.<body>" with the district's shared secret, hex in
+a header. The direction (deliver, callback, status) keeps a message signed for one purpose from
+being replayed as another. The timestamp is signed too, and a receiver refuses one outside a few
+minutes of its clock, so a captured request cannot be replayed later; repeats inside the window
+are caught by event ids and idempotency keys. Plain Python.
 """
 
 import hashlib
@@ -12,33 +13,34 @@ import hmac
 TIMESTAMP_HEADER = "X-Tongban-Timestamp"
 SIGNATURE_HEADER = "X-Tongban-Signature"
 REPLAY_WINDOW_SECONDS = 300
+DELIVER, CALLBACK, STATUS = "deliver", "callback", "status"
 
 
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """The hex HMAC-SHA256 of "<timestamp>.<body>"."""
-    message = str(timestamp).encode() + b"." + body
+def signature(secret: str, direction: str, timestamp: int, body: bytes) -> str:
+    """The hex HMAC-SHA256 of "<direction>.<timestamp>.<body>"."""
+    message = f"{direction}.{timestamp}.".encode() + body
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signed_headers(secret: str, timestamp: int, body: bytes) -> dict[str, str]:
+def signed_headers(secret: str, direction: str, timestamp: int, body: bytes) -> dict[str, str]:
     return {
         TIMESTAMP_HEADER: str(timestamp),
-        SIGNATURE_HEADER: signature(secret, timestamp, body),
+        SIGNATURE_HEADER: signature(secret, direction, timestamp, body),
     }
 
 
 def verify(
-    secret: str, timestamp: str | None, sig: str | None, body: bytes, now: int
+    secret: str, direction: str, timestamp: str | None, sig: str | None, body: bytes, now: int
 ) -> str | None:
     """None if the request is genuine and fresh; otherwise why not."""
-    if not timestamp or not sig:
-        return "missing signature headers"
+    if not timestamp or not sig or not sig.isascii():
+        return "missing or malformed signature headers"
     try:
         sent = int(timestamp)
     except ValueError:
         return "bad timestamp"
     if abs(now - sent) > REPLAY_WINDOW_SECONDS:
         return "timestamp outside the replay window"
-    if not hmac.compare_digest(signature(secret, sent, body), sig.strip().lower()):
+    if not hmac.compare_digest(signature(secret, direction, sent, body), sig.strip().lower()):
         return "signature does not match"
     return None

@@ -71,7 +71,7 @@ def list_dead(query):
 
 def _replay(ids: list[uuid.UUID] | None) -> dict:
     session = db_session()
-    messages = replay_dead(session, ids)
+    messages = replay_dead(session, ids, current_app.extensions["tongban.policy"])
     session.commit()
     current_app.extensions["tongban.publisher"].publish(messages)
     return {"replayed": len(messages)}

@@ -89,8 +89,11 @@ def process(
     follow_ups: list[OutboxMessage] = []
     try:
         with sessions() as session, session.begin():
+            # Another worker holding it (a duplicate publish) is applying it now: leave it be.
             message = session.scalar(
-                select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
+                select(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .with_for_update(skip_locked=True)
             )
             if message is None or message.status != "pending":
                 return "duplicate"
@@ -191,14 +194,24 @@ def relay_due(
     return sent
 
 
-def replay_dead(session: Session, ids: list[uuid.UUID] | None) -> list[OutboxMessage]:
-    """Make dead letters pending again (all of them when `ids` is None); caller commits."""
+def replay_dead(
+    session: Session, ids: list[uuid.UUID] | None, policy: DeliveryPolicy
+) -> list[OutboxMessage]:
+    """Make dead letters pending again (all of them when `ids` is None); caller commits.
+
+    They are leased as at intake: the caller publishes them, and the relay only steps in if
+    that publish is lost.
+    """
     query = update(OutboxMessage).where(OutboxMessage.status == "dead")
     if ids is not None:
         query = query.where(OutboxMessage.id.in_(ids))
     rows = session.scalars(
         query.values(
-            status="pending", attempts=0, next_attempt_at=now_utc(), last_error=None
+            status="pending",
+            attempts=0,
+            next_attempt_at=now_utc() + timedelta(seconds=policy.lease_seconds),
+            last_error=None,
+            waiting_on_district=False,
         ).returning(OutboxMessage)
     )
     return list(rows)

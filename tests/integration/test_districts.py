@@ -12,7 +12,7 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from ops.embedded import free_port
-from service.districts.signing import signed_headers
+from service.districts.signing import CALLBACK, signed_headers
 from tests.helpers import application, event_types, read_case, status_of, submit
 from tests.processes import Simulator, Worker, wait_for
 
@@ -143,7 +143,7 @@ def test_while_one_district_is_down_another_keeps_being_delivered(
 
 def signed_post(client, code, body: dict, secret=SECRET, at=None):
     raw = json.dumps(body).encode()
-    headers = signed_headers(secret, int(at or time.time()), raw)
+    headers = signed_headers(secret, CALLBACK, int(at or time.time()), raw)
     return client.post(
         f"/api/v1/districts/{code}/callbacks",
         data=raw,
@@ -202,6 +202,25 @@ def test_callbacks_must_be_signed_and_fresh_and_count_once(anning, sim, client, 
     assert not_http.status_code == 404
     news = client.get("/api/v1/notifications", headers=xs).get_json()["notifications"]
     assert {"accepted", "completed"} <= {n["kind"] for n in news if n["case_no"] == case_no}
+
+
+def test_a_report_on_a_case_still_on_its_way_is_refused_until_it_arrives(
+    anning, sim, client, terminal, engine
+):
+    sim.mode("down")
+    case_no = to_anning(client, terminal("XS-01"))
+    early = callback(case_no, "accepted", datetime.now(UTC))
+    refused = signed_post(client, ANNING, early)
+    assert refused.status_code == 409 and refused.get_json()["type"].endswith("not-delivered-yet")
+    sim.mode("healthy")
+    received(engine, [case_no])
+    assert signed_post(client, ANNING, early).get_json()["result"] == "applied"  # nothing kept
+    odd = client.post(
+        f"/api/v1/districts/{ANNING}/callbacks",
+        json=early,
+        headers={"X-Tongban-Timestamp": str(int(time.time())), "X-Tongban-Signature": "签名"},
+    )
+    assert odd.status_code == 401
 
 
 def test_a_refusal_goes_to_dead_letters_with_its_reason_and_can_be_replayed(

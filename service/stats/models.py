@@ -1,0 +1,34 @@
+"""Closed months: the figures frozen when each month closed, and the files exported from them."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from catalog.orm import Base
+
+
+class StatMonth(Base):
+    """A closed month. Its reports never change; later corrections go to a later month."""
+
+    __tablename__ = "stat_months"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, Asia/Shanghai
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str] = mapped_column(String(100))
+    reports: Mapped[dict] = mapped_column(JSONB)  # scope ("city" or a district) -> report
+    manifest: Mapped[dict] = mapped_column(JSONB)  # file name -> SHA-256
+
+
+class StatMonthFile(Base):
+    """One exported file of a closed month, kept byte for byte."""
+
+    __tablename__ = "stat_month_files"
+
+    month: Mapped[str] = mapped_column(ForeignKey("stat_months.month"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(6), primary_key=True)
+    format: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
