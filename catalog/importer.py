@@ -233,16 +233,31 @@ def _version_row(item_id: int, version_no: int, content: dict, starts: date, sou
     }
 
 
+def _covered_since(parsed: ParsedCatalog) -> dict[str, date]:
+    """A new item is covered since the earliest agreement in the file that lists it; its first
+    version may start then (no case can have used an item that did not exist)."""
+    since: dict[str, date] = {}
+    for agreement in parsed.agreements.values():
+        start = agreement.fields["effective_from"]
+        for _, code in agreement.items:
+            since[code] = min(since.get(code, start), start)
+    return since
+
+
 def _apply(session: Session, parsed: ParsedCatalog, plan: _Plan, source: str) -> None:
     starts = plan.report.effective_from
     rows = []
     if plan.new_items:
+        since = _covered_since(parsed)
         made = session.execute(
             insert(Item).returning(Item.id, Item.basic_code, sort_by_parameter_order=True),
             [{"basic_code": code} for code in plan.new_items],
         )
         rows += [
-            _version_row(item_id, 1, plan.new_items[code], starts, source) for item_id, code in made
+            _version_row(
+                item_id, 1, plan.new_items[code], min(starts, since.get(code, starts)), source
+            )
+            for item_id, code in made
         ]
     rows += [_version_row(i, n, content, starts, source) for i, n, content in plan.new_versions]
     if rows:

@@ -23,6 +23,7 @@ from service.outbox.api import blp as dead_letters_blp
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.publisher import Publisher
 from service.ratings.api import blp as ratings_blp
+from service.stats.api import blp as stats_blp
 from service.web.docs import DOCS_ASSETS_URL
 from service.web.docs import bp as docs_bp
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         public_blp,
         ratings_blp,
         districts_blp,
+        stats_blp,
         dead_letters_blp,
     ):
         api.register_blueprint(blueprint)

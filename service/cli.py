@@ -1,6 +1,7 @@
 """Operator commands: `python -m service <command>` (see README)."""
 
 import getpass
+import hashlib
 import json
 import secrets
 from pathlib import Path
@@ -17,11 +18,14 @@ from catalog.tabular import FileFormatError, read_catalog, read_csv
 from service import migrate as migrations
 from service.accounts.credentials import create_staff, create_terminal
 from service.accounts.models import CENTER_LEVELS, ROLES, ServiceCenter
+from service.audit.verify import verify_timelines
 from service.clock import local_today
 from service.clocks.store import CalendarImportError, import_year
 from service.clocks.supervision import supervise
 from service.db import get_db
 from service.demo import seed_demo
+from service.stats.closing import CITY, MonthNotOver, close_due_months, close_month, month_file
+from service.stats.export import FORMATS as STAT_FORMATS
 
 
 def _settings():
@@ -125,6 +129,46 @@ def supervise_command() -> None:
     click.echo(json.dumps(changed))
 
 
+@click.command("stats-monthly")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--format", "fmt", type=click.Choice(STAT_FORMATS), default="xlsx")
+@click.option("--district", default=CITY, help="a district code, or city (default)")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def stats_monthly_command(month: str, fmt: str, district: str, out: Path) -> None:
+    """Write a month's report; a closed month gives its frozen file."""
+    with get_db().sessionmaker() as session:
+        content, closed = month_file(session, month, district, fmt)
+    out.write_bytes(content)
+    state = "closed, frozen" if closed else "open, computed now"
+    click.echo(f"wrote {out} ({state}; sha256 {hashlib.sha256(content).hexdigest()})")
+
+
+@click.command("close-month")
+@click.option("--month", default=None, help="YYYY-MM; default: every finished month not closed")
+def close_month_command(month: str | None) -> None:
+    """Close finished months: freeze their reports and files, with a SHA-256 manifest."""
+    with get_db().sessionmaker() as session:
+        try:
+            months = (
+                [close_month(session, month, "cli").month]
+                if month
+                else close_due_months(session, "cli")
+            )
+        except MonthNotOver as err:
+            raise click.ClickException(f"{month} is not over yet") from err
+    click.echo("closed: " + (", ".join(months) or "nothing to close"))
+
+
+@click.command("verify-timeline")
+def verify_timeline_command() -> None:
+    """Check every case's timeline hash chain; exits 1 and names the first broken link."""
+    with get_db().sessionmaker() as session:
+        result = verify_timelines(session)
+    click.echo(json.dumps(result, ensure_ascii=False, default=str))
+    if not result["ok"]:
+        raise SystemExit(1)
+
+
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Load the demo districts, catalog, centers, terminals and staff; write credentials."""
@@ -203,6 +247,9 @@ COMMANDS = (
     export_catalog_command,
     import_calendar_command,
     supervise_command,
+    stats_monthly_command,
+    close_month_command,
+    verify_timeline_command,
     seed_demo_command,
     create_center_command,
     create_terminal_command,

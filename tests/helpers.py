@@ -95,3 +95,35 @@ def event_types(engine, case_no: str) -> list[str]:
                 {"n": case_no},
             ).scalars()
         )
+
+
+def deliver_inline(database, settings, case_no: str) -> None:
+    """Apply a case's pending deliveries in this process, the way a worker would: for tests that
+    set the clock with time-machine, which a worker process would not share."""
+    from service.cases.delivery import make_handlers
+    from service.crypto import FieldCipher
+    from service.outbox.names import DELIVER_CASE, DELIVER_SUPPLEMENT
+    from service.outbox.policy import DeliveryPolicy
+    from service.outbox.processing import process
+    from service.outbox.publisher import Publisher
+
+    policy = DeliveryPolicy.from_settings(settings)
+    handlers = make_handlers(policy, FieldCipher(settings.data_key))
+    with database.sessionmaker() as session:
+        pending = session.execute(
+            text(
+                "SELECT o.id, o.task FROM outbox o JOIN cases c ON c.id = o.case_id"
+                " WHERE c.case_no = :n AND o.status = 'pending' AND o.task IN (:a, :b)"
+            ),
+            {"n": case_no, "a": DELIVER_CASE, "b": DELIVER_SUPPLEMENT},
+        ).all()
+    assert pending, f"nothing to deliver for {case_no}"
+    for message_id, task in pending:
+        outcome = process(
+            database.sessionmaker,
+            str(message_id),
+            handlers[task],
+            policy,
+            Publisher(settings.redis_url),
+        )
+        assert outcome == "applied", outcome

@@ -12,7 +12,7 @@ from kombu import Queue
 from catalog.districts import KUNMING_DISTRICTS
 from service import logs
 from service.config import load_settings
-from service.outbox.names import RECONCILE, RELAY, SUPERVISE, district_queue
+from service.outbox.names import CLOSE_MONTHS, RECONCILE, RELAY, SUPERVISE, district_queue
 
 TASK_TIME_LIMIT = 300
 DEFAULT_QUEUE = "default"
@@ -47,6 +47,12 @@ def make_celery() -> Celery:
                 "task": SUPERVISE,
                 "schedule": float(settings.supervise_interval_seconds),
                 "options": {"expires": float(settings.supervise_interval_seconds)},
+            },
+            # Hourly, so a month closes early on the 1st even if beat was down at midnight.
+            "close-months": {
+                "task": CLOSE_MONTHS,
+                "schedule": 3600.0,
+                "options": {"expires": 3600},
             },
             "reconcile-districts": {
                 "task": RECONCILE,

@@ -14,10 +14,11 @@ from service.clocks.supervision import supervise
 from service.crypto import FieldCipher
 from service.db import Database
 from service.districts.reconcile import reconcile
-from service.outbox.names import RECONCILE, RELAY, SUPERVISE
+from service.outbox.names import CLOSE_MONTHS, RECONCILE, RELAY, SUPERVISE
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import process, relay_due
 from service.outbox.publisher import Publisher
+from service.stats.closing import close_due_months
 from workers.celery_app import app
 
 log = logging.getLogger("tongban.worker")
@@ -70,3 +71,13 @@ def reconcile_districts() -> dict[str, int]:
     if results:
         log.info("reconciliation", extra={"results": results})
     return results
+
+
+@shared_task(name=CLOSE_MONTHS, ignore_result=True)
+def close_months() -> list[str]:
+    """Freeze every finished month's statistics that is not frozen yet."""
+    with database.sessionmaker() as session:
+        closed = close_due_months(session)
+    if closed:
+        log.info("months closed", extra={"months": closed})
+    return closed

@@ -6,6 +6,7 @@ NOTIFY = "tongban.notify"  # news for one side (status back to the accepting sid
 RELAY = "tongban.relay_outbox"  # beat: re-publish rows not done within their lease
 SUPERVISE = "tongban.supervise"  # beat: mark deadlines due soon or overdue
 RECONCILE = "tongban.reconcile"  # beat: ask district systems about quiet cases
+CLOSE_MONTHS = "tongban.close_months"  # beat: freeze finished months' statistics
 
 
 def district_queue(district_code: str) -> str:

@@ -80,7 +80,12 @@ def record_rating(
 
 def _open_rectification(session: Session, case: Case, rating: Rating, rules: ClockRules) -> None:
     session.add(
-        Rectification(case_id=case.id, rating_id=rating.id, district_code=case.responsible_district)
+        Rectification(
+            case_id=case.id,
+            rating_id=rating.id,
+            district_code=case.responsible_district,
+            opened_at=rating.recorded_at,
+        )
     )
     open_deadline(
         session,

@@ -1,0 +1,124 @@
+"""Monthly statistics and audit: reports and their files, month close, timeline verification.
+
+Read-only for auditors (city-wide, or of one district: they see only their district's cases).
+Exports never show personal data beyond a masked name.
+"""
+
+import re
+
+from flask import Response
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates
+from sqlalchemy import select
+
+from catalog.districts import DISTRICT_NAMES
+from service.accounts.auth import BEARER_SECURITY, current_principal, requires
+from service.audit.verify import verify_timelines
+from service.db import db_session
+from service.errors import Problem
+from service.stats.closing import CITY, MonthNotOver, close_month, month_file
+from service.stats.export import FORMATS, MEDIA_TYPES, file_name
+from service.stats.models import StatMonth
+
+blp = Blueprint("stats", __name__, url_prefix="/api/v1", description="Statistics and audit")
+READERS = ("auditor", "supervisor", "admin")
+MONTH = re.compile(r"^(20\d\d)-(0[1-9]|1[0-2])$")
+
+
+class MonthlyQuerySchema(Schema):
+    month = fields.String(required=True, metadata={"description": "YYYY-MM, Asia/Shanghai"})
+    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
+    district = fields.String(
+        load_default=None,
+        metadata={"description": "city-wide readers may pick a district; others see their own"},
+    )
+
+    @validates("month")
+    def _month(self, value, **kwargs):
+        if not MONTH.match(value):
+            raise ValidationError("Must be YYYY-MM.")
+
+    @validates("district")
+    def _district(self, value, **kwargs):
+        if value is not None and value not in DISTRICT_NAMES:
+            raise ValidationError("Not a district Tongban serves.")
+
+
+class MonthSchema(Schema):
+    month = fields.String()
+    closed_at = fields.DateTime()
+    closed_by = fields.String()
+    manifest = fields.Dict(metadata={"description": "file name -> SHA-256"})
+
+
+class VerifySchema(Schema):
+    ok = fields.Boolean()
+    cases_checked = fields.Integer()
+    events_checked = fields.Integer()
+    first_broken = fields.Dict(allow_none=True)
+
+
+def _scope(requested: str | None) -> str:
+    district = current_principal().district_code
+    return district or requested or CITY
+
+
+@blp.route("/stats/monthly", methods=["GET"])
+@blp.arguments(MonthlyQuerySchema, location="query")
+@blp.doc(security=BEARER_SECURITY, responses={200: {"description": "the report or its file"}})
+@requires(kinds=("staff",), roles=READERS)
+def monthly(query):
+    """The month's report: the matrix, items, centers, agreements, ratings, rectification,
+    overdue cases and adjustments. A closed month answers its frozen file, byte for byte."""
+    scope, fmt, month = _scope(query["district"]), query["format"], query["month"]
+    content, closed = month_file(db_session(), month, scope, fmt)
+    response = Response(content, mimetype=MEDIA_TYPES[fmt])
+    if fmt != "json":
+        name = file_name(month, scope, fmt)
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["X-Tongban-Month-Closed"] = "true" if closed else "false"
+    return response
+
+
+@blp.route("/stats/months", methods=["GET"])
+@blp.response(200, MonthSchema(many=True))
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",), roles=READERS)
+def closed_months():
+    """Closed months with their manifests (SHA-256 of every file)."""
+    return db_session().scalars(select(StatMonth).order_by(StatMonth.month.desc()))
+
+
+@blp.route("/admin/stats/months/<string:month>/close", methods=["POST"])
+@blp.response(200, MonthSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",), roles=("admin",))
+def close(month):
+    """Close a finished month now (beat does it early each month)."""
+    if not MONTH.match(month):
+        raise Problem(
+            422,
+            "validation-error",
+            "Request validation failed",
+            "Month must be YYYY-MM.",
+            errors=[{"field": "month", "messages": ["Must be YYYY-MM."]}],
+        )
+    try:
+        return close_month(db_session(), month, current_principal().name)
+    except MonthNotOver as err:
+        raise Problem(
+            409,
+            "month-not-over",
+            "Month not over",
+            "Only a finished month can be closed.",
+            detail_zh="只能关闭已结束的月份。",
+        ) from err
+
+
+@blp.route("/admin/audit/verify", methods=["GET"])
+@blp.response(200, VerifySchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",), roles=("auditor", "admin"))
+def verify():
+    """Check every case's timeline hash chain; names the first broken link."""
+    return verify_timelines(db_session())

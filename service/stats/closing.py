@@ -1,0 +1,153 @@
+"""Closing a month: its figures and files are frozen, with a SHA-256 manifest.
+
+A closed month is never recomputed or rewritten. If a step is recorded later that belongs to a
+closed month (a late callback, a correction), the difference shows up as an adjustment in the
+next month's report, naming the month it belongs to.
+"""
+
+import hashlib
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from catalog.districts import DISTRICT_NAMES, KUNMING_DISTRICTS
+from service.cases.models import CaseEvent
+from service.clock import SHANGHAI, local_today, now_utc
+from service.clocks.calendar import WorkCalendar
+from service.clocks.store import load_calendar
+from service.stats.export import FORMATS, file_name, render
+from service.stats.models import StatMonth, StatMonthFile
+from service.stats.report import FIGURES, monthly_report
+
+CITY = "city"
+SCOPES = [CITY, *(d.code for d in KUNMING_DISTRICTS)]
+CLOSE_LOCK = 0x57A7_C105
+
+
+class MonthNotOver(Exception):
+    """Only a month that has ended can be closed."""
+
+
+def month_of(day: date) -> str:
+    return f"{day:%Y-%m}"
+
+
+def _district(scope: str) -> str | None:
+    return None if scope == CITY else scope
+
+
+def _matrix_figures(report: dict) -> Counter:
+    out: Counter = Counter()
+    for row in report["matrix"]:
+        for figure in FIGURES:
+            out[(row["accepting"], row["responsible"], figure)] += row[figure]
+    return out
+
+
+def adjustments(
+    session: Session, calendar: WorkCalendar, month: str, scope: str
+) -> list[dict[str, Any]]:
+    """Changes to closed months before `month` that no closed month has reported yet."""
+    closed = list(
+        session.scalars(select(StatMonth).where(StatMonth.month < month).order_by(StatMonth.month))
+    )
+    out = []
+    for earlier in closed:
+        frozen = earlier.reports[scope]
+        live = monthly_report(session, calendar, earlier.month, _district(scope))
+        reported: Counter = Counter()
+        for later in closed:
+            if later.month > earlier.month:
+                for a in later.reports[scope].get("adjustments", []):
+                    if a["month"] == earlier.month:
+                        reported[(a["accepting"], a["responsible"], a["figure"])] += a["delta"]
+        diff = _matrix_figures(live)
+        diff.subtract(_matrix_figures(frozen))
+        diff.subtract(reported)
+        for (accepting, responsible, figure), delta in sorted(diff.items()):
+            if delta:
+                out.append(
+                    {
+                        "month": earlier.month,
+                        "accepting": accepting,
+                        "accepting_name": DISTRICT_NAMES.get(accepting),
+                        "responsible": responsible,
+                        "responsible_name": DISTRICT_NAMES.get(responsible),
+                        "figure": figure,
+                        "delta": delta,
+                    }
+                )
+    return out
+
+
+def live_report(session: Session, month: str, scope: str) -> dict[str, Any]:
+    """The month as the timeline has it now, with corrections to closed months before it."""
+    calendar = load_calendar(session)
+    report = monthly_report(session, calendar, month, _district(scope))
+    report["adjustments"] = adjustments(session, calendar, month, scope)
+    report["closed"] = False
+    return report
+
+
+def close_month(session: Session, month: str, by: str) -> StatMonth:
+    """Freeze a finished month's reports and files; closing it again returns it unchanged."""
+    if month >= month_of(local_today()):
+        raise MonthNotOver(month)
+    session.execute(select(func.pg_advisory_xact_lock(CLOSE_LOCK)))
+    existing = session.get(StatMonth, month)
+    if existing is not None:
+        session.commit()
+        return existing
+    closed_at = now_utc()
+    reports = {}
+    for scope in SCOPES:
+        report = live_report(session, month, scope)
+        report["closed"] = True
+        report["closed_at"] = closed_at.astimezone(SHANGHAI).isoformat(timespec="seconds")
+        reports[scope] = report
+    record = StatMonth(month=month, closed_at=closed_at, closed_by=by, reports=reports, manifest={})
+    session.add(record)
+    session.flush()
+    manifest = {}
+    for scope, report in reports.items():
+        for fmt in FORMATS:
+            content = render(report, fmt)
+            name = file_name(month, scope, fmt)
+            digest = hashlib.sha256(content).hexdigest()
+            manifest[name] = digest
+            session.add(
+                StatMonthFile(
+                    month=month, scope=scope, format=fmt, name=name, sha256=digest, content=content
+                )
+            )
+    record.manifest = manifest
+    session.commit()
+    return record
+
+
+def close_due_months(session: Session, by: str = "beat") -> list[str]:
+    """Close every finished month since the first case that is not closed yet."""
+    first = session.scalar(select(func.min(CaseEvent.occurred_at)))
+    if first is None:
+        return []
+    month, current = month_of(first.astimezone(SHANGHAI).date()), month_of(local_today())
+    closed = set(session.scalars(select(StatMonth.month)))
+    done = []
+    while month < current:
+        if month not in closed:
+            close_month(session, month, by)
+            done.append(month)
+        year, number = int(month[:4]), int(month[5:])
+        month = f"{year + number // 12}-{number % 12 + 1:02d}"
+    return done
+
+
+def month_file(session: Session, month: str, scope: str, fmt: str) -> tuple[bytes, bool]:
+    """A month's file: the frozen bytes of a closed month, or rendered now for an open one."""
+    stored = session.get(StatMonthFile, (month, scope, fmt))
+    if stored is not None:
+        return stored.content, True
+    return render(live_report(session, month, scope), fmt), False

@@ -1,0 +1,321 @@
+"""Monthly statistics against hand-computed figures, month close, tamper evidence, auditors.
+
+The data set lives in March and April 2025 (no other test writes there). Every step runs
+through the API under time-machine, and deliveries are applied in this process at the same
+moments, so each step lands on the day the figures below were worked out for.
+"""
+
+import hashlib
+import io
+import json
+from datetime import datetime
+
+import pytest
+import time_machine
+from openpyxl import load_workbook
+from sqlalchemy import text
+
+from service.clock import SHANGHAI
+from tests.helpers import act, application, deliver_inline, make_id_number, submit
+
+WH, FM = "530102", "530124"
+
+
+def at(month: int, day: int, hour: int = 10, minute: int = 0):
+    return time_machine.travel(datetime(2025, month, day, hour, minute, tzinfo=SHANGHAI))
+
+
+@pytest.fixture(scope="module")
+def dataset(app, migrated, settings):
+    """Six cases from 富民's window for 五华, stepped through March and April 2025."""
+    from datetime import timedelta
+
+    from service.accounts.credentials import create_staff, create_terminal, issue_token
+    from service.accounts.models import ServiceCenter
+
+    client = app.test_client()
+    with migrated.sessionmaker() as session:
+        center = session.query(ServiceCenter).filter_by(code="FM-01").one()
+        _terminal, key = create_terminal(session, center, "统计测试窗口")
+        user = create_staff(session, "stats-clerk", "pw-not-used", "clerk", WH)
+        session.commit()
+    window = {"Authorization": f"Bearer {key}"}
+
+    def clerk():  # a token issued "now", whatever now the clock says
+        with migrated.sessionmaker() as session:
+            token, _ = issue_token(session, session.merge(user), timedelta(hours=1))
+            session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    def new_case(month, day, hour=10, minute=0) -> str:
+        with at(month, day, hour, minute):
+            body = application()
+            body["applicant"]["id_number"] = make_id_number()
+            response = submit(client, window, body)
+            assert response.status_code == 201, response.get_json()
+            case_no = response.get_json()["case_no"]
+            deliver_inline(migrated, settings, case_no)
+        return case_no
+
+    def step(month, day, who, case_no, name, **body):
+        with at(month, day):
+            headers = clerk() if who == "clerk" else window
+            response = act(client, headers, case_no, name, **body)
+            assert response.status_code == 200, (case_no, name, response.get_json())
+
+    done = {"outcome": "approved", "document_no": "五社保〔2025〕1号"}
+    a = new_case(3, 31, 23, 30)  # submitted late on the last evening of March
+    step(4, 1, "clerk", a, "accept")
+    step(4, 2, "clerk", a, "complete", **done)
+
+    b = new_case(3, 10)
+    step(3, 11, "clerk", b, "request-supplement", materials=[{"code": "M03", "problem": "未签字"}])
+    step(3, 13, "window", b, "supplement", materials=[{"code": "M03"}])
+    with at(3, 13, 11):
+        deliver_inline(migrated, settings, b)
+    step(3, 14, "clerk", b, "accept")
+    step(3, 17, "clerk", b, "pause", procedure="testing", reason="送检")
+    step(4, 10, "clerk", b, "resume")
+    step(4, 14, "clerk", b, "complete", **done)
+
+    c = new_case(3, 5)
+    step(3, 6, "clerk", c, "reject", reason="不符合申领条件")
+
+    d = new_case(3, 20)
+    step(3, 21, "window", d, "withdraw", reason="申请人撤回")
+
+    e = new_case(3, 2)
+    step(3, 3, "clerk", e, "accept")
+    step(3, 25, "clerk", e, "complete", **done)  # due 17 March: late
+    step(3, 26, "window", e, "deliver-result", method="window")
+    with at(3, 26, 11):
+        rated = client.post(
+            f"/api/v1/cases/{e}/rating", headers=window, json={"level": "dissatisfied"}
+        )
+        assert rated.status_code == 200, rated.get_json()
+
+    f = new_case(4, 20)
+    step(4, 21, "clerk", f, "accept")
+    return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "window": window}
+
+
+def report(client, headers, month, **params):
+    response = client.get(
+        "/api/v1/stats/monthly", headers=headers, query_string={"month": month, **params}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return response
+
+
+def figures(row: dict) -> dict:
+    keys = ["submitted", "accepted", "supplements_requested", "rejected", "withdrawn"]
+    return {k: row[k] for k in [*keys, "completed", "completed_on_time"]}
+
+
+MARCH = {
+    "submitted": 5,
+    "accepted": 2,
+    "supplements_requested": 1,
+    "rejected": 1,
+    "withdrawn": 1,
+    "completed": 1,
+    "completed_on_time": 0,
+}
+APRIL = {
+    "submitted": 1,
+    "accepted": 2,
+    "supplements_requested": 0,
+    "rejected": 0,
+    "withdrawn": 0,
+    "completed": 2,
+    "completed_on_time": 2,
+}
+
+
+def test_march_and_april_figures_match_the_hand_count(dataset, client, staff):
+    auditor = staff("auditor", None)
+    march = report(client, auditor, "2025-03").get_json()
+    assert figures(march["totals"]) == MARCH
+    [pair] = march["matrix"]
+    assert (pair["accepting"], pair["responsible"]) == (FM, WH) and figures(pair) == MARCH
+    assert [i["code"] for i in march["items"]] == ["000112001000"]
+    assert [c["code"] for c in march["centers"]] == ["FM-01"]
+    [agreement] = march["agreements"]
+    assert agreement["code"] == "KM-WH-FM-2022" and figures(agreement["month"]) == MARCH
+    assert figures(agreement["since_start"]) == MARCH
+    assert {r["level"]: r["count"] for r in march["ratings"]}["dissatisfied"] == 1
+    assert march["rectifications"] == {
+        "opened": 1,
+        "closed": 0,
+        "open_at_month_end": 1,
+        "overdue_at_month_end": 0,
+    }
+    [late] = march["overdue"]
+    assert late["case_no"] == dataset["e"] and late["deadline"] == "办结时限"
+    assert (late["due_on"], late["finished_on"], late["working_days_overdue"]) == (
+        "2025-03-17",
+        "2025-03-25",
+        6,
+    )
+    assert late["applicant"] == "张*"  # masked
+
+    april = report(client, auditor, "2025-04").get_json()
+    assert figures(april["totals"]) == APRIL
+    since = april["agreements"][0]["since_start"]
+    assert figures(since) == {k: MARCH[k] + APRIL[k] for k in MARCH}
+    assert april["overdue"] == []
+    assert april["rectifications"]["overdue_at_month_end"] == 1  # due 17 April, not closed
+
+
+def test_district_auditors_see_their_district_only(dataset, client, staff):
+    wuhua = report(client, staff("auditor", WH), "2025-03", district="530181").get_json()
+    assert wuhua["scope"] == WH and figures(wuhua["totals"]) == MARCH  # own district, not the asked
+    anning = report(client, staff("auditor", "530181"), "2025-03").get_json()
+    assert anning["totals"]["submitted"] == 0 and anning["matrix"] == []
+
+
+def test_exports_have_chinese_headers_totals_and_a_bom(dataset, client, staff):
+    auditor = staff("auditor", None)
+    xlsx = report(client, auditor, "2025-03", format="xlsx")
+    book = load_workbook(io.BytesIO(xlsx.data))
+    assert book.sheetnames[:3] == ["汇总", "收件地×办理地", "事项"]
+    matrix = book["收件地×办理地"]
+    assert [c.value for c in matrix[1]][:3] == ["收件地", "办理地", "收件量"]
+    assert matrix.freeze_panes == "A2"
+    assert [c.value for c in matrix[matrix.max_row]][:3] == ["合计", None, 5]
+    import zipfile
+
+    csv = zipfile.ZipFile(io.BytesIO(report(client, auditor, "2025-03", format="csv").data))
+    assert csv.read("matrix.csv").startswith("\ufeff收件地,办理地".encode())
+
+
+def test_a_closed_month_exports_the_same_bytes_and_corrections_go_to_the_next_month(
+    dataset, client, staff, migrated, settings
+):
+    admin, auditor = staff("admin", None), staff("auditor", None)
+    assert (
+        client.post("/api/v1/admin/stats/months/2025-03/close", headers=auditor).status_code == 403
+    )
+    closed = client.post("/api/v1/admin/stats/months/2025-03/close", headers=admin)
+    assert closed.status_code == 200, closed.get_json()
+    manifest = closed.get_json()["manifest"]
+    assert len(manifest) == 15 * 3
+    first = report(client, auditor, "2025-03", format="xlsx")
+    assert first.headers["X-Tongban-Month-Closed"] == "true"
+    digest = hashlib.sha256(first.data).hexdigest()
+    assert digest == manifest["tongban-2025-03-city.xlsx"]
+
+    # A step that belongs to March arrives after March closed.
+    with at(3, 15):
+        body = application()
+        body["applicant"]["id_number"] = make_id_number()
+        late = submit(client, dataset["window"], body)
+        assert late.status_code == 201
+    again = report(client, auditor, "2025-03", format="xlsx")
+    assert again.data == first.data  # byte for byte
+    assert json.loads(report(client, auditor, "2025-03").data)["totals"]["submitted"] == 5
+    april = report(client, auditor, "2025-04").get_json()
+    assert april["adjustments"] == [
+        {
+            "month": "2025-03",
+            "accepting": FM,
+            "accepting_name": "富民县",
+            "responsible": WH,
+            "responsible_name": "五华区",
+            "figure": "submitted",
+            "delta": 1,
+        }
+    ]
+    months = client.get("/api/v1/stats/months", headers=auditor).get_json()
+    assert months[0]["month"] == "2025-03" and months[0]["manifest"] == manifest
+    not_over = client.post("/api/v1/admin/stats/months/2099-01/close", headers=admin)
+    assert not_over.status_code == 409
+
+
+def test_an_edited_event_is_detected_and_named(dataset, client, staff, engine):
+    auditor = staff("auditor", None)
+    ok = client.get("/api/v1/admin/audit/verify", headers=auditor).get_json()
+    assert ok["ok"] is True and ok["events_checked"] > 20
+    with engine.begin() as conn, pytest.raises(Exception, match="append-only"):
+        conn.execute(text("UPDATE case_events SET reason = 'x'"))
+    tamper = (
+        "UPDATE case_events SET reason = :r WHERE seq = 2 AND case_id ="
+        " (SELECT id FROM cases WHERE case_no = :n)"
+    )
+    original = None
+    with engine.begin() as conn:  # what a database superuser could still do
+        original = conn.execute(
+            text(
+                "SELECT reason FROM case_events WHERE seq = 2 AND case_id ="
+                " (SELECT id FROM cases WHERE case_no = :n)"
+            ),
+            {"n": dataset["c"]},
+        ).scalar_one()
+        conn.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only"))
+        conn.execute(text(tamper), {"r": "改过的理由", "n": dataset["c"]})
+        conn.execute(text("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only"))
+    try:
+        broken = client.get("/api/v1/admin/audit/verify", headers=auditor).get_json()
+        assert broken["ok"] is False
+        assert broken["first_broken"]["case_no"] == dataset["c"]
+        assert broken["first_broken"]["seq"] == 2
+        assert "hash" in broken["first_broken"]["reason"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only"))
+            conn.execute(text(tamper), {"r": original, "n": dataset["c"]})
+            conn.execute(text("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only"))
+    assert client.get("/api/v1/admin/audit/verify", headers=auditor).get_json()["ok"] is True
+
+
+def test_an_auditor_cannot_change_anything(dataset, client, staff, engine):
+    auditor = staff("auditor", None)
+
+    def state():
+        with engine.connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT count(*), max(version) FROM cases"
+                    " UNION ALL SELECT count(*), 0 FROM case_events"
+                )
+            ).all()
+
+    before = state()
+    attempts = [
+        client.post(
+            "/api/v1/applications",
+            headers={**auditor, "Idempotency-Key": "auditor-try"},
+            json=application(),
+        ),
+        client.post(
+            f"/api/v1/cases/{dataset['f']}/complete",
+            headers=auditor,
+            json={"version": 1, "outcome": "approved", "document_no": "审计1号"},
+        ),
+        client.post(f"/api/v1/cases/{dataset['f']}/claim", headers=auditor, json={"version": 1}),
+        client.post("/api/v1/admin/stats/months/2025-04/close", headers=auditor),
+        client.post("/api/v1/admin/dead-letters/replay", headers=auditor),
+        client.put(
+            "/api/v1/admin/districts/530181/connector", headers=auditor, json={"kind": "internal"}
+        ),
+        client.post(
+            f"/api/v1/cases/{dataset['e']}/rating", headers=auditor, json={"level": "satisfied"}
+        ),
+    ]
+    assert all(r.status_code in (403, 404, 409) for r in attempts), [
+        r.status_code for r in attempts
+    ]
+    assert state() == before
+
+
+def test_cli_writes_a_month_and_verifies(app, dataset, tmp_path):
+    runner, context = app.test_cli_runner(), app.app_context()
+    context.push()
+    out = tmp_path / "march.xlsx"
+    written = runner.invoke(
+        args=["stats-monthly", "--month", "2025-03", "--format", "xlsx", str(out)]
+    )
+    assert written.exit_code == 0 and out.stat().st_size > 1000, written.output
+    verified = runner.invoke(args=["verify-timeline"])
+    assert verified.exit_code == 0 and '"ok": true' in verified.output
+    context.pop()
