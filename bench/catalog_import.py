@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.catalog_import [--rounds 5]
 
-Uses DATABASE_URL when set, else an embedded PostgreSQL under var/bench-pgdata. Each round
+Uses DATABASE_URL's server when set, else an embedded PostgreSQL under var/bench-pgdata. Each round
 starts from an empty catalog. The import is measured whole: reading the workbook, checking
 every row, computing pinyin search keys, planning versions and writing them in one
 transaction. The baseline writes the same item and version rows, already prepared, with one
@@ -11,16 +11,14 @@ Target (issue 4): the import under 5 s.
 """
 
 import argparse
-import os
 import statistics
 import time
 from datetime import date
 
-import psycopg
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
+from bench.database import bench_database
 from catalog.importer import import_catalog
 from catalog.layout import SHEETS
 from catalog.loaders import SAMPLE_CATALOG, load_districts
@@ -28,8 +26,6 @@ from catalog.models import Item, ItemVersion
 from catalog.rows import parse_catalog
 from catalog.search import search_keys
 from catalog.tabular import read_catalog, write_xlsx
-from ops.embedded import EmbeddedPostgres
-from service.config import REPO_ROOT
 from service.migrate import upgrade
 
 TARGET_SECONDS = 5.0
@@ -37,22 +33,6 @@ DAY = date(2026, 1, 1)
 EMPTY_CATALOG = (
     "TRUNCATE agreement_items, agreement_districts, agreements, item_versions, items CASCADE"
 )
-
-
-def _database() -> tuple[str, EmbeddedPostgres | None]:
-    server = None
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        server = EmbeddedPostgres(REPO_ROOT / "var" / "bench-pgdata")
-        url = server.url("postgres")
-    parsed = make_url(url)
-    with psycopg.connect(
-        parsed.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
-    ) as conn:
-        conn.execute('DROP DATABASE IF EXISTS "tongban_bench" WITH (FORCE)')
-        conn.execute('CREATE DATABASE "tongban_bench"')
-    bench_url = parsed.set(drivername="postgresql+psycopg", database="tongban_bench")
-    return bench_url.render_as_string(hide_password=False), server
 
 
 def _sample_workbook() -> bytes:
@@ -104,10 +84,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    url, server = _database()
-    try:
+    with bench_database("tongban_bench") as (engine, url):
         upgrade(url)
-        engine = create_engine(url)
         with Session(engine) as session:
             load_districts(session)
             session.commit()
@@ -144,10 +122,6 @@ def main() -> None:
                 unchanged_reimport(session)
                 session.rollback()
                 again.append(time.perf_counter() - started)
-        engine.dispose()
-    finally:
-        if server:
-            server.stop()
 
     f, b, a = statistics.median(full), statistics.median(base), statistics.median(again)
     print(f"catalog import, 320 items, {len(workbook) // 1024} KB XLSX, median of {args.rounds}")

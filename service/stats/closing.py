@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session
 from catalog.districts import DISTRICT_NAMES, KUNMING_DISTRICTS
 from service.cases.models import CaseEvent
 from service.clock import SHANGHAI, local_today, now_utc
-from service.clocks.calendar import WorkCalendar
 from service.clocks.store import load_calendar
 from service.stats.export import FORMATS, file_name, render
 from service.stats.models import StatMonth, StatMonthFile
-from service.stats.report import FIGURES, monthly_report
+from service.stats.report import FIGURES, matrix_for, monthly_report
 
 CITY = "city"
 SCOPES = [CITY, *(d.code for d in KUNMING_DISTRICTS)]
@@ -39,25 +38,23 @@ def _district(scope: str) -> str | None:
     return None if scope == CITY else scope
 
 
-def _matrix_figures(report: dict) -> Counter:
+def _matrix_figures(matrix: list[dict]) -> Counter:
     out: Counter = Counter()
-    for row in report["matrix"]:
+    for row in matrix:
         for figure in FIGURES:
             out[(row["accepting"], row["responsible"], figure)] += row[figure]
     return out
 
 
-def adjustments(
-    session: Session, calendar: WorkCalendar, month: str, scope: str
-) -> list[dict[str, Any]]:
+def adjustments(session: Session, month: str, scope: str) -> list[dict[str, Any]]:
     """Changes to closed months before `month` that no closed month has reported yet."""
     closed = list(
         session.scalars(select(StatMonth).where(StatMonth.month < month).order_by(StatMonth.month))
     )
     out = []
     for earlier in closed:
-        frozen = earlier.reports[scope]
-        live = monthly_report(session, calendar, earlier.month, _district(scope))
+        frozen = earlier.reports[scope]["matrix"]
+        live = matrix_for(session, earlier.month, _district(scope))
         reported: Counter = Counter()
         for later in closed:
             if later.month > earlier.month:
@@ -87,7 +84,7 @@ def live_report(session: Session, month: str, scope: str) -> dict[str, Any]:
     """The month as the timeline has it now, with corrections to closed months before it."""
     calendar = load_calendar(session)
     report = monthly_report(session, calendar, month, _district(scope))
-    report["adjustments"] = adjustments(session, calendar, month, scope)
+    report["adjustments"] = adjustments(session, month, scope)
     report["closed"] = False
     return report
 

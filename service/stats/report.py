@@ -24,6 +24,7 @@ from service.clocks.deadlines import KIND_ZH, Kind
 from service.clocks.models import Deadline
 from service.ratings.levels import LEVELS
 from service.ratings.models import Rating, Rectification
+from service.stats.models import StatMonth
 
 # figure -> the timeline event type that counts it
 MEASURES: dict[str, str] = {
@@ -98,6 +99,12 @@ def _figures(row) -> dict[str, int]:
     return values
 
 
+def matrix_for(session: Session, month: str, scope: str | None) -> list[dict]:
+    """Only the accepting × responsible view of a month: what corrections are measured on."""
+    start, end, _first, _last = month_bounds(month)
+    return _matrix(session, start, end, scope)
+
+
 def _matrix(session, start, end, scope) -> list[dict]:
     rows = _counts(session, start, end, scope, Case.accepting_district, Case.responsible_district)
     return [
@@ -132,26 +139,76 @@ def _centers(session, start, end, scope) -> list[dict]:
     return sorted(out, key=lambda c: c["code"])
 
 
+def _month_starts(first: date, until: date):
+    """The first day of every month from `first`'s month up to, not including, `until`'s."""
+    day = first.replace(day=1)
+    while day < until.replace(day=1):
+        yield day
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
 def _agreements(session, start, end, scope) -> list[dict]:
-    out = []
+    """Each agreement's month, and its total since it took effect.
+
+    The total adds the frozen figures of closed months (as reported, so they stay what was
+    published) to figures computed now for months not closed, so it never rescans years of
+    timeline once months are closed.
+    """
+    scope_key = scope or "city"
     this_month = {r.agreement_id: r for r in _counts(session, start, end, scope, Case.agreement_id)}
+    closed = {
+        m.month: {a["code"]: a["month"] for a in m.reports[scope_key]["agreements"]}
+        for m in session.scalars(select(StatMonth))
+    }
+    out = []
     for agreement in session.scalars(select(Agreement).order_by(Agreement.code)):
-        month = this_month.get(agreement.id)
-        began = datetime.combine(agreement.effective_from, time(), tzinfo=SHANGHAI)
-        total = _counts(session, began, end, scope, Case.agreement_id)
-        total = next((r for r in total if r.agreement_id == agreement.id), None)
-        if month is None and total is None:
+        month = _figures(this_month[agreement.id]) if agreement.id in this_month else None
+        total = dict(month or dict.fromkeys(FIGURES, 0))
+        for earlier in _earlier(session, agreement, start, scope, closed):
+            for figure in FIGURES:
+                total[figure] += earlier.get(figure, 0)
+        if month is None and not any(total[f] for f in FIGURES):
             continue
+        done = total["completed"]
+        total["on_time_rate"] = round(total["completed_on_time"] / done, 4) if done else None
         out.append(
             {
                 "code": agreement.code,
                 "name": agreement.name,
                 "since": agreement.effective_from.isoformat(),
-                "month": _figures(month) if month else dict.fromkeys(FIGURES, 0),
-                "since_start": _figures(total) if total else dict.fromkeys(FIGURES, 0),
+                "month": month or {**dict.fromkeys(FIGURES, 0), "on_time_rate": None},
+                "since_start": total,
             }
         )
     return out
+
+
+def _earlier(session, agreement: Agreement, start: datetime, scope, closed: dict):
+    """The figures of every month between the agreement's start and `start`: frozen ones for
+    closed months, one query per run of consecutive months not closed."""
+    run: list[date] = []
+
+    def counted(months: list[date]) -> dict:
+        run_start = max(month_bounds(f"{months[0]:%Y-%m}")[0], _at(agreement.effective_from))
+        run_end = month_bounds(f"{months[-1]:%Y-%m}")[1]
+        rows = _counts(session, run_start, run_end, scope, Case.agreement_id)
+        return next((_figures(r) for r in rows if r.agreement_id == agreement.id), {})
+
+    for first in _month_starts(agreement.effective_from, start.date()):
+        key = f"{first:%Y-%m}"
+        if key in closed:
+            if run:
+                yield counted(run)
+                run = []
+            yield closed[key].get(agreement.code, {})
+        else:
+            run.append(first)
+    if run:
+        yield counted(run)
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=SHANGHAI)
 
 
 def _ratings(session, start, end, scope) -> list[dict]:
@@ -218,7 +275,17 @@ def _overdue(session, calendar: WorkCalendar, end, last_day, scope) -> list[dict
         or_(Deadline.met_at.is_(None), Deadline.met_at >= end),
     )
     rows = session.execute(
-        select(Deadline, Case)
+        select(
+            Deadline.kind,
+            Deadline.due_on,
+            Deadline.met_at,
+            Case.case_no,
+            Case.item_name,
+            Case.accepting_district,
+            Case.responsible_district,
+            Case.applicant_name,
+            Case.status,
+        )
         .join(Case, Case.id == Deadline.case_id)
         .where(
             Deadline.kind.in_([Kind.ACCEPT, Kind.COMPLETE]),
@@ -229,22 +296,21 @@ def _overdue(session, calendar: WorkCalendar, end, last_day, scope) -> list[dict
         .order_by(Case.case_no, Deadline.kind)
     ).all()
     out = []
-    for deadline, case in rows:
-        met_by_end = deadline.met_at is not None and deadline.met_at < end
-        finished = deadline.met_at.astimezone(SHANGHAI).date() if met_by_end else None
-        until = finished or last_day
+    for r in rows:
+        met_by_end = r.met_at is not None and r.met_at < end
+        finished = r.met_at.astimezone(SHANGHAI).date() if met_by_end else None
         out.append(
             {
-                "case_no": case.case_no,
-                "item": case.item_name,
-                "accepting": DISTRICT_NAMES.get(case.accepting_district),
-                "responsible": DISTRICT_NAMES.get(case.responsible_district),
-                "applicant": mask_name(case.applicant_name),
-                "deadline": KIND_ZH[Kind(deadline.kind)],
-                "due_on": deadline.due_on.isoformat(),
+                "case_no": r.case_no,
+                "item": r.item_name,
+                "accepting": DISTRICT_NAMES.get(r.accepting_district),
+                "responsible": DISTRICT_NAMES.get(r.responsible_district),
+                "applicant": mask_name(r.applicant_name),
+                "deadline": KIND_ZH[Kind(r.kind)],
+                "due_on": r.due_on.isoformat(),
                 "finished_on": finished.isoformat() if finished else None,
-                "working_days_overdue": calendar.count(deadline.due_on, until).working_days,
-                "status_zh": STATUS_ZH[Status(case.status)],
+                "working_days_overdue": calendar.count(r.due_on, finished or last_day).working_days,
+                "status_zh": STATUS_ZH[Status(r.status)],
             }
         )
     return out

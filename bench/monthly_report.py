@@ -1,0 +1,106 @@
+"""Benchmark: the monthly report over 1,000,000 cases, beside a plain GROUP BY of its counts.
+
+    .venv/bin/python -m bench.monthly_report [--cases 1000000] [--month 2026-06] [--rounds 3]
+
+Generates the synthetic cases first (bench/synthetic.py), then closes the months before the one
+measured, as beat does early each month (a few minutes for a million cases; kept for later runs
+in the database tongban_synthetic). The report is the whole thing an auditor downloads for the
+open month: every view for the city, overdue list and totals since each agreement began. The
+baseline is one GROUP BY of the same event counts by district pair, the least any report of
+these figures must do.
+Target (issue 7): the report under 2 s.
+"""
+
+import argparse
+import statistics
+import time
+from datetime import date, timedelta
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from bench.database import bench_database
+from bench.synthetic import generate
+from service.cases.models import Case, CaseEvent
+from service.clock import SHANGHAI
+from service.clocks.store import load_calendar
+from service.stats.closing import close_month
+from service.stats.report import MEASURES, month_bounds, monthly_report
+
+TARGET_SECONDS = 2.0
+
+
+def _baseline(session: Session, month: str) -> None:
+    start, end, _first, _last = month_bounds(month)
+    session.execute(
+        select(Case.accepting_district, Case.responsible_district, CaseEvent.type, func.count())
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(
+            CaseEvent.occurred_at >= start,
+            CaseEvent.occurred_at < end,
+            CaseEvent.type.in_(list(MEASURES.values())),
+        )
+        .group_by(Case.accepting_district, Case.responsible_district, CaseEvent.type)
+    ).all()
+
+
+def _close_earlier_months(engine, month: str) -> float:
+    started = time.perf_counter()
+    with Session(engine) as session:
+        first = session.scalar(select(func.min(Case.created_at)))
+        day = first.astimezone(SHANGHAI).date().replace(day=1)
+        while f"{day:%Y-%m}" < month:
+            close_month(session, f"{day:%Y-%m}", "bench")
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return time.perf_counter() - started
+
+
+def _median(engine, rounds: int, work) -> float:
+    times = []
+    for _ in range(rounds):
+        with Session(engine) as session:
+            started = time.perf_counter()
+            work(session)
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--month", default="2026-10")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with bench_database("tongban_synthetic", keep=True) as (engine, _url):
+        with engine.connect() as conn:
+            have = 0
+            if conn.execute(text("SELECT to_regclass('cases') IS NOT NULL")).scalar_one():
+                have = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
+        if have != args.cases:
+            engine.dispose()
+            with bench_database("tongban_synthetic") as (fresh, fresh_url):
+                took = generate(fresh, fresh_url, args.cases, date(2026, 11, 1))
+                print(f"generated {args.cases:,} cases in {took:.0f} s")
+                took = _close_earlier_months(fresh, args.month)
+                print(f"closed the months before {args.month} in {took:.0f} s (as beat would)")
+        with Session(engine) as session:
+            calendar = load_calendar(session)
+            events = session.scalar(select(func.count()).select_from(CaseEvent))
+
+        def report(session):
+            result = monthly_report(session, calendar, args.month, None)
+            assert result["totals"]["submitted"] > 0
+
+        base = _median(engine, args.rounds, lambda s: _baseline(s, args.month))
+        full = _median(engine, args.rounds, report)
+    size = f"{args.cases:,} cases, {events:,} events"
+    print(f"monthly report {args.month}: {size}, median of {args.rounds}")
+    print(f"{'':36}{'seconds':>10}{'× baseline':>12}")
+    print(f"{'baseline: GROUP BY of the counts':36}{base:>10.3f}{1:>12.1f}")
+    print(f"{'the whole report (every view)':36}{full:>10.3f}{full / base:>12.1f}")
+    verdict = "meets" if full < TARGET_SECONDS else "MISSES"
+    print(f"target: report under {TARGET_SECONDS:.0f} s -> {verdict} ({full:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()
