@@ -37,7 +37,7 @@ SELECT
     '[]'::jsonb, 'window', 1, at, at
 FROM generate_series(1, :n) AS g
 CROSS JOIN LATERAL (
-    SELECT :start + (g * 31337 % (:span * 86400)) * interval '1 second' AS at
+    SELECT :start + (g::bigint * 31337 % (:span * 86400)) * interval '1 second' AS at
 ) t
 JOIN LATERAL (
     SELECT * FROM pairs WHERE pairs.k = g % (SELECT count(*) FROM pairs)
