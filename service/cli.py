@@ -3,6 +3,7 @@
 import getpass
 import hashlib
 import json
+import re
 import secrets
 from pathlib import Path
 
@@ -24,7 +25,15 @@ from service.clocks.store import CalendarImportError, import_year
 from service.clocks.supervision import supervise
 from service.db import get_db
 from service.demo import seed_demo
-from service.stats.closing import CITY, MonthNotOver, close_due_months, close_month, month_file
+from service.stats.closing import (
+    CITY,
+    SCOPES,
+    MonthNotOver,
+    MonthsOutOfOrder,
+    close_due_months,
+    close_month,
+    month_file,
+)
 from service.stats.export import FORMATS as STAT_FORMATS
 
 
@@ -136,6 +145,10 @@ def supervise_command() -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def stats_monthly_command(month: str, fmt: str, district: str, out: Path) -> None:
     """Write a month's report; a closed month gives its frozen file."""
+    if not re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", month):
+        raise click.BadParameter("use YYYY-MM", param_hint="--month")
+    if district not in SCOPES:
+        raise click.BadParameter("a district code, or city", param_hint="--district")
     with get_db().sessionmaker() as session:
         content, closed = month_file(session, month, district, fmt)
     out.write_bytes(content)
@@ -156,6 +169,8 @@ def close_month_command(month: str | None) -> None:
             )
         except MonthNotOver as err:
             raise click.ClickException(f"{month} is not over yet") from err
+        except MonthsOutOfOrder as err:
+            raise click.ClickException(f"close {err} first: months close in order") from err
     click.echo("closed: " + (", ".join(months) or "nothing to close"))
 
 

@@ -6,6 +6,7 @@ queues news for the other side through the outbox, all in one transaction.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -159,12 +160,16 @@ def perform(
     action: Action,
     data: dict[str, Any],
     policy: DeliveryPolicy,
+    at: datetime | None = None,
 ) -> Outcome:
-    """Take one lifecycle step for `principal`; commits."""
+    """Take one lifecycle step for `principal`; commits.
+
+    `at` is when the step happened, if not now: a district system reporting a step later.
+    """
     case = locked_case(session, principal, case_no, data["version"])
     target = decide(Status(case.status), action, sides_of(principal, case))
     details = _details(session, case, action, data)
-    now = now_utc()
+    now = at or now_utc()
     owner = TRANSITIONS[action][0]
     acting_for = case.accepting_district if owner == Side.ACCEPTING else case.responsible_district
     reason = data.get("reason") or data.get("note")

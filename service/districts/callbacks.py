@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,8 @@ from service.accounts.credentials import Principal
 from service.cases import schemas
 from service.cases.actions import CaseNotFound, perform
 from service.cases.lifecycle import TRANSITIONS, Action, Status
-from service.cases.models import Case
+from service.cases.models import Case, CaseEvent
+from service.clock import now_utc
 from service.outbox.models import InboxRecord, OutboxMessage
 from service.outbox.policy import DeliveryPolicy
 
@@ -139,5 +140,14 @@ def apply_callback(
     session.execute(
         update(Case).where(Case.id == case.id).values(external_updated_at=event["occurred_at"])
     )
-    outcome = perform(session, district_principal(code), case.case_no, action, data, policy)
+    # The step happened when the district says, so it counts in that month's figures (a late
+    # report for a closed month becomes an adjustment); never in the future, never before the
+    # case's latest event, so the timeline stays in order.
+    latest = session.scalar(
+        select(func.max(CaseEvent.occurred_at)).where(CaseEvent.case_id == case.id)
+    )
+    happened = min(max(event["occurred_at"], latest), now_utc())
+    outcome = perform(
+        session, district_principal(code), case.case_no, action, data, policy, at=happened
+    )
     return "applied", outcome.case, outcome.to_publish

@@ -14,9 +14,17 @@ from sqlalchemy import select
 from catalog.districts import DISTRICT_NAMES
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.audit.verify import verify_timelines
+from service.clock import local_today
 from service.db import db_session
 from service.errors import Problem
-from service.stats.closing import CITY, MonthNotOver, close_month, month_file
+from service.stats.closing import (
+    CITY,
+    MonthNotOver,
+    MonthsOutOfOrder,
+    close_month,
+    month_file,
+    month_of,
+)
 from service.stats.export import FORMATS, MEDIA_TYPES, file_name
 from service.stats.models import StatMonth
 
@@ -35,8 +43,10 @@ class MonthlyQuerySchema(Schema):
 
     @validates("month")
     def _month(self, value, **kwargs):
-        if not MONTH.match(value):
+        if not MONTH.fullmatch(value):
             raise ValidationError("Must be YYYY-MM.")
+        if value > month_of(local_today()):
+            raise ValidationError("Must not be a month still to come.")
 
     @validates("district")
     def _district(self, value, **kwargs):
@@ -94,8 +104,9 @@ def closed_months():
 @blp.doc(security=BEARER_SECURITY)
 @requires(kinds=("staff",), roles=("admin",))
 def close(month):
-    """Close a finished month now (beat does it early each month)."""
-    if not MONTH.match(month):
+    """Close a finished month now (beat does it early each month); city-wide admins only."""
+    _city_wide()
+    if not MONTH.fullmatch(month):
         raise Problem(
             422,
             "validation-error",
@@ -105,6 +116,14 @@ def close(month):
         )
     try:
         return close_month(db_session(), month, current_principal().name)
+    except MonthsOutOfOrder as err:
+        raise Problem(
+            409,
+            "months-out-of-order",
+            "An earlier month is still open",
+            f"Close {err} first: months close in order, so corrections are counted once.",
+            detail_zh="请先关闭更早的月份。",
+        ) from err
     except MonthNotOver as err:
         raise Problem(
             409,
@@ -120,5 +139,17 @@ def close(month):
 @blp.doc(security=BEARER_SECURITY)
 @requires(kinds=("staff",), roles=("auditor", "admin"))
 def verify():
-    """Check every case's timeline hash chain; names the first broken link."""
+    """Check every case's timeline hash chain; names the first broken link (city-wide only)."""
+    _city_wide()
     return verify_timelines(db_session())
+
+
+def _city_wide() -> None:
+    if current_principal().district_code is not None:
+        raise Problem(
+            403,
+            "forbidden",
+            "Forbidden",
+            "This concerns the whole city: city-wide staff only.",
+            detail_zh="仅限市级人员操作。",
+        )

@@ -30,6 +30,10 @@ class MonthNotOver(Exception):
     """Only a month that has ended can be closed."""
 
 
+class MonthsOutOfOrder(Exception):
+    """An earlier month with cases is still open; months close in order."""
+
+
 def month_of(day: date) -> str:
     return f"{day:%Y-%m}"
 
@@ -93,11 +97,18 @@ def close_month(session: Session, month: str, by: str) -> StatMonth:
     """Freeze a finished month's reports and files; closing it again returns it unchanged."""
     if month >= month_of(local_today()):
         raise MonthNotOver(month)
+    # Every scope's report from one snapshot of the database.
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     session.execute(select(func.pg_advisory_xact_lock(CLOSE_LOCK)))
     existing = session.get(StatMonth, month)
     if existing is not None:
         session.commit()
         return existing
+    open_before = [m for m in _months_with_cases(session) if m < month]
+    closed = set(session.scalars(select(StatMonth.month)))
+    if any(m not in closed for m in open_before):
+        session.rollback()
+        raise MonthsOutOfOrder(min(m for m in open_before if m not in closed))
     closed_at = now_utc()
     reports = {}
     for scope in SCOPES:
@@ -125,20 +136,29 @@ def close_month(session: Session, month: str, by: str) -> StatMonth:
     return record
 
 
-def close_due_months(session: Session, by: str = "beat") -> list[str]:
-    """Close every finished month since the first case that is not closed yet."""
-    first = session.scalar(select(func.min(CaseEvent.occurred_at)))
+def _months_with_cases(session: Session) -> list[str]:
+    """Every month from the first intake up to, not including, the current one."""
+    first = session.scalar(
+        select(func.min(CaseEvent.occurred_at)).where(CaseEvent.type == "submitted")
+    )
     if first is None:
         return []
-    month, current = month_of(first.astimezone(SHANGHAI).date()), month_of(local_today())
+    month, current, out = month_of(first.astimezone(SHANGHAI).date()), month_of(local_today()), []
+    while month < current:
+        out.append(month)
+        year, number = int(month[:4]), int(month[5:])
+        month = f"{year + number // 12}-{number % 12 + 1:02d}"
+    return out
+
+
+def close_due_months(session: Session, by: str = "beat") -> list[str]:
+    """Close, oldest first, every finished month since the first case that is not closed yet."""
     closed = set(session.scalars(select(StatMonth.month)))
     done = []
-    while month < current:
+    for month in _months_with_cases(session):
         if month not in closed:
             close_month(session, month, by)
             done.append(month)
-        year, number = int(month[:4]), int(month[5:])
-        month = f"{year + number // 12}-{number % 12 + 1:02d}"
     return done
 
 

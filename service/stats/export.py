@@ -7,6 +7,7 @@ fixed timestamps inside the zip containers), which is what lets a closed month's
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -205,7 +206,17 @@ def to_xlsx(report: dict) -> bytes:
     book.save(buffer)
     with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as saved:
         parts = [(info.filename, saved.read(info)) for info in saved.infolist()]
-    return _fixed_zip(parts)
+    return _fixed_zip([(name, _fixed_times(name, data)) for name, data in parts])
+
+
+_CORE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _fixed_times(name: str, data: bytes) -> bytes:
+    # openpyxl stamps the save time into the document properties whatever we set.
+    if name == "docProps/core.xml":
+        return _CORE_TIMES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+    return data
 
 
 RENDERERS = {"xlsx": to_xlsx, "csv": to_csv, "json": to_json}

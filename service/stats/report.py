@@ -18,7 +18,7 @@ from service.accounts.models import ServiceCenter
 from service.cases.lifecycle import STATUS_ZH, Status
 from service.cases.models import Case, CaseEvent
 from service.cases.personal import mask_name
-from service.clock import SHANGHAI
+from service.clock import SHANGHAI, local_today
 from service.clocks.calendar import WorkCalendar
 from service.clocks.deadlines import KIND_ZH, Kind
 from service.clocks.models import Deadline
@@ -120,8 +120,15 @@ def _matrix(session, start, end, scope) -> list[dict]:
 
 
 def _items(session, start, end, scope) -> list[dict]:
-    rows = _counts(session, start, end, scope, Case.item_code, Case.item_name)
-    return [{"code": r.item_code, "name": r.item_name, **_figures(r)} for r in rows]
+    rows = _counts(session, start, end, scope, Case.item_code)
+    names = dict(
+        session.execute(
+            select(Case.item_code, func.max(Case.item_name))
+            .where(Case.item_code.in_([r.item_code for r in rows]))
+            .group_by(Case.item_code)
+        ).all()
+    )
+    return [{"code": r.item_code, "name": names.get(r.item_code), **_figures(r)} for r in rows]
 
 
 def _centers(session, start, end, scope) -> list[dict]:
@@ -321,6 +328,8 @@ def monthly_report(
 ) -> dict[str, Any]:
     """Every view of the month for the city (scope None) or one district's cases."""
     start, end, _first, last_day = month_bounds(month)
+    # The month in progress is judged as of today, not as of a last day still to come.
+    as_of = min(last_day, local_today())
     totals = _counts(session, start, end, scope)[0]
     return {
         "month": month,
@@ -332,6 +341,7 @@ def monthly_report(
         "centers": _centers(session, start, end, scope),
         "agreements": _agreements(session, start, end, scope),
         "ratings": _ratings(session, start, end, scope),
-        "rectifications": _rectifications(session, start, end, last_day, scope),
-        "overdue": _overdue(session, calendar, end, last_day, scope),
+        "as_of": as_of.isoformat(),
+        "rectifications": _rectifications(session, start, end, as_of, scope),
+        "overdue": _overdue(session, calendar, end, as_of, scope),
     }

@@ -187,6 +187,18 @@ def test_exports_have_chinese_headers_totals_and_a_bom(dataset, client, staff):
 
     csv = zipfile.ZipFile(io.BytesIO(report(client, auditor, "2025-03", format="csv").data))
     assert csv.read("matrix.csv").startswith("\ufeff收件地,办理地".encode())
+    assert report(client, auditor, "2025-03", format="xlsx").data == xlsx.data  # stable bytes
+
+
+def test_bad_months_and_scopes_are_refused(dataset, client, staff):
+    auditor = staff("auditor", None)
+    for month in ("2026-13", "2025-3", "2025-03\n", "2999-01"):
+        response = client.get(
+            "/api/v1/stats/monthly", headers=auditor, query_string={"month": month}
+        )
+        assert response.status_code == 422, month
+    district = staff("auditor", WH)
+    assert client.get("/api/v1/admin/audit/verify", headers=district).status_code == 403
 
 
 def test_a_closed_month_exports_the_same_bytes_and_corrections_go_to_the_next_month(
@@ -230,6 +242,8 @@ def test_a_closed_month_exports_the_same_bytes_and_corrections_go_to_the_next_mo
     assert months[0]["month"] == "2025-03" and months[0]["manifest"] == manifest
     not_over = client.post("/api/v1/admin/stats/months/2099-01/close", headers=admin)
     assert not_over.status_code == 409
+    skipping = client.post("/api/v1/admin/stats/months/2025-05/close", headers=admin)
+    assert skipping.status_code == 409 and "2025-04" in skipping.get_json()["detail"]
 
 
 def test_an_edited_event_is_detected_and_named(dataset, client, staff, engine):
