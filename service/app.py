@@ -19,6 +19,8 @@ from service.config import Settings, load_settings
 from service.crypto import FieldCipher
 from service.districts.api import blp as districts_blp
 from service.districts.api import metrics_bp
+from service.materials.api import blp as materials_blp
+from service.materials.store import FileStore
 from service.outbox.api import blp as dead_letters_blp
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.publisher import Publisher
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["tongban.settings"] = settings
     app.extensions["tongban.cipher"] = FieldCipher(settings.data_key)
+    app.extensions["tongban.files"] = FileStore(settings.files_dir)
     app.extensions["tongban.policy"] = DeliveryPolicy.from_settings(settings)
     app.extensions["tongban.publisher"] = Publisher(settings.redis_url)
     db.init_app(app, settings)
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         calendar_blp,
         cases_blp,
         public_blp,
+        materials_blp,
         ratings_blp,
         districts_blp,
         stats_blp,

@@ -6,6 +6,7 @@ from service.accounts import models as accounts_models
 from service.cases import models as cases_models
 from service.clocks import models as clocks_models
 from service.districts import models as districts_models
+from service.materials import models as materials_models
 from service.outbox import models as outbox_models
 from service.ratings import models as ratings_models
 from service.stats import models as stats_models
@@ -17,6 +18,7 @@ __all__ = [
     "catalog_models",
     "clocks_models",
     "districts_models",
+    "materials_models",
     "metadata",
     "outbox_models",
     "ratings_models",

@@ -69,6 +69,7 @@ def settings(servers, tmp_path_factory):
         # A district system is given up on after 2 failures and probed again after 1 s.
         "TONGBAN_BREAKER_THRESHOLD": "2",
         "TONGBAN_BREAKER_COOLDOWN_SECONDS": "1",
+        "TONGBAN_UPLOAD_LIMIT_BYTES": "200000",
     }
     os.environ.update(environ)
     return load_settings(environ)

@@ -14,6 +14,7 @@ from service.clocks.supervision import supervise
 from service.crypto import FieldCipher
 from service.db import Database
 from service.districts.reconcile import reconcile
+from service.materials.store import FileStore
 from service.outbox.names import CLOSE_MONTHS, RECONCILE, RELAY, SUPERVISE
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import process, relay_due
@@ -28,7 +29,7 @@ database = Database(settings)
 policy = DeliveryPolicy.from_settings(settings)
 publisher = Publisher(settings.redis_url)
 cipher = FieldCipher(settings.data_key)
-HANDLERS = make_handlers(policy, cipher)
+HANDLERS = make_handlers(policy, cipher, FileStore(settings.files_dir))
 
 
 def _outbox_task(name: str):

@@ -22,6 +22,8 @@ from service.crypto import FieldCipher
 from service.districts.connectors import admit, http_target, record
 from service.districts.http import post_event
 from service.districts.payloads import case_payload
+from service.materials.checks import check_files
+from service.materials.store import FileStore
 from service.outbox.models import OutboxMessage
 from service.outbox.names import DELIVER_CASE, DELIVER_SUPPLEMENT, NOTIFY, district_queue
 from service.outbox.policy import ClockRules, DeliveryPolicy
@@ -83,7 +85,9 @@ def _latest_seq(session: Session, case: Case) -> int:
     return session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id))
 
 
-def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher) -> dict[str, Handler]:
+def make_handlers(
+    policy: DeliveryPolicy, cipher: FieldCipher, store: FileStore
+) -> dict[str, Handler]:
     """Task name -> handler, for the workers to register.
 
     A district served by Tongban's own back office (the internal connector) gets cases in its
@@ -134,6 +138,8 @@ def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher) -> dict[str, Hand
             return [
                 notify(session, case, Side.RESPONSIBLE, seq, "withdrawn", text, policy)
             ] * remote
+        if not remote:
+            check_files(session, store, case)  # the receiver checks every scan before it counts
         actor = district_system_actor(code) if remote else connector_actor(code)
         seq = _receive(session, case, actor, Action.FORWARD, policy.clocks)
         news = [(Side.ACCEPTING, "received", f"办件 {case.case_no} 已由办理地接收")]
@@ -155,6 +161,8 @@ def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher) -> dict[str, Hand
         session.refresh(case, with_for_update=True)
         if case.status != Status.SUPPLEMENTED:
             return []
+        if not remote:
+            check_files(session, store, case)
         actor = district_system_actor(code) if remote else connector_actor(code)
         seq = _receive(session, case, actor, Action.RECEIVE, policy.clocks)
         if remote:

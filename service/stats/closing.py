@@ -6,7 +6,6 @@ next month's report, naming the month it belongs to.
 """
 
 import hashlib
-from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -19,7 +18,7 @@ from service.clock import SHANGHAI, local_today, now_utc
 from service.clocks.store import load_calendar
 from service.stats.export import FORMATS, file_name, render
 from service.stats.models import StatMonth, StatMonthFile
-from service.stats.report import FIGURES, matrix_for, monthly_report
+from service.stats.report import FIGURES, late_counts, month_bounds, monthly_report
 
 CITY = "city"
 SCOPES = [CITY, *(d.code for d in KUNMING_DISTRICTS)]
@@ -42,43 +41,29 @@ def _district(scope: str) -> str | None:
     return None if scope == CITY else scope
 
 
-def _matrix_figures(matrix: list[dict]) -> Counter:
-    out: Counter = Counter()
-    for row in matrix:
-        for figure in FIGURES:
-            out[(row["accepting"], row["responsible"], figure)] += row[figure]
-    return out
-
-
 def adjustments(session: Session, month: str, scope: str) -> list[dict[str, Any]]:
-    """Changes to closed months before `month` that no closed month has reported yet."""
-    closed = list(
-        session.scalars(select(StatMonth).where(StatMonth.month < month).order_by(StatMonth.month))
+    """Steps recorded since the last close that belong to closed months: the corrections that
+    `month` reports. Closes happen in order, so the last closed month's watermark marks what
+    earlier reports already hold; only the few events after it are read."""
+    last = session.scalar(
+        select(StatMonth).where(StatMonth.month < month).order_by(StatMonth.month.desc()).limit(1)
     )
+    if last is None:
+        return []
+    _start, end_of_last, _first, _last = month_bounds(last.month)
     out = []
-    for earlier in closed:
-        frozen = earlier.reports[scope]["matrix"]
-        live = matrix_for(session, earlier.month, _district(scope))
-        reported: Counter = Counter()
-        for later in closed:
-            if later.month > earlier.month:
-                for a in later.reports[scope].get("adjustments", []):
-                    if a["month"] == earlier.month:
-                        reported[(a["accepting"], a["responsible"], a["figure"])] += a["delta"]
-        diff = _matrix_figures(live)
-        diff.subtract(_matrix_figures(frozen))
-        diff.subtract(reported)
-        for (accepting, responsible, figure), delta in sorted(diff.items()):
-            if delta:
+    for row in late_counts(session, last.watermark, end_of_last, _district(scope)):
+        for figure in FIGURES:
+            if getattr(row, figure):
                 out.append(
                     {
-                        "month": earlier.month,
-                        "accepting": accepting,
-                        "accepting_name": DISTRICT_NAMES.get(accepting),
-                        "responsible": responsible,
-                        "responsible_name": DISTRICT_NAMES.get(responsible),
+                        "month": row.month,
+                        "accepting": row.accepting_district,
+                        "accepting_name": DISTRICT_NAMES.get(row.accepting_district),
+                        "responsible": row.responsible_district,
+                        "responsible_name": DISTRICT_NAMES.get(row.responsible_district),
                         "figure": figure,
-                        "delta": delta,
+                        "delta": getattr(row, figure),
                     }
                 )
     return out
@@ -110,13 +95,21 @@ def close_month(session: Session, month: str, by: str) -> StatMonth:
         session.rollback()
         raise MonthsOutOfOrder(min(m for m in open_before if m not in closed))
     closed_at = now_utc()
+    watermark = session.scalar(select(func.coalesce(func.max(CaseEvent.id), 0)))
     reports = {}
     for scope in SCOPES:
         report = live_report(session, month, scope)
         report["closed"] = True
         report["closed_at"] = closed_at.astimezone(SHANGHAI).isoformat(timespec="seconds")
         reports[scope] = report
-    record = StatMonth(month=month, closed_at=closed_at, closed_by=by, reports=reports, manifest={})
+    record = StatMonth(
+        month=month,
+        closed_at=closed_at,
+        closed_by=by,
+        reports=reports,
+        manifest={},
+        watermark=watermark,
+    )
     session.add(record)
     session.flush()
     manifest = {}

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, LargeBinary, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,6 +19,9 @@ class StatMonth(Base):
     closed_by: Mapped[str] = mapped_column(String(100))
     reports: Mapped[dict] = mapped_column(JSONB)  # scope ("city" or a district) -> report
     manifest: Mapped[dict] = mapped_column(JSONB)  # file name -> SHA-256
+    # The last timeline event the close saw: events after it that belong to this or an earlier
+    # month are corrections, reported as adjustments by the next month.
+    watermark: Mapped[int] = mapped_column(BigInteger)
 
 
 class StatMonthFile(Base):

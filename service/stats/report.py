@@ -66,7 +66,7 @@ def _in_scope(scope: str | None):
     return or_(Case.accepting_district == scope, Case.responsible_district == scope)
 
 
-def _counts(session: Session, start, end, scope, *group) -> list:
+def _counts(session: Session, start, end, scope, *group, after_event: int = 0) -> list:
     """The figures, grouped by `group`, for the steps that happened in [start, end)."""
     complete = and_(
         CaseEvent.type == "complete", Deadline.due_on >= _local_day(CaseEvent.occurred_at)
@@ -84,6 +84,7 @@ def _counts(session: Session, start, end, scope, *group) -> list:
             CaseEvent.occurred_at >= start,
             CaseEvent.occurred_at < end,
             CaseEvent.type.in_(list(MEASURES.values())),
+            CaseEvent.id > after_event,
             _in_scope(scope),
         )
     )
@@ -99,10 +100,20 @@ def _figures(row) -> dict[str, int]:
     return values
 
 
-def matrix_for(session: Session, month: str, scope: str | None) -> list[dict]:
-    """Only the accepting × responsible view of a month: what corrections are measured on."""
-    start, end, _first, _last = month_bounds(month)
-    return _matrix(session, start, end, scope)
+def late_counts(session: Session, after_event: int, before: datetime, scope: str | None) -> list:
+    """Figures of events recorded after event `after_event` that happened before `before`, by
+    month and district pair: corrections to closed months."""
+    month = func.to_char(func.timezone("Asia/Shanghai", CaseEvent.occurred_at), "YYYY-MM")
+    return _counts(
+        session,
+        datetime(2000, 1, 1, tzinfo=SHANGHAI),
+        before,
+        scope,
+        month.label("month"),
+        Case.accepting_district,
+        Case.responsible_district,
+        after_event=after_event,
+    )
 
 
 def _matrix(session, start, end, scope) -> list[dict]:

@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('closed_by', sa.String(length=100), nullable=False),
     sa.Column('reports', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('manifest', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('watermark', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('month', name=op.f('pk_stat_months'))
     )
     op.create_table('stat_month_files',

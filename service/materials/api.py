@@ -1,0 +1,108 @@
+"""Scans of a case's materials: upload at the window, list, and download (logged)."""
+
+from flask import current_app, send_file
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from service.accounts.auth import BEARER_SECURITY, current_principal, requires
+from service.cases.api import run_step
+from service.db import db_session
+from service.errors import Problem
+from service.materials.service import attach, files_of, open_for_download
+from service.materials.store import Refused
+from service.schemas import LocalDateTime
+
+blp = Blueprint("materials", __name__, url_prefix="/api/v1", description="Materials")
+MAX_ID = "int(max=9223372036854775807)"
+
+
+class AttachFormSchema(Schema):
+    material_code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+
+
+class AttachFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "PDF, JPEG or PNG; checked by content"})
+
+
+class CaseFileSchema(Schema):
+    id = fields.Integer()
+    material_code = fields.String()
+    purpose = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+    content_type = fields.String()
+    original_name = fields.String()
+    uploaded_by = fields.String()
+    uploaded_at = LocalDateTime()
+
+
+def _store():
+    return current_app.extensions["tongban.files"]
+
+
+def _refused(err: Refused) -> Problem:
+    status = 413 if err.code == "file-too-large" else 422
+    return Problem(
+        status,
+        err.code,
+        "File refused",
+        str(err),
+        detail_zh=err.message_zh,
+        errors=[{"field": "file", "messages": [str(err)]}],
+    )
+
+
+@blp.route("/cases/<string:case_no>/files", methods=["POST"])
+@blp.arguments(AttachFormSchema, location="form")
+@blp.arguments(AttachFileSchema, location="files")
+@blp.response(201, CaseFileSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("terminal",))
+def upload(form, files, case_no):
+    """Attach a scan to one of the case's materials (the accepting window, at intake or for a
+    supplement). Streamed to storage; stored once by SHA-256."""
+    settings = current_app.extensions["tongban.settings"]
+
+    def run():
+        try:
+            return attach(
+                db_session(),
+                _store(),
+                current_principal(),
+                case_no,
+                form["material_code"],
+                files["file"].stream,
+                files["file"].filename,
+                settings.upload_limit_bytes,
+            )
+        except Refused as err:
+            raise _refused(err) from err
+
+    return run_step(case_no, run)
+
+
+@blp.route("/cases/<string:case_no>/files", methods=["GET"])
+@blp.response(200, CaseFileSchema(many=True))
+@blp.doc(security=BEARER_SECURITY)
+@requires()
+def list_files(case_no):
+    """The case's scans (both districts' staff and the accepting center's windows)."""
+    return run_step(case_no, lambda: files_of(db_session(), current_principal(), case_no))
+
+
+@blp.route(f"/cases/<string:case_no>/files/<{MAX_ID}:file_id>", methods=["GET"])
+@blp.doc(security=BEARER_SECURITY, responses={200: {"description": "the file"}})
+@requires()
+def download(case_no, file_id):
+    """One scan; who downloaded what, and when, goes on the case's timeline."""
+
+    def run():
+        row, stream = open_for_download(
+            db_session(), _store(), current_principal(), case_no, file_id
+        )
+        return send_file(
+            stream, mimetype=row.content_type, as_attachment=True, download_name=row.original_name
+        )
+
+    return run_step(case_no, run)

@@ -1,0 +1,25 @@
+"""The receiving side's check of a case's scans before the case counts as received."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.cases.models import Case
+from service.materials.models import CaseFile
+from service.materials.store import FileStore
+
+
+class FileCorrupt(Exception):
+    """A stored file no longer matches its checksum: the delivery must not count."""
+
+
+def check_files(session: Session, store: FileStore, case: Case) -> int:
+    """Every file of the case still matches its checksum, or FileCorrupt; returns how many."""
+    rows = session.scalars(
+        select(CaseFile).where(CaseFile.case_id == case.id, CaseFile.removed_at.is_(None))
+    ).all()
+    for row in rows:
+        if not store.intact(row.sha256):
+            raise FileCorrupt(
+                f"{case.case_no}: file {row.id} ({row.material_code}) fails its SHA-256"
+            )
+    return len(rows)

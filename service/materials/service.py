@@ -1,0 +1,130 @@
+"""Attaching scans to a case, reading them back, and checking them on delivery.
+
+The file is stored before its row is committed, so a committed case never points at a missing
+file; a stored file whose row never committed is an orphan that `sweep_orphans` removes.
+"""
+
+from datetime import timedelta
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.accounts.credentials import Principal
+from service.cases.actions import CaseNotFound, material_names, sides_of, visible_case
+from service.cases.lifecycle import Side, Status, TransitionRefused
+from service.cases.models import Case
+from service.cases.timeline import Actor, append_event
+from service.clock import now_utc
+from service.materials.models import CaseFile
+from service.materials.store import FileStore, Refused
+
+# While the window still gathers materials: at intake and when a supplement is asked for.
+UPLOADABLE = (Status.SUBMITTED, Status.FORWARDED, Status.RECEIVED, Status.SUPPLEMENT_REQUESTED)
+ORPHAN_AGE = timedelta(hours=1)
+
+
+def _readable_case(session: Session, principal: Principal, case_no: str, lock: bool) -> Case:
+    case = visible_case(session, principal, case_no, lock=lock)
+    # A window sees the files of its own center's cases only, not of its whole district.
+    if principal.kind == "terminal" and principal.center_id != case.accepting_center_id:
+        raise CaseNotFound(case_no)
+    return case
+
+
+def attach(
+    session: Session,
+    store: FileStore,
+    principal: Principal,
+    case_no: str,
+    material_code: str,
+    stream: BinaryIO,
+    name: str,
+    limit: int,
+) -> CaseFile:
+    """Store a scan and attach it to the case against one of its materials; commits."""
+    case = _readable_case(session, principal, case_no, lock=False)
+    if principal.kind != "terminal" or Side.ACCEPTING not in sides_of(principal, case):
+        raise TransitionRefused(
+            "not-your-step", "The accepting window attaches scans.", "材料扫描件由收件窗口上传。"
+        )
+    if case.status not in UPLOADABLE:
+        raise TransitionRefused(
+            "invalid-transition",
+            "Scans are attached at intake or for a supplement.",
+            "只能在收件或补正时上传材料。",
+        )
+    if material_code not in material_names(case):
+        raise Refused(
+            "unknown-material",
+            f"{material_code} is not on this item's materials list.",
+            "该材料不在事项的材料清单中。",
+        )
+    stored = store.put(stream, limit)  # before the row: never a row without its file
+    case = _readable_case(session, principal, case_no, lock=True)
+    now = now_utc()
+    row = CaseFile(
+        case_id=case.id,
+        material_code=material_code,
+        purpose="supplement" if case.status == Status.SUPPLEMENT_REQUESTED else "intake",
+        sha256=stored.sha256,
+        size=stored.size,
+        content_type=stored.content_type,
+        original_name=(name or "scan")[:200],
+        uploaded_by=principal.name,
+        uploaded_at=now,
+    )
+    session.add(row)
+    session.flush()
+    append_event(
+        session,
+        case,
+        type="file_attached",
+        status_to=case.status,
+        actor=Actor.of(principal, case.accepting_district),
+        at=now,
+        data={"file_id": row.id, "material": material_code, "sha256": stored.sha256},
+    )
+    session.commit()
+    return row
+
+
+def files_of(session: Session, principal: Principal, case_no: str) -> list[CaseFile]:
+    case = _readable_case(session, principal, case_no, lock=False)
+    return list(
+        session.scalars(select(CaseFile).where(CaseFile.case_id == case.id).order_by(CaseFile.id))
+    )
+
+
+def open_for_download(
+    session: Session, store: FileStore, principal: Principal, case_no: str, file_id: int
+) -> tuple[CaseFile, BinaryIO]:
+    """The file, for someone allowed to read it; the download goes on the timeline. Commits."""
+    case = _readable_case(session, principal, case_no, lock=True)
+    row = session.get(CaseFile, file_id)
+    if row is None or row.case_id != case.id or row.removed_at is not None:
+        raise CaseNotFound(f"{case_no} file {file_id}")
+    stream = store.open(row.sha256)
+    append_event(
+        session,
+        case,
+        type="file_downloaded",
+        status_to=case.status,
+        actor=Actor.of(principal, principal.district_code or case.responsible_district),
+        at=now_utc(),
+        data={"file_id": row.id, "material": row.material_code},
+    )
+    session.commit()
+    return row, stream
+
+
+def sweep_orphans(session: Session, store: FileStore) -> int:
+    """Remove stored files no committed row points at (their upload never finished)."""
+    referenced = set(session.scalars(select(CaseFile.sha256)))
+    cutoff = now_utc() - ORPHAN_AGE
+    removed = 0
+    for path in (store.root / "objects").glob("*/*/*"):
+        if path.name not in referenced and path.stat().st_mtime < cutoff.timestamp():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

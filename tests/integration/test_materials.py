@@ -1,0 +1,96 @@
+"""Scans attached at the window, checked on delivery, read by those involved only (logged)."""
+
+import io
+
+import pytest
+from sqlalchemy import text
+
+from tests.helpers import application, deliver_inline, read_case, status_of, submit
+
+PDF = b"%PDF-1.7\n" + b"scan of an ID card " * 200
+PNG = b"\x89PNG\r\n\x1a\n" + b"photo" * 100
+
+
+def upload(client, headers, case_no, material, data, name="scan.pdf"):
+    return client.post(
+        f"/api/v1/cases/{case_no}/files",
+        headers=headers,
+        data={"material_code": material, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_scans_travel_with_the_case_and_every_download_is_logged(
+    client, terminal, staff, engine, migrated, settings
+):
+    window = terminal("FM-01")
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    stored = upload(client, window, case_no, "M01", PDF)
+    assert stored.status_code == 201, stored.get_json()
+    photo = upload(client, window, case_no, "M04", PNG, "photo.png").get_json()
+    assert photo["content_type"] == "image/png"
+    deliver_inline(migrated, settings, case_no)  # the receiver checks every checksum
+    assert status_of(engine, case_no) == "received"
+
+    clerk = staff("clerk", "530102")
+    listed = client.get(f"/api/v1/cases/{case_no}/files", headers=clerk).get_json()
+    assert [f["material_code"] for f in listed] == ["M01", "M04"]
+    got = client.get(f"/api/v1/cases/{case_no}/files/{listed[0]['id']}", headers=clerk)
+    assert got.status_code == 200 and got.data == PDF
+    events = read_case(client, clerk, case_no)["timeline"]
+    logged = [e for e in events if e["type"] == "file_downloaded"]
+    assert len(logged) == 1 and logged[0]["data"]["file_id"] == listed[0]["id"]
+
+
+def test_a_corrupted_file_makes_delivery_retry_not_succeed(
+    client, terminal, engine, migrated, settings
+):
+    from service.materials.store import FileStore
+
+    window = terminal("FM-01")
+    body = application()
+    body["applicant"]["name"] = "李四"
+    case_no = submit(client, window, body).get_json()["case_no"]
+    data = PDF + case_no.encode()  # content of its own, so no other case shares the file
+    sha = upload(client, window, case_no, "M01", data).get_json()["sha256"]
+    path = FileStore(settings.files_dir).path(sha)
+    path.write_bytes(data[:-1] + b"!")
+    with pytest.raises(AssertionError, match="retry"):  # not applied: to be tried again
+        deliver_inline(migrated, settings, case_no)
+    with engine.connect() as conn:
+        error = conn.execute(
+            text(
+                "SELECT o.last_error FROM outbox o JOIN cases c ON c.id = o.case_id"
+                " WHERE c.case_no = :n AND o.task = 'tongban.deliver_case'"
+            ),
+            {"n": case_no},
+        ).scalar_one()
+    assert "SHA-256" in error and status_of(engine, case_no) == "submitted"
+    path.write_bytes(data)  # the store repaired: the next try succeeds
+    deliver_inline(migrated, settings, case_no)
+    assert status_of(engine, case_no) == "received"
+
+
+def test_wrong_type_or_size_is_a_clear_problem(client, terminal):
+    window = terminal("FM-01")
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    fake = upload(client, window, case_no, "M01", b"GIF89a not a pdf at all", "scan.pdf")
+    assert fake.status_code == 422 and fake.get_json()["type"].endswith("unsupported-type")
+    assert "PDF" in fake.get_json()["detail_zh"]
+    unknown = upload(client, window, case_no, "M99", PDF)
+    assert unknown.status_code == 422
+    huge = upload(client, window, case_no, "M01", b"%PDF-" + b"0" * 300_000)
+    assert huge.status_code == 413 and huge.get_json()["errors"][0]["field"] == "file"
+
+
+def test_only_those_involved_can_read_a_file(client, terminal, staff):
+    window = terminal("FM-01")
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    file_id = upload(client, window, case_no, "M01", PDF).get_json()["id"]
+    path = f"/api/v1/cases/{case_no}/files/{file_id}"
+    assert client.get(path, headers=terminal("XS-01")).status_code == 404  # another district
+    assert client.get(path, headers=terminal("FM-YD")).status_code == 404  # another center
+    assert client.get(path, headers=staff("clerk", "530112")).status_code == 404
+    assert client.get(path, headers=staff("clerk", "530124")).status_code == 200
+    other = upload(client, terminal("XS-01"), case_no, "M01", PDF)
+    assert other.status_code == 404
