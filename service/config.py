@@ -44,6 +44,7 @@ class Settings:
     reconcile_quiet_seconds: int
     files_dir: Path
     upload_limit_bytes: int
+    file_retention_days: int
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -139,4 +140,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         reconcile_quiet_seconds=_int(environ, "TONGBAN_RECONCILE_QUIET_SECONDS", 1800),
         files_dir=Path(environ.get("TONGBAN_FILES_DIR") or var_dir / "files"),
         upload_limit_bytes=_int(environ, "TONGBAN_UPLOAD_LIMIT_BYTES", 20 * 1024 * 1024),
+        file_retention_days=_int(environ, "TONGBAN_FILE_RETENTION_DAYS", 180),
     )

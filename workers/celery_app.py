@@ -12,7 +12,14 @@ from kombu import Queue
 from catalog.districts import KUNMING_DISTRICTS
 from service import logs
 from service.config import load_settings
-from service.outbox.names import CLOSE_MONTHS, RECONCILE, RELAY, SUPERVISE, district_queue
+from service.outbox.names import (
+    CLOSE_MONTHS,
+    RECONCILE,
+    RELAY,
+    SUPERVISE,
+    TIDY_FILES,
+    district_queue,
+)
 
 TASK_TIME_LIMIT = 300
 DEFAULT_QUEUE = "default"
@@ -54,6 +61,7 @@ def make_celery() -> Celery:
                 "schedule": 3600.0,
                 "options": {"expires": 3600},
             },
+            "tidy-files": {"task": TIDY_FILES, "schedule": 3600.0, "options": {"expires": 3600}},
             "reconcile-districts": {
                 "task": RECONCILE,
                 "schedule": float(settings.reconcile_interval_seconds),

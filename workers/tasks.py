@@ -14,8 +14,9 @@ from service.clocks.supervision import supervise
 from service.crypto import FieldCipher
 from service.db import Database
 from service.districts.reconcile import reconcile
+from service.materials.service import remove_expired, sweep_orphans
 from service.materials.store import FileStore
-from service.outbox.names import CLOSE_MONTHS, RECONCILE, RELAY, SUPERVISE
+from service.outbox.names import CLOSE_MONTHS, RECONCILE, RELAY, SUPERVISE, TIDY_FILES
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import process, relay_due
 from service.outbox.publisher import Publisher
@@ -29,7 +30,8 @@ database = Database(settings)
 policy = DeliveryPolicy.from_settings(settings)
 publisher = Publisher(settings.redis_url)
 cipher = FieldCipher(settings.data_key)
-HANDLERS = make_handlers(policy, cipher, FileStore(settings.files_dir))
+files = FileStore(settings.files_dir)
+HANDLERS = make_handlers(policy, cipher, files)
 
 
 def _outbox_task(name: str):
@@ -82,3 +84,14 @@ def close_months() -> list[str]:
     if closed:
         log.info("months closed", extra={"months": closed})
     return closed
+
+
+@shared_task(name=TIDY_FILES, ignore_result=True)
+def tidy_files() -> dict[str, int]:
+    """Remove scans past their retention, and stored files whose upload never committed."""
+    with database.sessionmaker() as session:
+        expired = remove_expired(session, files, settings.file_retention_days)
+        orphans = sweep_orphans(session, files)
+    if expired or orphans:
+        log.info("files tidied", extra={"expired": expired, "orphans": orphans})
+    return {"expired": expired, "orphans": orphans}

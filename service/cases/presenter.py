@@ -15,6 +15,7 @@ from service.cases.models import Case
 from service.cases.personal import mask_address, mask_id_number, mask_phone
 from service.clocks.presenter import case_deadlines
 from service.crypto import FieldCipher
+from service.materials.originals import originals_view
 from service.outbox.policy import ClockRules
 from service.ratings.levels import LEVELS
 from service.ratings.levels import STATUS_ZH as RECTIFICATION_ZH
@@ -98,6 +99,7 @@ def present_case(
         "result": case.result,
         "deadlines": case_deadlines(session, case.id, rules),
         "rating": _rating(session, case),
+        "originals": originals_view(session, case),
         "supplement_requested": (
             latest_supplement_request(case) if case.status == Status.SUPPLEMENT_REQUESTED else []
         ),

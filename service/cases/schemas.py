@@ -240,6 +240,9 @@ class CaseSchema(Schema):
     rating = fields.Dict(
         allow_none=True, metadata={"description": "好差评 level, comment, rectification"}
     )
+    originals = fields.Dict(
+        metadata={"description": "paper originals needed, posted, and still in transit"}
+    )
     supplement_requested = fields.List(
         fields.Dict(), metadata={"description": "materials of the open supplement request"}
     )

@@ -9,6 +9,7 @@ from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.cases.api import run_step
 from service.db import db_session
 from service.errors import Problem
+from service.materials.originals import record_arrival, record_mailing
 from service.materials.service import attach, files_of, open_for_download
 from service.materials.store import Refused
 from service.schemas import LocalDateTime
@@ -35,6 +36,7 @@ class CaseFileSchema(Schema):
     original_name = fields.String()
     uploaded_by = fields.String()
     uploaded_at = LocalDateTime()
+    removed_at = LocalDateTime(allow_none=True, metadata={"description": "after retention"})
 
 
 def _store():
@@ -106,3 +108,55 @@ def download(case_no, file_id):
         )
 
     return run_step(case_no, run)
+
+
+class MailingSchema(Schema):
+    materials = fields.List(
+        fields.String(validate=validate.Length(min=1, max=16)),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+    )
+    carrier = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    tracking_no = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    mailed_on = fields.Date(required=True)
+
+
+class MailingOutSchema(Schema):
+    id = fields.Integer()
+    materials = fields.List(fields.String())
+    carrier = fields.String()
+    tracking_no = fields.String()
+    mailed_on = fields.Date()
+    arrived_on = fields.Date(allow_none=True)
+
+
+@blp.route("/cases/<string:case_no>/originals", methods=["POST"])
+@blp.arguments(MailingSchema)
+@blp.response(201, MailingOutSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires()
+def mail_originals(data, case_no):
+    """The accepting window posted paper originals: carrier, tracking number, date."""
+    return run_step(
+        case_no,
+        lambda: record_mailing(
+            db_session(),
+            current_principal(),
+            case_no,
+            data["materials"],
+            data["carrier"],
+            data["tracking_no"],
+            data["mailed_on"],
+        ),
+    )
+
+
+@blp.route(f"/cases/<string:case_no>/originals/<{MAX_ID}:mailing_id>/arrived", methods=["POST"])
+@blp.response(200, MailingOutSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("staff",))
+def originals_arrived(case_no, mailing_id):
+    """The responsible district received the originals."""
+    return run_step(
+        case_no, lambda: record_arrival(db_session(), current_principal(), case_no, mailing_id)
+    )

@@ -1,8 +1,18 @@
 """Files attached to a case against its item's materials list."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog.orm import Base
@@ -28,3 +38,19 @@ class CaseFile(Base):
     uploaded_by: Mapped[str] = mapped_column(String(100))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OriginalMailing(Base):
+    """Paper originals posted by the accepting window to the responsible district (邮件寄递)."""
+
+    __tablename__ = "original_mailings"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    materials: Mapped[list] = mapped_column(JSONB)  # material codes in the envelope
+    carrier: Mapped[str] = mapped_column(String(50))
+    tracking_no: Mapped[str] = mapped_column(String(64))
+    mailed_on: Mapped[date] = mapped_column(Date)
+    mailed_by: Mapped[str] = mapped_column(String(100))
+    arrived_on: Mapped[date | None] = mapped_column(Date)
+    received_by: Mapped[str | None] = mapped_column(String(100))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from service.accounts.credentials import Principal
 from service.cases.actions import CaseNotFound, material_names, sides_of, visible_case
 from service.cases.lifecycle import Side, Status, TransitionRefused
-from service.cases.models import Case
+from service.cases.models import Case, CaseEvent
 from service.cases.timeline import Actor, append_event
 from service.clock import now_utc
 from service.materials.models import CaseFile
@@ -127,4 +127,51 @@ def sweep_orphans(session: Session, store: FileStore) -> int:
         if path.name not in referenced and path.stat().st_mtime < cutoff.timestamp():
             path.unlink(missing_ok=True)
             removed += 1
+    return removed
+
+
+def remove_expired(session: Session, store: FileStore, retention_days: int) -> int:
+    """Remove the scans of cases closed more than `retention_days` ago; the timeline says so.
+
+    A stored file is deleted only when no scan still kept points at the same content.
+    Commits case by case; returns how many scans were removed.
+    """
+    cutoff = now_utc() - timedelta(days=retention_days)
+    closed_long_ago = (
+        select(CaseEvent.case_id)
+        .where(CaseEvent.type == "close", CaseEvent.occurred_at < cutoff)
+        .scalar_subquery()
+    )
+    case_ids = session.scalars(
+        select(CaseFile.case_id)
+        .where(CaseFile.removed_at.is_(None), CaseFile.case_id.in_(closed_long_ago))
+        .distinct()
+    ).all()
+    removed = 0
+    for case_id in case_ids:
+        case = session.get(Case, case_id, with_for_update=True)
+        rows = session.scalars(
+            select(CaseFile).where(CaseFile.case_id == case_id, CaseFile.removed_at.is_(None))
+        ).all()
+        now = now_utc()
+        for row in rows:
+            row.removed_at = now
+        session.flush()
+        for sha in {row.sha256 for row in rows}:
+            still_kept = session.scalar(
+                select(CaseFile.id).where(CaseFile.sha256 == sha, CaseFile.removed_at.is_(None))
+            )
+            if still_kept is None:
+                store.delete(sha)
+        append_event(
+            session,
+            case,
+            type="files_removed",
+            status_to=case.status,
+            actor=Actor("system", None, "材料保存期限到期", case.accepting_district),
+            at=now,
+            data={"files": len(rows), "retention_days": retention_days},
+        )
+        session.commit()
+        removed += len(rows)
     return removed

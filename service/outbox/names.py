@@ -7,6 +7,7 @@ RELAY = "tongban.relay_outbox"  # beat: re-publish rows not done within their le
 SUPERVISE = "tongban.supervise"  # beat: mark deadlines due soon or overdue
 RECONCILE = "tongban.reconcile"  # beat: ask district systems about quiet cases
 CLOSE_MONTHS = "tongban.close_months"  # beat: freeze finished months' statistics
+TIDY_FILES = "tongban.tidy_files"  # beat: retention and uploads that never committed
 
 
 def district_queue(district_code: str) -> str:

@@ -94,3 +94,79 @@ def test_only_those_involved_can_read_a_file(client, terminal, staff):
     assert client.get(path, headers=staff("clerk", "530124")).status_code == 200
     other = upload(client, terminal("XS-01"), case_no, "M01", PDF)
     assert other.status_code == 404
+
+
+def test_originals_by_mail_are_tracked_until_they_arrive(
+    client, terminal, staff, migrated, settings
+):
+    window = terminal("FM-01")
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    deliver_inline(migrated, settings, case_no)
+    needed = read_case(client, window, case_no)["originals"]
+    assert [m["code"] for m in needed["needed"]] == ["M01", "M03"]  # paper originals only
+    posting = {"materials": ["M01", "M03"], "carrier": "中国邮政", "tracking_no": "1180012345678"}
+    wrong = client.post(
+        f"/api/v1/cases/{case_no}/originals",
+        headers=window,
+        json={**posting, "materials": ["M04"], "mailed_on": "2026-01-01"},
+    )
+    assert wrong.status_code == 422  # the photo is electronic: no original to post
+    posted = client.post(
+        f"/api/v1/cases/{case_no}/originals",
+        headers=window,
+        json={**posting, "mailed_on": read_case(client, window, case_no)["created_at"][:10]},
+    )
+    assert posted.status_code == 201, posted.get_json()
+    shown = read_case(client, window, case_no)["originals"]
+    assert shown["not_posted"] == [] and shown["mailings"][0]["in_transit"] is True
+    mailing = posted.get_json()["id"]
+    arrived_path = f"/api/v1/cases/{case_no}/originals/{mailing}/arrived"
+    assert client.post(arrived_path, headers=staff("clerk", "530124")).status_code == 409
+    assert client.post(arrived_path, headers=staff("clerk", "530102")).status_code == 200
+    assert read_case(client, window, case_no)["originals"]["mailings"][0]["in_transit"] is False
+
+
+def test_retention_removes_files_and_says_so(client, terminal, staff, engine, migrated, settings):
+    from datetime import timedelta
+
+    import time_machine
+
+    from service.clock import now_utc
+    from service.materials.service import remove_expired
+    from service.materials.store import FileStore
+
+    window, clerk = terminal("FM-01"), staff("clerk", "530102")
+    body = application()
+    body["applicant"]["name"] = "王五"
+    case_no = submit(client, window, body).get_json()["case_no"]
+    data = PDF + b"retention " + case_no.encode()
+    sha = upload(client, window, case_no, "M01", data).get_json()["sha256"]
+    deliver_inline(migrated, settings, case_no)
+    for step, extra, who in (
+        ("accept", {}, clerk),
+        ("complete", {"outcome": "approved", "document_no": "五社保〔2026〕7号"}, clerk),
+        ("deliver-result", {"method": "window"}, window),
+    ):
+        version = read_case(client, who, case_no)["version"]
+        assert (
+            client.post(
+                f"/api/v1/cases/{case_no}/{step}", headers=who, json={"version": version, **extra}
+            ).status_code
+            == 200
+        )
+    with time_machine.travel(now_utc() - timedelta(days=400)):  # closed long ago
+        version = read_case(client, window, case_no)["version"]
+        closed = client.post(
+            f"/api/v1/cases/{case_no}/close", headers=window, json={"version": version}
+        )
+        assert closed.status_code == 200
+    store = FileStore(settings.files_dir)
+    assert store.exists(sha)
+    with migrated.sessionmaker() as session:
+        assert remove_expired(session, store, retention_days=180) >= 1
+    assert not store.exists(sha)
+    assert client.get(f"/api/v1/cases/{case_no}/files", headers=clerk).get_json()[0]["id"]
+    events = [e["type"] for e in read_case(client, window, case_no)["timeline"]]
+    assert events[-1] == "files_removed"
+    file_id = client.get(f"/api/v1/cases/{case_no}/files", headers=clerk).get_json()[0]["id"]
+    assert client.get(f"/api/v1/cases/{case_no}/files/{file_id}", headers=clerk).status_code == 404

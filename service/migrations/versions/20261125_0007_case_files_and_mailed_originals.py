@@ -1,15 +1,15 @@
-"""case files
+"""case files and mailed originals
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-25 11:28:15.596644
+Create Date: 2026-11-25 11:33:10.247742
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
+from sqlalchemy.dialects import postgresql
 revision: str = '0007'
 down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
@@ -35,9 +35,25 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_case_files_case_id'), 'case_files', ['case_id'], unique=False)
     op.create_index('ix_case_files_sha256', 'case_files', ['sha256'], unique=False)
+    op.create_table('original_mailings',
+    sa.Column('id', sa.BigInteger(), nullable=False),
+    sa.Column('case_id', sa.BigInteger(), nullable=False),
+    sa.Column('materials', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('carrier', sa.String(length=50), nullable=False),
+    sa.Column('tracking_no', sa.String(length=64), nullable=False),
+    sa.Column('mailed_on', sa.Date(), nullable=False),
+    sa.Column('mailed_by', sa.String(length=100), nullable=False),
+    sa.Column('arrived_on', sa.Date(), nullable=True),
+    sa.Column('received_by', sa.String(length=100), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_original_mailings_case_id_cases')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_original_mailings'))
+    )
+    op.create_index(op.f('ix_original_mailings_case_id'), 'original_mailings', ['case_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_original_mailings_case_id'), table_name='original_mailings')
+    op.drop_table('original_mailings')
     op.drop_index('ix_case_files_sha256', table_name='case_files')
     op.drop_index(op.f('ix_case_files_case_id'), table_name='case_files')
     op.drop_table('case_files')
