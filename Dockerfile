@@ -16,7 +16,8 @@ COPY service ./service
 COPY workers ./workers
 COPY docker ./docker
 
-RUN useradd --system --home-dir /var/lib/tongban --create-home tongban
+RUN useradd --system --home-dir /var/lib/tongban --create-home tongban \
+    && install -d -o tongban /var/lib/tongban/files
 USER tongban
 
 EXPOSE 8000

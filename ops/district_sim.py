@@ -60,6 +60,7 @@ class DistrictSystem:
         self.by_key: dict[str, dict] = {}  # Idempotency-Key -> the delivery
         self.cases: dict[str, int] = {}  # case_no -> distinct deliveries of case.created
         self.events: dict[str, list[dict]] = {}  # case_no -> events it produced
+        self.files: dict[str, list[dict]] = {}  # case_no -> the scans' checksums and links
         self.callbacks_sent = 0
         self.callback_failures = 0
 
@@ -72,6 +73,7 @@ class DistrictSystem:
                 "deliveries": len(self.by_key),
                 "cases": dict(self.cases),
                 "events": {k: [e["type"] for e in v] for k, v in self.events.items()},
+                "files": dict(self.files),
                 "callbacks_sent": self.callbacks_sent,
                 "callback_failures": self.callback_failures,
             }
@@ -95,6 +97,8 @@ class DistrictSystem:
             if key in self.by_key:
                 return False
             self.by_key[key] = delivery
+            if delivery.get("files"):
+                self.files[delivery["case_no"]] = delivery["files"]
             if delivery.get("event") == "case.created":
                 case_no = delivery["case_no"]
                 self.cases[case_no] = self.cases.get(case_no, 0) + 1

@@ -1,8 +1,10 @@
-"""What the receiving side does with each outbox message (the internal connector).
+"""What the receiving side does with each outbox message.
 
 Each handler runs inside `outbox.processing.process`, in the transaction that also marks the
 message done and records it in the inbox, so its effects happen once.
 """
+
+import time
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,7 +23,7 @@ from service.clocks.tracking import track
 from service.crypto import FieldCipher
 from service.districts.connectors import admit, http_target, record
 from service.districts.http import post_event
-from service.districts.payloads import case_payload
+from service.districts.payloads import case_payload, file_links
 from service.materials.checks import check_files
 from service.materials.store import FileStore
 from service.outbox.models import OutboxMessage
@@ -97,14 +99,17 @@ def make_handlers(
     """
 
     def send(session: Session, message: OutboxMessage, code: str, event: str, payload) -> bool:
-        """POST to the district's system if it has one; False when the back office is ours."""
+        """POST to the district's system if it has one; False when the back office is ours.
+
+        `payload(target)` builds the body only when there is somewhere to send it.
+        """
         target = http_target(session, cipher, code)
         if target is None:
             return False
         bind = session.get_bind()
         admit(bind, code, policy)
         try:
-            post_event(target, event, payload, str(message.id))
+            post_event(target, event, payload(target), str(message.id))
         except Unavailable as err:
             record(bind, code, policy, reachable=False, error=str(err))
             raise
@@ -113,6 +118,13 @@ def make_handlers(
             raise
         record(bind, code, policy, reachable=True)
         return True
+
+    def _with_files(case: Case, target) -> dict:
+        session = Session.object_session(case)
+        return {
+            **case_payload(session, cipher, case),
+            "files": file_links(session, target.secret, case, int(time.time())),
+        }
 
     def withdrawn_news(session: Session, case: Case) -> list[OutboxMessage]:
         text = f"办件 {case.case_no} 已由申请人撤回"
@@ -129,7 +141,7 @@ def make_handlers(
                 return withdrawn_news(session, case)
             return []
         code = case.responsible_district
-        remote = send(session, message, code, "case.created", case_payload(session, cipher, case))
+        remote = send(session, message, code, "case.created", lambda t: _with_files(case, t))
         session.refresh(case, with_for_update=True)
         if case.status != Status.SUBMITTED:
             # Withdrawn while on its way: a district system that has it must hear so.
@@ -156,8 +168,17 @@ def make_handlers(
             (e.data.get("materials", []) for e in reversed(case.events) if e.type == "supplement"),
             [],
         )
-        payload = {"case_no": case.case_no, "materials": handed_in}
-        remote = send(session, message, code, "case.supplemented", payload)
+        remote = send(
+            session,
+            message,
+            code,
+            "case.supplemented",
+            lambda t: {
+                "case_no": case.case_no,
+                "materials": handed_in,
+                "files": file_links(session, t.secret, case, int(time.time())),
+            },
+        )
         session.refresh(case, with_for_update=True)
         if case.status != Status.SUPPLEMENTED:
             return []
@@ -175,7 +196,7 @@ def make_handlers(
         if p["center_id"] is None:  # news for the district's back office
             case_no = session.scalar(select(Case.case_no).where(Case.id == p["case_id"]))
             payload = {"case_no": case_no, "kind": p["kind"], "message_zh": p["message_zh"]}
-            if send(session, message, p["district"], "case.news", payload):
+            if send(session, message, p["district"], "case.news", lambda _t: payload):
                 return
         session.add(
             Notification(

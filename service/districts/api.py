@@ -2,7 +2,7 @@
 
 import time
 
-from flask import Response, current_app, request
+from flask import Response, current_app, request, send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select, update
@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import insert
 from catalog.districts import DISTRICT_NAMES
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.cases.api import run_step
+from service.cases.models import Case
+from service.cases.timeline import append_event, district_system_actor
 from service.clock import now_utc
 from service.db import db_session
 from service.districts.callbacks import (
@@ -22,8 +24,16 @@ from service.districts.callbacks import (
 from service.districts.connectors import SECRET_CONTEXT, http_target
 from service.districts.metrics import district_metrics, prometheus_text
 from service.districts.models import DistrictConnector
-from service.districts.signing import CALLBACK, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from service.districts.payloads import LINK_SECONDS
+from service.districts.signing import (
+    CALLBACK,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    link_valid,
+    verify,
+)
 from service.errors import Problem, flatten_messages
+from service.materials.models import CaseFile
 from service.outbox.models import OutboxMessage
 from service.outbox.names import district_queue
 
@@ -175,6 +185,42 @@ def callback(code):
         return {"result": result, "case_no": case.case_no, "status": case.status}
 
     return run_step(event["case_no"], run)
+
+
+@blp.route("/districts/<string:code>/files/<int(max=9223372036854775807):file_id>")
+@blp.doc(responses={200: {"description": "the scan"}})
+def district_file(code, file_id):
+    """A scan, for the district system the case was delivered to, by the signed link in the
+    delivery (expires, signature = HMAC of "file.<expires>.<file id>"). Logged on the timeline."""
+    session = db_session()
+    target = http_target(session, _ext("cipher"), code)
+    genuine = target is not None and link_valid(
+        target.secret,
+        file_id,
+        request.args.get("expires", ""),
+        request.args.get("signature"),
+        int(time.time()),
+        LINK_SECONDS,
+    )
+    row = session.get(CaseFile, file_id) if genuine else None
+    case = row and session.get(Case, row.case_id, with_for_update=True)
+    if case is None or case.responsible_district != code:
+        raise Problem(404, "not-found", "Not found", "No such file, or the link has expired.")
+    if row.removed_at is not None:
+        raise Problem(410, "gone", "Gone", "The file was removed after its retention period.")
+    append_event(
+        session,
+        case,
+        type="file_downloaded",
+        status_to=case.status,
+        actor=district_system_actor(code),
+        at=now_utc(),
+        data={"file_id": row.id, "material": row.material_code},
+    )
+    session.commit()
+    return send_file(
+        _ext("files").open(row.sha256), mimetype=row.content_type, download_name=row.original_name
+    )
 
 
 @blp.route("/admin/districts", methods=["GET"])

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
@@ -9,10 +10,36 @@ from catalog.models import Agreement
 from service.accounts.models import ServiceCenter
 from service.cases.models import Case
 from service.crypto import FieldCipher
+from service.districts.signing import FILE, signature
+from service.materials.models import CaseFile
 
 
 def _place(code: str) -> dict[str, str]:
     return {"code": code, "name": DISTRICT_NAMES.get(code, code)}
+
+
+LINK_SECONDS = 24 * 3600
+
+
+def file_links(session: Session, secret: str, case: Case, now: int) -> list[dict[str, Any]]:
+    """The case's scans with their checksums and short-lived signed download links (relative
+    to Tongban's address): the district system fetches each and checks its SHA-256."""
+    expires = now + LINK_SECONDS
+    rows = session.scalars(
+        select(CaseFile).where(CaseFile.case_id == case.id, CaseFile.removed_at.is_(None))
+    ).all()
+    return [
+        {
+            "material_code": f.material_code,
+            "purpose": f.purpose,
+            "sha256": f.sha256,
+            "size": f.size,
+            "content_type": f.content_type,
+            "url": f"/api/v1/districts/{case.responsible_district}/files/{f.id}"
+            f"?expires={expires}&signature={signature(secret, FILE, expires, str(f.id).encode())}",
+        }
+        for f in rows
+    ]
 
 
 def case_payload(session: Session, cipher: FieldCipher, case: Case) -> dict[str, Any]:

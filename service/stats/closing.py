@@ -82,7 +82,8 @@ def close_month(session: Session, month: str, by: str) -> StatMonth:
     """Freeze a finished month's reports and files; closing it again returns it unchanged."""
     if month >= month_of(local_today()):
         raise MonthNotOver(month)
-    # Every scope's report from one snapshot of the database.
+    # Every scope's report from one snapshot of the database: a transaction of its own.
+    session.commit()
     session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     session.execute(select(func.pg_advisory_xact_lock(CLOSE_LOCK)))
     existing = session.get(StatMonth, month)

@@ -223,6 +223,43 @@ def test_a_report_on_a_case_still_on_its_way_is_refused_until_it_arrives(
     assert odd.status_code == 401
 
 
+def test_scans_reach_the_district_system_by_signed_links(
+    anning, sim, client, terminal, engine, live_api
+):
+    import hashlib
+    import io
+
+    import httpx
+
+    sim.mode("down")  # hold the delivery while the window scans
+    window = terminal("XS-01")
+    case_no = to_anning(client, window)
+    scan = b"%PDF-1.7\n" + case_no.encode() * 50
+    uploaded = client.post(
+        f"/api/v1/cases/{case_no}/files",
+        headers=window,
+        data={"material_code": "M01", "file": (io.BytesIO(scan), "id-card.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 201, uploaded.get_json()
+    sim.mode("healthy")
+    received(engine, [case_no])
+    state = sim.state()
+    assert case_no in state["files"], (case_no, state)
+    [link] = state["files"][case_no]
+    assert link["sha256"] == hashlib.sha256(scan).hexdigest()
+    fetched = httpx.get(live_api + link["url"])
+    assert (
+        fetched.status_code == 200 and hashlib.sha256(fetched.content).hexdigest() == link["sha256"]
+    )
+    forged = httpx.get(live_api + link["url"].replace("signature=", "signature=0"))
+    assert forged.status_code == 404
+    timeline = read_case(client, window, case_no)["timeline"]
+    assert any(
+        e["type"] == "file_downloaded" and e["actor"]["name"] == "安宁市业务系统" for e in timeline
+    )
+
+
 def test_a_refusal_goes_to_dead_letters_with_its_reason_and_can_be_replayed(
     anning, sim, client, terminal, engine, admin
 ):
