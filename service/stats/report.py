@@ -68,18 +68,26 @@ def _in_scope(scope: str | None):
 
 def _counts(session: Session, start, end, scope, *group, after_event: int = 0) -> list:
     """The figures, grouped by `group`, for the steps that happened in [start, end)."""
-    complete = and_(
-        CaseEvent.type == "complete", Deadline.due_on >= _local_day(CaseEvent.occurred_at)
+    # Looked up for completions only, not joined for every event of the month.
+    on_time = (
+        select(Deadline.id)
+        .where(
+            Deadline.case_id == CaseEvent.case_id,
+            Deadline.kind == Kind.COMPLETE,
+            Deadline.due_on >= _local_day(CaseEvent.occurred_at),
+        )
+        .exists()
     )
     columns = [
         func.count().filter(CaseEvent.type == event).label(name) for name, event in MEASURES.items()
     ]
-    columns.append(func.count().filter(complete).label("completed_on_time"))
+    columns.append(
+        func.count().filter(and_(CaseEvent.type == "complete", on_time)).label("completed_on_time")
+    )
     stmt = (
         select(*group, *columns)
         .select_from(CaseEvent)
         .join(Case, Case.id == CaseEvent.case_id)
-        .outerjoin(Deadline, and_(Deadline.case_id == Case.id, Deadline.kind == Kind.COMPLETE))
         .where(
             CaseEvent.occurred_at >= start,
             CaseEvent.occurred_at < end,
@@ -116,8 +124,26 @@ def late_counts(session: Session, after_event: int, before: datetime, scope: str
     )
 
 
-def _matrix(session, start, end, scope) -> list[dict]:
-    rows = _counts(session, start, end, scope, Case.accepting_district, Case.responsible_district)
+def _rollup(rows, *keys: str) -> list[dict]:
+    """Sum the month's base rows over everything but `keys`, in key order."""
+    sums: dict[tuple, dict[str, int]] = {}
+    for row in rows:
+        key = tuple(getattr(row, k) for k in keys)
+        into = sums.setdefault(key, dict.fromkeys(FIGURES, 0))
+        for figure in FIGURES:
+            into[figure] += getattr(row, figure)
+    return [
+        _Row(**dict(zip(keys, key, strict=True)), **figures)
+        for key, figures in sorted(sums.items(), key=lambda kv: tuple(str(k) for k in kv[0]))
+    ]
+
+
+class _Row(dict):
+    __getattr__ = dict.get
+
+
+def _matrix(rows) -> list[dict]:
+    rows = _rollup(rows, "accepting_district", "responsible_district")
     return [
         {
             "accepting": r.accepting_district,
@@ -130,8 +156,8 @@ def _matrix(session, start, end, scope) -> list[dict]:
     ]
 
 
-def _items(session, start, end, scope) -> list[dict]:
-    rows = _counts(session, start, end, scope, Case.item_code)
+def _items(session, base) -> list[dict]:
+    rows = _rollup(base, "item_code")
     names = dict(
         session.execute(
             select(Case.item_code, func.max(Case.item_name))
@@ -142,8 +168,8 @@ def _items(session, start, end, scope) -> list[dict]:
     return [{"code": r.item_code, "name": names.get(r.item_code), **_figures(r)} for r in rows]
 
 
-def _centers(session, start, end, scope) -> list[dict]:
-    rows = _counts(session, start, end, scope, Case.accepting_center_id)
+def _centers(session, base) -> list[dict]:
+    rows = _rollup(base, "accepting_center_id")
     centers = {c.id: c for c in session.scalars(select(ServiceCenter))}
     out = [
         {
@@ -165,7 +191,7 @@ def _month_starts(first: date, until: date):
         day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _agreements(session, start, end, scope) -> list[dict]:
+def _agreements(session, start, end, scope, base) -> list[dict]:
     """Each agreement's month, and its total since it took effect.
 
     The total adds the frozen figures of closed months (as reported, so they stay what was
@@ -173,7 +199,7 @@ def _agreements(session, start, end, scope) -> list[dict]:
     timeline once months are closed.
     """
     scope_key = scope or "city"
-    this_month = {r.agreement_id: r for r in _counts(session, start, end, scope, Case.agreement_id)}
+    this_month = {r.agreement_id: r for r in _rollup(base, "agreement_id")}
     closed = {
         m.month: {a["code"]: a["month"] for a in m.reports[scope_key]["agreements"]}
         for m in session.scalars(select(StatMonth))
@@ -341,16 +367,31 @@ def monthly_report(
     start, end, _first, last_day = month_bounds(month)
     # The month in progress is judged as of today, not as of a last day still to come.
     as_of = min(last_day, local_today())
-    totals = _counts(session, start, end, scope)[0]
+    # One pass over the month's events; every view below is a sum of these rows.
+    base = _counts(
+        session,
+        start,
+        end,
+        scope,
+        Case.accepting_district,
+        Case.responsible_district,
+        Case.item_code,
+        Case.accepting_center_id,
+        Case.agreement_id,
+    )
+    totals = _Row(dict.fromkeys(FIGURES, 0))
+    for row in base:
+        for figure in FIGURES:
+            totals[figure] += getattr(row, figure)
     return {
         "month": month,
         "scope": scope or "city",
         "scope_name": DISTRICT_NAMES.get(scope, "昆明市") if scope else "昆明市",
         "totals": _figures(totals),
-        "matrix": _matrix(session, start, end, scope),
-        "items": _items(session, start, end, scope),
-        "centers": _centers(session, start, end, scope),
-        "agreements": _agreements(session, start, end, scope),
+        "matrix": _matrix(base),
+        "items": _items(session, base),
+        "centers": _centers(session, base),
+        "agreements": _agreements(session, start, end, scope, base),
         "ratings": _ratings(session, start, end, scope),
         "as_of": as_of.isoformat(),
         "rectifications": _rectifications(session, start, end, as_of, scope),
