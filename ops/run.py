@@ -109,8 +109,7 @@ class Launcher:
                     "ops.district_sim",
                     "--port",
                     str(self.sim_port),
-                    "--secret",
-                    self.sim_secret,
+                    f"--secret={self.sim_secret}",  # a secret may begin with "-"
                     "--district",
                     DEMO_DISTRICT,
                     "--tongban",
