@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from service.cases.timeline import Actor, append_event
 from service.clock import local_today, now_utc
 from service.clocks.tracking import track
 from service.crypto import FieldCipher
+from service.materials.models import CaseFile
 from service.outbox.models import OutboxMessage
 from service.outbox.names import DELIVER_CASE, district_queue
 from service.outbox.policy import DeliveryPolicy
@@ -130,6 +132,33 @@ def check_materials(
     return problems
 
 
+def claim_scans(session: Session, terminal: Principal, case: Case, materials: list[dict]) -> int:
+    """Attach the staged scans the application names to its case; refuses unknown ones."""
+    wanted = {file_id: m["code"] for m in materials for file_id in m["files"]}
+    if not wanted:
+        return 0
+    rows = session.scalars(
+        select(CaseFile)
+        .where(
+            CaseFile.id.in_(wanted),
+            CaseFile.case_id.is_(None),
+            CaseFile.terminal_id == terminal.id,
+        )
+        .with_for_update()
+    ).all()
+    missing = sorted(set(wanted) - {r.id for r in rows})
+    if missing:
+        raise IntakeRefused(
+            "unknown_upload",
+            f"No scans {missing} uploaded by this window and not yet used.",
+            "所列扫描件不存在或已被使用，请重新上传。",
+            field="materials",
+        )
+    for row in rows:
+        row.case_id, row.material_code = case.id, wanted[row.id]
+    return len(rows)
+
+
 def submit_application(
     session: Session,
     cipher: FieldCipher,
@@ -206,6 +235,7 @@ def submit_application(
     )
     session.add(case)
     session.flush()
+    scans = claim_scans(session, terminal, case, data["materials"])
     append_event(
         session,
         case,
@@ -218,6 +248,7 @@ def submit_application(
             "agreement": terms.code,
             "item_version": item.version_no,
             "deferred": [{"code": m["code"], "promised_by": m["promised_by"]} for m in deferred],
+            "scans": scans,
         },
     )
     track(session, case, "submitted", now, policy.clocks)

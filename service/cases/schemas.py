@@ -84,6 +84,12 @@ class FactsSchema(Schema):
 
 class MaterialHandedInSchema(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    files = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=2**63 - 1)),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata={"description": "ids of its scans, from POST /uploads"},
+    )
     originals = fields.Integer(load_default=0, validate=validate.Range(min=0, max=99))
     copies = fields.Integer(load_default=0, validate=validate.Range(min=0, max=99))
     note = fields.String(load_default=None, validate=validate.Length(max=200))

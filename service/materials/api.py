@@ -10,7 +10,7 @@ from service.cases.api import run_step
 from service.db import db_session
 from service.errors import Problem
 from service.materials.originals import record_arrival, record_mailing
-from service.materials.service import attach, files_of, open_for_download
+from service.materials.service import attach, files_of, open_for_download, stage
 from service.materials.store import Refused
 from service.schemas import LocalDateTime
 
@@ -55,6 +55,28 @@ def _refused(err: Refused) -> Problem:
     )
 
 
+@blp.route("/uploads", methods=["POST"])
+@blp.arguments(AttachFileSchema, location="files")
+@blp.response(201, CaseFileSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("terminal",))
+def upload_for_application(files):
+    """Upload a scan for an application about to be submitted; name its id in the
+    application's materials (`materials[].files`). Unused scans are removed after an hour."""
+    settings = current_app.extensions["tongban.settings"]
+    try:
+        return stage(
+            db_session(),
+            _store(),
+            current_principal(),
+            files["file"].stream,
+            files["file"].filename,
+            settings.upload_limit_bytes,
+        )
+    except Refused as err:
+        raise _refused(err) from err
+
+
 @blp.route("/cases/<string:case_no>/files", methods=["POST"])
 @blp.arguments(AttachFormSchema, location="form")
 @blp.arguments(AttachFileSchema, location="files")
@@ -62,8 +84,8 @@ def _refused(err: Refused) -> Problem:
 @blp.doc(security=BEARER_SECURITY)
 @requires(kinds=("terminal",))
 def upload(form, files, case_no):
-    """Attach a scan to one of the case's materials (the accepting window, at intake or for a
-    supplement). Streamed to storage; stored once by SHA-256."""
+    """Attach a scan for a supplement (the accepting window, while a supplement is asked for).
+    Streamed to storage; stored once by SHA-256."""
     settings = current_app.extensions["tongban.settings"]
 
     def run():

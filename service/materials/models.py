@@ -19,7 +19,11 @@ from catalog.orm import Base
 
 
 class CaseFile(Base):
-    """One scanned material. The bytes live in the file store under their SHA-256."""
+    """One scanned material. The bytes live in the file store under their SHA-256.
+
+    Scans for a new application are uploaded first and named in it: until then the row has no
+    case (staged), and a staged scan no application ever named is swept away.
+    """
 
     __tablename__ = "case_files"
     __table_args__ = (
@@ -28,8 +32,9 @@ class CaseFile(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    material_code: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminals.id"))
+    material_code: Mapped[str | None] = mapped_column(String(16))
     purpose: Mapped[str] = mapped_column(String(16))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)

@@ -7,7 +7,7 @@ file; a stored file whose row never committed is an orphan that `sweep_orphans` 
 from datetime import timedelta
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service.accounts.credentials import Principal
@@ -19,8 +19,6 @@ from service.clock import now_utc
 from service.materials.models import CaseFile
 from service.materials.store import FileStore, Refused
 
-# While the window still gathers materials: at intake and when a supplement is asked for.
-UPLOADABLE = (Status.SUBMITTED, Status.FORWARDED, Status.RECEIVED, Status.SUPPLEMENT_REQUESTED)
 ORPHAN_AGE = timedelta(hours=1)
 
 
@@ -48,11 +46,12 @@ def attach(
         raise TransitionRefused(
             "not-your-step", "The accepting window attaches scans.", "材料扫描件由收件窗口上传。"
         )
-    if case.status not in UPLOADABLE:
+    if case.status != Status.SUPPLEMENT_REQUESTED:
         raise TransitionRefused(
             "invalid-transition",
-            "Scans are attached at intake or for a supplement.",
-            "只能在收件或补正时上传材料。",
+            "Scans for an application go with it (POST /uploads, then name them in it); later "
+            "ones are attached only when a supplement is asked for.",
+            "收件时的材料扫描件随申请一并提交；之后仅在补正时上传。",
         )
     if material_code not in material_names(case):
         raise Refused(
@@ -89,6 +88,31 @@ def attach(
     return row
 
 
+def stage(
+    session: Session, store: FileStore, terminal: Principal, stream: BinaryIO, name: str, limit: int
+) -> CaseFile:
+    """Store a scan for an application the window is about to submit; commits.
+
+    The application names it among its materials; until then it belongs to no case.
+    """
+    stored = store.put(stream, limit)
+    row = CaseFile(
+        case_id=None,
+        terminal_id=terminal.id,
+        material_code=None,
+        purpose="intake",
+        sha256=stored.sha256,
+        size=stored.size,
+        content_type=stored.content_type,
+        original_name=(name or "scan")[:200],
+        uploaded_by=terminal.name,
+        uploaded_at=now_utc(),
+    )
+    session.add(row)
+    session.commit()
+    return row
+
+
 def files_of(session: Session, principal: Principal, case_no: str) -> list[CaseFile]:
     case = _readable_case(session, principal, case_no, lock=False)
     return list(
@@ -118,10 +142,15 @@ def open_for_download(
     return row, stream
 
 
-def sweep_orphans(session: Session, store: FileStore) -> int:
-    """Remove stored files no committed row points at (their upload never finished)."""
+def sweep_orphans(session: Session, store: FileStore, older_than: timedelta = ORPHAN_AGE) -> int:
+    """Remove staged scans no application named in time, and stored files no row points at
+    (their upload never finished). Commits; returns how many stored files went."""
+    cutoff = now_utc() - older_than
+    session.execute(
+        delete(CaseFile).where(CaseFile.case_id.is_(None), CaseFile.uploaded_at < cutoff)
+    )
+    session.commit()
     referenced = set(session.scalars(select(CaseFile.sha256)))
-    cutoff = now_utc() - ORPHAN_AGE
     removed = 0
     for path in (store.root / "objects").glob("*/*/*"):
         if path.name not in referenced and path.stat().st_mtime < cutoff.timestamp():

@@ -231,18 +231,19 @@ def test_scans_reach_the_district_system_by_signed_links(
 
     import httpx
 
-    sim.mode("down")  # hold the delivery while the window scans
+    sim.mode("healthy")
     window = terminal("XS-01")
-    case_no = to_anning(client, window)
-    scan = b"%PDF-1.7\n" + case_no.encode() * 50
-    uploaded = client.post(
-        f"/api/v1/cases/{case_no}/files",
+    scan = b"%PDF-1.7\n" + uuid.uuid4().hex.encode() * 50
+    staged = client.post(
+        "/api/v1/uploads",
         headers=window,
-        data={"material_code": "M01", "file": (io.BytesIO(scan), "id-card.pdf")},
+        data={"file": (io.BytesIO(scan), "id-card.pdf")},
         content_type="multipart/form-data",
     )
-    assert uploaded.status_code == 201, uploaded.get_json()
-    sim.mode("healthy")
+    assert staged.status_code == 201, staged.get_json()
+    body = application(facts={"insured_district": ANNING})
+    body["materials"][0]["files"] = [staged.get_json()["id"]]
+    case_no = submit(client, window, body).get_json()["case_no"]
     received(engine, [case_no])
     state = sim.state()
     assert case_no in state["files"], (case_no, state)

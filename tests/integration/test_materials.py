@@ -1,14 +1,45 @@
-"""Scans attached at the window, checked on delivery, read by those involved only (logged)."""
+"""Scans go with the application, are checked by the receiver, and are read by those involved
+only (logged). Deliveries run in a real worker process."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import application, deliver_inline, read_case, status_of, submit
+from tests.helpers import application, read_case, status_of, submit
+from tests.processes import Worker, wait_for
 
 PDF = b"%PDF-1.7\n" + b"scan of an ID card " * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"photo" * 100
+
+
+@pytest.fixture(scope="module")
+def worker(worker_env, tmp_path_factory, migrated):
+    w = Worker(worker_env, tmp_path_factory.mktemp("worker"), "materials")
+    yield w
+    w.stop()
+
+
+def stage(client, headers, data, name="scan.pdf"):
+    return client.post(
+        "/api/v1/uploads",
+        headers=headers,
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def with_scans(**files) -> dict:
+    """An application whose materials name their staged scans: with_scans(M01=[id], ...)."""
+    body = application()
+    for material in body["materials"]:
+        material["files"] = files.get(material["code"], [])
+    return body
+
+
+def received(engine, case_no):
+    wait_for(lambda: status_of(engine, case_no) == "received", 30, f"{case_no} received")
 
 
 def upload(client, headers, case_no, material, data, name="scan.pdf"):
@@ -21,16 +52,17 @@ def upload(client, headers, case_no, material, data, name="scan.pdf"):
 
 
 def test_scans_travel_with_the_case_and_every_download_is_logged(
-    client, terminal, staff, engine, migrated, settings
+    worker, client, terminal, staff, engine
 ):
     window = terminal("FM-01")
-    case_no = submit(client, window, application()).get_json()["case_no"]
-    stored = upload(client, window, case_no, "M01", PDF)
-    assert stored.status_code == 201, stored.get_json()
-    photo = upload(client, window, case_no, "M04", PNG, "photo.png").get_json()
-    assert photo["content_type"] == "image/png"
-    deliver_inline(migrated, settings, case_no)  # the receiver checks every checksum
-    assert status_of(engine, case_no) == "received"
+    pdf = stage(client, window, PDF)
+    assert pdf.status_code == 201, pdf.get_json()
+    png = stage(client, window, PNG, "photo.png").get_json()
+    assert png["content_type"] == "image/png"
+    created = submit(client, window, with_scans(M01=[pdf.get_json()["id"]], M04=[png["id"]]))
+    assert created.status_code == 201, created.get_json()
+    case_no = created.get_json()["case_no"]
+    received(engine, case_no)  # the receiver checked every checksum
 
     clerk = staff("clerk", "530102")
     listed = client.get(f"/api/v1/cases/{case_no}/files", headers=clerk).get_json()
@@ -38,55 +70,73 @@ def test_scans_travel_with_the_case_and_every_download_is_logged(
     got = client.get(f"/api/v1/cases/{case_no}/files/{listed[0]['id']}", headers=clerk)
     assert got.status_code == 200 and got.data == PDF
     events = read_case(client, clerk, case_no)["timeline"]
+    assert events[0]["data"]["scans"] == 2
     logged = [e for e in events if e["type"] == "file_downloaded"]
     assert len(logged) == 1 and logged[0]["data"]["file_id"] == listed[0]["id"]
+    again = submit(client, window, with_scans(M01=[pdf.get_json()["id"]]))
+    assert again.status_code == 422  # a scan goes with one application only
 
 
 def test_a_corrupted_file_makes_delivery_retry_not_succeed(
-    client, terminal, engine, migrated, settings
+    worker, client, terminal, engine, settings
 ):
     from service.materials.store import FileStore
 
     window = terminal("FM-01")
-    body = application()
-    body["applicant"]["name"] = "李四"
-    case_no = submit(client, window, body).get_json()["case_no"]
-    data = PDF + case_no.encode()  # content of its own, so no other case shares the file
-    sha = upload(client, window, case_no, "M01", data).get_json()["sha256"]
-    path = FileStore(settings.files_dir).path(sha)
-    path.write_bytes(data[:-1] + b"!")
-    with pytest.raises(AssertionError, match="retry"):  # not applied: to be tried again
-        deliver_inline(migrated, settings, case_no)
-    with engine.connect() as conn:
-        error = conn.execute(
-            text(
-                "SELECT o.last_error FROM outbox o JOIN cases c ON c.id = o.case_id"
-                " WHERE c.case_no = :n AND o.task = 'tongban.deliver_case'"
-            ),
-            {"n": case_no},
-        ).scalar_one()
-    assert "SHA-256" in error and status_of(engine, case_no) == "submitted"
-    path.write_bytes(data)  # the store repaired: the next try succeeds
-    deliver_inline(migrated, settings, case_no)
-    assert status_of(engine, case_no) == "received"
+    data = PDF + b"corrupted once"
+    staged = stage(client, window, data).get_json()
+    path = FileStore(settings.files_dir).path(staged["sha256"])
+    path.write_bytes(data[:-1] + b"!")  # the store's copy goes bad before delivery
+    case_no = submit(client, window, with_scans(M01=[staged["id"]])).get_json()["case_no"]
+
+    def failed_on_checksum():
+        with engine.connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT o.last_error FROM outbox o JOIN cases c ON c.id = o.case_id"
+                    " WHERE c.case_no = :n AND o.task = 'tongban.deliver_case'"
+                ),
+                {"n": case_no},
+            ).scalar_one()
+
+    assert "SHA-256" in wait_for(failed_on_checksum, 20, "a failed delivery")
+    assert status_of(engine, case_no) == "submitted"
+    path.write_bytes(data)  # repaired: a retry succeeds
+    received(engine, case_no)
+
+
+def test_staged_scans_no_application_names_are_swept(client, terminal, migrated, settings):
+    from service.materials.service import sweep_orphans
+    from service.materials.store import FileStore
+
+    window = terminal("FM-01")
+    staged = stage(client, window, PDF + b"never used").get_json()
+    store = FileStore(settings.files_dir)
+    assert store.exists(staged["sha256"])
+    with migrated.sessionmaker() as session:
+        assert sweep_orphans(session, store, older_than=timedelta(0)) >= 1
+    assert not store.exists(staged["sha256"])
+    unknown = submit(client, window, with_scans(M01=[staged["id"]]))
+    assert unknown.status_code == 422
 
 
 def test_wrong_type_or_size_is_a_clear_problem(client, terminal):
     window = terminal("FM-01")
-    case_no = submit(client, window, application()).get_json()["case_no"]
-    fake = upload(client, window, case_no, "M01", b"GIF89a not a pdf at all", "scan.pdf")
+    fake = stage(client, window, b"GIF89a not a pdf at all", "scan.pdf")
     assert fake.status_code == 422 and fake.get_json()["type"].endswith("unsupported-type")
     assert "PDF" in fake.get_json()["detail_zh"]
-    unknown = upload(client, window, case_no, "M99", PDF)
-    assert unknown.status_code == 422
-    huge = upload(client, window, case_no, "M01", b"%PDF-" + b"0" * 300_000)
+    huge = stage(client, window, b"%PDF-" + b"0" * 300_000)
     assert huge.status_code == 413 and huge.get_json()["errors"][0]["field"] == "file"
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    late = upload(client, window, case_no, "M01", PDF)
+    assert late.status_code == 409  # after intake, scans come only with a supplement
 
 
 def test_only_those_involved_can_read_a_file(client, terminal, staff):
     window = terminal("FM-01")
-    case_no = submit(client, window, application()).get_json()["case_no"]
-    file_id = upload(client, window, case_no, "M01", PDF).get_json()["id"]
+    staged = stage(client, window, PDF).get_json()
+    case_no = submit(client, window, with_scans(M01=[staged["id"]])).get_json()["case_no"]
+    file_id = staged["id"]
     path = f"/api/v1/cases/{case_no}/files/{file_id}"
     assert client.get(path, headers=terminal("XS-01")).status_code == 404  # another district
     assert client.get(path, headers=terminal("FM-YD")).status_code == 404  # another center
@@ -96,12 +146,10 @@ def test_only_those_involved_can_read_a_file(client, terminal, staff):
     assert other.status_code == 404
 
 
-def test_originals_by_mail_are_tracked_until_they_arrive(
-    client, terminal, staff, migrated, settings
-):
+def test_originals_by_mail_are_tracked_until_they_arrive(worker, client, terminal, staff, engine):
     window = terminal("FM-01")
     case_no = submit(client, window, application()).get_json()["case_no"]
-    deliver_inline(migrated, settings, case_no)
+    received(engine, case_no)
     needed = read_case(client, window, case_no)["originals"]
     assert [m["code"] for m in needed["needed"]] == ["M01", "M03"]  # paper originals only
     posting = {"materials": ["M01", "M03"], "carrier": "中国邮政", "tracking_no": "1180012345678"}
@@ -126,7 +174,9 @@ def test_originals_by_mail_are_tracked_until_they_arrive(
     assert read_case(client, window, case_no)["originals"]["mailings"][0]["in_transit"] is False
 
 
-def test_retention_removes_files_and_says_so(client, terminal, staff, engine, migrated, settings):
+def test_retention_removes_files_and_says_so(
+    worker, client, terminal, staff, engine, migrated, settings
+):
     from datetime import timedelta
 
     import time_machine
@@ -139,9 +189,26 @@ def test_retention_removes_files_and_says_so(client, terminal, staff, engine, mi
     body = application()
     body["applicant"]["name"] = "王五"
     case_no = submit(client, window, body).get_json()["case_no"]
+    received(engine, case_no)
+    version = read_case(client, clerk, case_no)["version"]
+    asked = client.post(
+        f"/api/v1/cases/{case_no}/request-supplement",
+        headers=clerk,
+        json={"version": version, "materials": [{"code": "M01", "problem": "复印件不清晰"}]},
+    )
+    assert asked.status_code == 200
     data = PDF + b"retention " + case_no.encode()
-    sha = upload(client, window, case_no, "M01", data).get_json()["sha256"]
-    deliver_inline(migrated, settings, case_no)
+    supplement_scan = upload(client, window, case_no, "M01", data).get_json()
+    assert supplement_scan["purpose"] == "supplement"
+    sha = supplement_scan["sha256"]
+    version = read_case(client, window, case_no)["version"]
+    handed = client.post(
+        f"/api/v1/cases/{case_no}/supplement",
+        headers=window,
+        json={"version": version, "materials": [{"code": "M01"}]},
+    )
+    assert handed.status_code == 200
+    received(engine, case_no)  # the supplement's scan checked on the way
     for step, extra, who in (
         ("accept", {}, clerk),
         ("complete", {"outcome": "approved", "document_no": "五社保〔2026〕7号"}, clerk),

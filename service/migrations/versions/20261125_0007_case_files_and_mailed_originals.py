@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-25 11:33:10.247742
+Create Date: 2026-11-25 12:01:05.699159
 """
 
 from collections.abc import Sequence
@@ -19,8 +19,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table('case_files',
     sa.Column('id', sa.BigInteger(), nullable=False),
-    sa.Column('case_id', sa.BigInteger(), nullable=False),
-    sa.Column('material_code', sa.String(length=16), nullable=False),
+    sa.Column('case_id', sa.BigInteger(), nullable=True),
+    sa.Column('terminal_id', sa.Integer(), nullable=True),
+    sa.Column('material_code', sa.String(length=16), nullable=True),
     sa.Column('purpose', sa.String(length=16), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
@@ -31,6 +32,7 @@ def upgrade() -> None:
     sa.Column('removed_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("purpose IN ('intake', 'supplement')", name=op.f('ck_case_files_purpose')),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_files_case_id_cases')),
+    sa.ForeignKeyConstraint(['terminal_id'], ['terminals.id'], name=op.f('fk_case_files_terminal_id_terminals')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_files'))
     )
     op.create_index(op.f('ix_case_files_case_id'), 'case_files', ['case_id'], unique=False)
