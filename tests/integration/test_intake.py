@@ -170,6 +170,7 @@ def test_deferred_material_with_a_commitment_is_accepted_and_shown(client, termi
         "originals": 0,
         "copies": 0,
         "note": None,
+        "files": [],
     }
     assert case["timeline"][0]["data"]["deferred"] == [{"code": "M04", "promised_by": promised}]
 
