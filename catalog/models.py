@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.elements import EXERCISE_LEVELS, ITEM_CONTENT_FIELDS, ITEM_TYPES
-from catalog.orm import Base
+from catalog.orm import Base, one_of
 from catalog.routing import TERRITORIAL_BASES
 
 
@@ -62,10 +62,6 @@ class Item(Base):
     )
 
 
-def _in(column: str, keys) -> str:
-    return "{} IN ({})".format(column, ", ".join(f"'{k}'" for k in keys))
-
-
 class ItemVersion(Base):
     """An item's data elements from a date on. Versions are never changed once written.
 
@@ -77,9 +73,9 @@ class ItemVersion(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "version_no", name="uq_item_versions_item_version"),
         Index("ix_item_versions_in_force", "item_id", "effective_from", "version_no"),
-        CheckConstraint(_in("territorial_basis", TERRITORIAL_BASES), name="territorial_basis"),
-        CheckConstraint(_in("item_type", ITEM_TYPES), name="item_type"),
-        CheckConstraint(_in("exercise_level", EXERCISE_LEVELS), name="exercise_level"),
+        CheckConstraint(one_of("territorial_basis", TERRITORIAL_BASES), name="territorial_basis"),
+        CheckConstraint(one_of("item_type", ITEM_TYPES), name="item_type"),
+        CheckConstraint(one_of("exercise_level", EXERCISE_LEVELS), name="exercise_level"),
         CheckConstraint("promised_limit_days <= statutory_limit_days", name="promised_within"),
         CheckConstraint("visits_required >= 0", name="visits"),
     )

@@ -17,5 +17,10 @@ NAMING_CONVENTION = {
 }
 
 
+def one_of(column: str, keys) -> str:
+    """A CHECK constraint's text: `column` takes one of `keys`."""
+    return "{} IN ({})".format(column, ", ".join(f"'{k}'" for k in keys))
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

@@ -5,6 +5,9 @@ import json
 
 from service.errors import Problem
 
+MAX_ID = 2**63 - 1  # PostgreSQL bigint: a larger id is not an id, and must not reach the database
+ID = f"int(max={MAX_ID})"  # the URL converter for ids in paths
+
 
 def encode_cursor(key: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
@@ -19,6 +22,14 @@ def decode_cursor(cursor: str) -> list:
     if not isinstance(key, list):
         raise bad_cursor()
     return key
+
+
+def decode_id_cursor(cursor: str) -> int:
+    """A cursor that names the last row's id, checked to be one."""
+    key = decode_cursor(cursor)
+    if not (key and type(key[0]) is int and 0 < key[0] <= MAX_ID):
+        raise bad_cursor()
+    return key[0]
 
 
 def bad_cursor() -> Problem:

@@ -1,6 +1,6 @@
 """Applications and cases: intake at the window, the back office's steps, the queue, news."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app, url_for
 from flask_smorest import Blueprint
@@ -23,7 +23,7 @@ from service.cases.intake import IdempotencyConflict, MaterialsRefused, submit_a
 from service.cases.lifecycle import Action, TransitionRefused
 from service.cases.models import Case, Notification
 from service.cases.presenter import present_case, present_queue_entry
-from service.clock import SHANGHAI, local_today, now_utc
+from service.clock import local_midnight, local_today, now_utc
 from service.clocks import pauses
 from service.clocks.deadlines import Kind
 from service.clocks.models import Deadline
@@ -32,7 +32,14 @@ from service.clocks.store import load_calendar
 from service.db import db_session
 from service.errors import Problem
 from service.logs import case_no_var
-from service.pagination import bad_cursor, decode_cursor, encode_cursor
+from service.pagination import (
+    ID,
+    MAX_ID,
+    bad_cursor,
+    decode_cursor,
+    decode_id_cursor,
+    encode_cursor,
+)
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Applications and cases")
 
@@ -340,7 +347,7 @@ def queue(query):
 
 
 def _local_midnight(day: date, days: int = 0) -> datetime:
-    return datetime.combine(day + timedelta(days=days), time(), tzinfo=SHANGHAI)
+    return local_midnight(day + timedelta(days=days))
 
 
 def _queue_cursor(cursor: str) -> tuple[datetime, int]:
@@ -349,7 +356,7 @@ def _queue_cursor(cursor: str) -> tuple[datetime, int]:
         at, case_id = datetime.fromisoformat(key[0]), int(key[1])
     except (ValueError, TypeError, IndexError) as exc:
         raise bad_cursor() from exc
-    if at.tzinfo is None or not 0 < case_id < 2**63:
+    if at.tzinfo is None or not 0 < case_id <= MAX_ID:
         raise bad_cursor()
     return at, case_id
 
@@ -384,10 +391,7 @@ def notifications(query):
     if query["unread"]:
         stmt = stmt.where(Notification.read_at.is_(None))
     if query["cursor"]:
-        key = decode_cursor(query["cursor"])
-        if not (key and type(key[0]) is int and 0 < key[0] < 2**63):
-            raise bad_cursor()
-        stmt = stmt.where(Notification.id < key[0])
+        stmt = stmt.where(Notification.id < decode_id_cursor(query["cursor"]))
     rows = db_session().execute(stmt.limit(query["limit"] + 1)).all()
     page = rows[: query["limit"]]
     return {
@@ -406,7 +410,7 @@ def notifications(query):
     }
 
 
-@blp.route("/notifications/<int(max=9223372036854775807):notification_id>/read", methods=["POST"])
+@blp.route(f"/notifications/<{ID}:notification_id>/read", methods=["POST"])
 @blp.response(204)
 @blp.doc(security=BEARER_SECURITY)
 @requires()

@@ -24,6 +24,7 @@ from service.cases.personal import (
 )
 from service.clock import local_today
 from service.clocks.deadlines import DUE_STATES, PROCEDURES
+from service.pagination import MAX_ID
 from service.schemas import LocalDateTime, PageQuerySchema, PlaceSchema
 
 _DISTRICT_CODE = validate.Regexp(r"^\d{6}$", error="Must be a 6-digit GB/T 2260 district code.")
@@ -85,7 +86,7 @@ class FactsSchema(Schema):
 class MaterialHandedInSchema(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=16))
     files = fields.List(
-        fields.Integer(validate=validate.Range(min=1, max=2**63 - 1)),
+        fields.Integer(validate=validate.Range(min=1, max=MAX_ID)),
         load_default=list,
         validate=validate.Length(max=20),
         metadata={"description": "ids of its scans, from POST /uploads"},

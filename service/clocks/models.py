@@ -18,12 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from catalog.orm import Base
+from catalog.orm import Base, one_of
 from service.clocks.deadlines import PROCEDURES, DueState, Kind
-
-
-def _in(column: str, keys) -> str:
-    return "{} IN ({})".format(column, ", ".join(f"'{k}'" for k in keys))
 
 
 class CalendarYear(Base):
@@ -58,9 +54,9 @@ class Deadline(Base):
     __tablename__ = "deadlines"
     __table_args__ = (
         UniqueConstraint("case_id", "kind", name="uq_deadlines_case_kind"),
-        CheckConstraint(_in("kind", [k.value for k in Kind]), name="kind"),
+        CheckConstraint(one_of("kind", [k.value for k in Kind]), name="kind"),
         CheckConstraint("state IN ('open', 'met', 'cancelled')", name="state"),
-        CheckConstraint(_in("due_state", [s.value for s in DueState]), name="due_state"),
+        CheckConstraint(one_of("due_state", [s.value for s in DueState]), name="due_state"),
         Index("ix_deadlines_open", "state", "due_on"),
     )
 
@@ -85,7 +81,7 @@ class ClockPause(Base):
     """A special procedure (特别程序) that stopped a case's completion clock, and its end."""
 
     __tablename__ = "clock_pauses"
-    __table_args__ = (CheckConstraint(_in("procedure", PROCEDURES), name="procedure"),)
+    __table_args__ = (CheckConstraint(one_of("procedure", PROCEDURES), name="procedure"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

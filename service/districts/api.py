@@ -36,6 +36,7 @@ from service.errors import Problem, flatten_messages
 from service.materials.models import CaseFile
 from service.outbox.models import OutboxMessage
 from service.outbox.names import district_queue
+from service.pagination import ID
 
 blp = Blueprint("districts", __name__, url_prefix="/api/v1", description="District systems")
 metrics_bp = Blueprint("metrics", __name__)
@@ -187,7 +188,7 @@ def callback(code):
     return run_step(event["case_no"], run)
 
 
-@blp.route("/districts/<string:code>/files/<int(max=9223372036854775807):file_id>")
+@blp.route(f"/districts/<string:code>/files/<{ID}:file_id>")
 @blp.doc(responses={200: {"description": "the scan"}})
 def district_file(code, file_id):
     """A scan, for the district system the case was delivered to, by the signed link in the

@@ -12,10 +12,10 @@ from service.errors import Problem
 from service.materials.originals import record_arrival, record_mailing
 from service.materials.service import attach, files_of, open_for_download, stage
 from service.materials.store import Refused
+from service.pagination import ID
 from service.schemas import LocalDateTime
 
 blp = Blueprint("materials", __name__, url_prefix="/api/v1", description="Materials")
-MAX_ID = "int(max=9223372036854775807)"
 
 
 class AttachFormSchema(Schema):
@@ -115,7 +115,7 @@ def list_files(case_no):
     return run_step(case_no, lambda: files_of(db_session(), current_principal(), case_no))
 
 
-@blp.route(f"/cases/<string:case_no>/files/<{MAX_ID}:file_id>", methods=["GET"])
+@blp.route(f"/cases/<string:case_no>/files/<{ID}:file_id>", methods=["GET"])
 @blp.doc(security=BEARER_SECURITY, responses={200: {"description": "the file"}})
 @requires()
 def download(case_no, file_id):
@@ -173,7 +173,7 @@ def mail_originals(data, case_no):
     )
 
 
-@blp.route(f"/cases/<string:case_no>/originals/<{MAX_ID}:mailing_id>/arrived", methods=["POST"])
+@blp.route(f"/cases/<string:case_no>/originals/<{ID}:mailing_id>/arrived", methods=["POST"])
 @blp.response(200, MailingOutSchema)
 @blp.doc(security=BEARER_SECURITY)
 @requires(kinds=("staff",))

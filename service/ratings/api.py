@@ -11,7 +11,7 @@ from service.cases.models import Case
 from service.cases.schemas import CaseSchema
 from service.db import db_session
 from service.outbox.policy import ClockRules
-from service.pagination import bad_cursor, decode_cursor, encode_cursor
+from service.pagination import ID, decode_id_cursor, encode_cursor
 from service.ratings.levels import LEVELS, RECTIFICATION_STATUSES, STATUS_ZH
 from service.ratings.models import Rating, Rectification
 from service.ratings.service import record_rating, rectification_step, review_appeal
@@ -129,10 +129,7 @@ def list_rectifications(query):
     if query["status"]:
         stmt = stmt.where(Rectification.status.in_(query["status"]))
     if query["cursor"]:
-        key = decode_cursor(query["cursor"])
-        if not (key and type(key[0]) is int and 0 < key[0] < 2**63):
-            raise bad_cursor()
-        stmt = stmt.where(Rectification.id < key[0])
+        stmt = stmt.where(Rectification.id < decode_id_cursor(query["cursor"]))
     rows = db_session().execute(stmt.limit(query["limit"] + 1)).all()
     page = rows[: query["limit"]]
     more = len(rows) > query["limit"]
@@ -163,9 +160,7 @@ def _register(step: str, doc: str) -> None:
     decorated = blp.doc(security=BEARER_SECURITY)(decorated)
     decorated = blp.response(200, RectificationSchema)(decorated)
     decorated = blp.arguments(StepTextSchema)(decorated)
-    blp.route(
-        f"/rectifications/<int(max=9223372036854775807):rectification_id>/{step}", methods=["POST"]
-    )(decorated)
+    blp.route(f"/rectifications/<{ID}:rectification_id>/{step}", methods=["POST"])(decorated)
 
 
 _register("callback", "Record the call-back to the citizen (回访).")
@@ -173,9 +168,7 @@ _register("close", "Record what was fixed and close the rectification (整改结
 _register("appeal", "Appeal: the rating was given by mistake (申诉); a supervisor reviews.")
 
 
-@blp.route(
-    "/rectifications/<int(max=9223372036854775807):rectification_id>/review", methods=["POST"]
-)
+@blp.route(f"/rectifications/<{ID}:rectification_id>/review", methods=["POST"])
 @blp.arguments(ReviewSchema)
 @blp.response(200, RectificationSchema)
 @blp.doc(security=BEARER_SECURITY)

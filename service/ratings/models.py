@@ -14,19 +14,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from catalog.orm import Base
+from catalog.orm import Base, one_of
 from service.ratings.levels import LEVELS, RECTIFICATION_STATUSES
-
-
-def _in(column: str, keys) -> str:
-    return "{} IN ({})".format(column, ", ".join(f"'{k}'" for k in keys))
 
 
 class Rating(Base):
     """The citizen's rating of one case, recorded once by the accepting window."""
 
     __tablename__ = "ratings"
-    __table_args__ = (CheckConstraint(_in("level", LEVELS), name="level"),)
+    __table_args__ = (CheckConstraint(one_of("level", LEVELS), name="level"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
@@ -46,7 +42,7 @@ class Rectification(Base):
     """The responsible district's work on a bad rating: call the citizen back, fix, report."""
 
     __tablename__ = "rectifications"
-    __table_args__ = (CheckConstraint(_in("status", RECTIFICATION_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(one_of("status", RECTIFICATION_STATUSES), name="status"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)

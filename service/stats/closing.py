@@ -18,7 +18,7 @@ from service.clock import SHANGHAI, local_today, now_utc
 from service.clocks.store import load_calendar
 from service.stats.export import FORMATS, file_name, render
 from service.stats.models import StatMonth, StatMonthFile
-from service.stats.report import FIGURES, late_counts, month_bounds, monthly_report
+from service.stats.report import FIGURES, late_counts, month_bounds, month_starts, monthly_report
 
 CITY = "city"
 SCOPES = [CITY, *(d.code for d in KUNMING_DISTRICTS)]
@@ -137,12 +137,7 @@ def _months_with_cases(session: Session) -> list[str]:
     )
     if first is None:
         return []
-    month, current, out = month_of(first.astimezone(SHANGHAI).date()), month_of(local_today()), []
-    while month < current:
-        out.append(month)
-        year, number = int(month[:4]), int(month[5:])
-        month = f"{year + number // 12}-{number % 12 + 1:02d}"
-    return out
+    return [month_of(day) for day in month_starts(first.astimezone(SHANGHAI).date(), local_today())]
 
 
 def close_due_months(session: Session, by: str = "beat") -> list[str]:

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from service.stats.report import FIGURES, MEASURES_ZH
+from service.stats.report import FIGURES, MEASURES_ZH, on_time_rate
 
 FORMATS = ("xlsx", "csv", "json")
 MEDIA_TYPES = {
@@ -142,8 +142,8 @@ def _total_row(view: View, rows: list[dict]) -> dict:
         values = [r.get(key) for r in rows]
         if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             total[key] = sum(values)
-    if "completed" in total and total.get("completed"):
-        total["on_time_rate"] = round(total["completed_on_time"] / total["completed"], 4)
+    if total.get("completed"):
+        total["on_time_rate"] = on_time_rate(total)
     return total
 
 

@@ -6,7 +6,7 @@ months, once for each step. Completion is on time when its local date is no late
 completion deadline, which already includes the working days a special procedure paused it.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Date, and_, cast, func, literal, or_, select
@@ -18,7 +18,7 @@ from service.accounts.models import ServiceCenter
 from service.cases.lifecycle import STATUS_ZH, Status
 from service.cases.models import Case, CaseEvent
 from service.cases.personal import mask_name
-from service.clock import SHANGHAI, local_today
+from service.clock import SHANGHAI, local_midnight, local_today
 from service.clocks.calendar import WorkCalendar
 from service.clocks.deadlines import KIND_ZH, Kind
 from service.clocks.models import Deadline
@@ -51,9 +51,7 @@ def month_bounds(month: str) -> tuple[datetime, datetime, date, date]:
     """[start, end) in UTC-aware datetimes, and the first and last local days, of YYYY-MM."""
     first = date.fromisoformat(f"{month}-01")
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-    start = datetime.combine(first, time(), tzinfo=SHANGHAI)
-    end = datetime.combine(following, time(), tzinfo=SHANGHAI)
-    return start, end, first, following - timedelta(days=1)
+    return local_midnight(first), local_midnight(following), first, following - timedelta(days=1)
 
 
 def _local_day(column):
@@ -101,10 +99,15 @@ def _counts(session: Session, start, end, scope, *group, after_event: int = 0) -
     return session.execute(stmt).all()
 
 
+def on_time_rate(figures: dict) -> float | None:
+    """Completed on time over completed; None when nothing was completed."""
+    done = figures.get("completed")
+    return round(figures["completed_on_time"] / done, 4) if done else None
+
+
 def _figures(row) -> dict[str, int]:
     values = {name: getattr(row, name) or 0 for name in FIGURES}
-    done = values["completed"]
-    values["on_time_rate"] = round(values["completed_on_time"] / done, 4) if done else None
+    values["on_time_rate"] = on_time_rate(values)
     return values
 
 
@@ -183,7 +186,7 @@ def _centers(session, base) -> list[dict]:
     return sorted(out, key=lambda c: c["code"])
 
 
-def _month_starts(first: date, until: date):
+def month_starts(first: date, until: date):
     """The first day of every month from `first`'s month up to, not including, `until`'s."""
     day = first.replace(day=1)
     while day < until.replace(day=1):
@@ -213,8 +216,7 @@ def _agreements(session, start, end, scope, base) -> list[dict]:
                 total[figure] += earlier.get(figure, 0)
         if month is None and not any(total[f] for f in FIGURES):
             continue
-        done = total["completed"]
-        total["on_time_rate"] = round(total["completed_on_time"] / done, 4) if done else None
+        total["on_time_rate"] = on_time_rate(total)
         out.append(
             {
                 "code": agreement.code,
@@ -233,12 +235,14 @@ def _earlier(session, agreement: Agreement, start: datetime, scope, closed: dict
     run: list[date] = []
 
     def counted(months: list[date]) -> dict:
-        run_start = max(month_bounds(f"{months[0]:%Y-%m}")[0], _at(agreement.effective_from))
+        run_start = max(
+            month_bounds(f"{months[0]:%Y-%m}")[0], local_midnight(agreement.effective_from)
+        )
         run_end = month_bounds(f"{months[-1]:%Y-%m}")[1]
         rows = _counts(session, run_start, run_end, scope, Case.agreement_id)
         return next((_figures(r) for r in rows if r.agreement_id == agreement.id), {})
 
-    for first in _month_starts(agreement.effective_from, start.date()):
+    for first in month_starts(agreement.effective_from, start.date()):
         key = f"{first:%Y-%m}"
         if key in closed:
             if run:
@@ -249,10 +253,6 @@ def _earlier(session, agreement: Agreement, start: datetime, scope, closed: dict
             run.append(first)
     if run:
         yield counted(run)
-
-
-def _at(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=SHANGHAI)
 
 
 def _ratings(session, start, end, scope) -> list[dict]:
@@ -305,7 +305,7 @@ def _overdue(session, calendar: WorkCalendar, end, last_day, scope) -> list[dict
     Overdue starts the day after the due day, so at the end of the last day a deadline due
     before that day and not met by then is overdue.
     """
-    month_start = datetime.combine(last_day.replace(day=1), time(), tzinfo=SHANGHAI)
+    month_start = local_midnight(last_day.replace(day=1))
     late_in_month = and_(
         Deadline.state == "met",
         _local_day(Deadline.met_at) > Deadline.due_on,
