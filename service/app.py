@@ -20,7 +20,7 @@ from service.crypto import FieldCipher
 from service.districts.api import blp as districts_blp
 from service.districts.api import metrics_bp
 from service.materials.api import blp as materials_blp
-from service.materials.store import FileStore
+from service.materials.storage import open_store
 from service.outbox.api import blp as dead_letters_blp
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.publisher import Publisher
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["tongban.settings"] = settings
     app.extensions["tongban.cipher"] = FieldCipher(settings.data_key)
-    app.extensions["tongban.files"] = FileStore(settings.files_dir)
+    app.extensions["tongban.files"] = open_store(settings)
     app.extensions["tongban.policy"] = DeliveryPolicy.from_settings(settings)
     app.extensions["tongban.publisher"] = Publisher(settings.redis_url)
     db.init_app(app, settings)

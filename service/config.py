@@ -8,7 +8,7 @@ import base64
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +16,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 class ConfigError(RuntimeError):
     """The environment does not describe a service that may start."""
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """Where scans go when TONGBAN_FILE_STORE=s3."""
+
+    bucket: str
+    endpoint_url: str | None
+    region: str | None
+    access_key_id: str | None
+    secret_access_key: str | None = field(repr=False)
+    prefix: str
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,8 @@ class Settings:
     files_dir: Path
     upload_limit_bytes: int
     file_retention_days: int
+    file_store: str = "filesystem"
+    s3: S3Settings | None = None
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -115,6 +129,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if production and len(secret_key) < 32:
         raise ConfigError("TONGBAN_SECRET_KEY must be at least 32 characters in production")
 
+    file_store = environ.get("TONGBAN_FILE_STORE") or "filesystem"
+    if file_store not in ("filesystem", "s3"):
+        raise ConfigError(f"TONGBAN_FILE_STORE must be filesystem or s3, got {file_store!r}")
+    s3 = _s3_settings(environ, production) if file_store == "s3" else None
+
     return Settings(
         env=env,
         database_url=environ["DATABASE_URL"],
@@ -141,4 +160,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         files_dir=Path(environ.get("TONGBAN_FILES_DIR") or var_dir / "files"),
         upload_limit_bytes=_int(environ, "TONGBAN_UPLOAD_LIMIT_BYTES", 20 * 1024 * 1024),
         file_retention_days=_int(environ, "TONGBAN_FILE_RETENTION_DAYS", 180),
+        file_store=file_store,
+        s3=s3,
+    )
+
+
+def _s3_settings(environ: Mapping[str, str], production: bool) -> S3Settings:
+    bucket = environ.get("TONGBAN_S3_BUCKET")
+    if not bucket:
+        raise ConfigError("TONGBAN_S3_BUCKET must be set when TONGBAN_FILE_STORE=s3")
+    endpoint = environ.get("TONGBAN_S3_ENDPOINT_URL") or None
+    if production and endpoint and not endpoint.startswith("https://"):
+        raise ConfigError("TONGBAN_S3_ENDPOINT_URL must use https in production")
+    prefix = environ.get("TONGBAN_S3_PREFIX", "")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return S3Settings(
+        bucket=bucket,
+        endpoint_url=endpoint,
+        region=environ.get("TONGBAN_S3_REGION") or None,
+        access_key_id=environ.get("TONGBAN_S3_ACCESS_KEY_ID") or None,
+        secret_access_key=environ.get("TONGBAN_S3_SECRET_ACCESS_KEY") or None,
+        prefix=prefix,
     )

@@ -78,41 +78,51 @@ class Worker:
         self._log.close()
 
 
-class Simulator:
-    """The simulated district system (ops.district_sim) as a separate process."""
+class HttpServerProcess:
+    """A small HTTP server as a separate process, up once its `probe` path answers."""
 
-    def __init__(self, log_dir: Path, *, port: int, secret: str, district: str, tongban: str):
+    probe = "/"
+
+    def __init__(self, log_dir: Path, name: str, port: int, args: list[str]):
         import httpx
 
         self.url = f"http://127.0.0.1:{port}"
         self._http = httpx
-        self.log_path = log_dir / f"district-sim-{district}-{time.monotonic_ns()}.log"
+        self.log_path = log_dir / f"{name}-{time.monotonic_ns()}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ops.district_sim",
-                "--port",
-                str(port),
-                f"--secret={secret}",
-                "--district",
-                district,
-                "--tongban",
-                tongban,
-            ],
+            [sys.executable, "-m", *args],
             cwd=REPO_ROOT,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        wait_for(self._up, 20, f"the simulator to listen; log: {self.log_path}")
+        wait_for(self._up, 30, f"{name} to listen; log: {self.log_path}")
 
     def _up(self) -> bool:
         assert self.process.poll() is None, self.log_path.read_text(errors="replace")
         try:
-            return self._http.get(f"{self.url}/_state", timeout=1).is_success
+            return self._http.get(f"{self.url}{self.probe}", timeout=1).status_code < 500
         except self._http.HTTPError:
             return False
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()
+
+
+class Simulator(HttpServerProcess):
+    """The simulated district system (ops.district_sim) as a separate process."""
+
+    probe = "/_state"
+
+    def __init__(self, log_dir: Path, *, port: int, secret: str, district: str, tongban: str):
+        args = ["ops.district_sim", "--port", str(port), f"--secret={secret}"]
+        args += ["--district", district, "--tongban", tongban]
+        super().__init__(log_dir, f"district-sim-{district}", port, args)
 
     def mode(self, mode: str, auto: bool = False) -> dict:
         return self._http.post(f"{self.url}/_mode", json={"mode": mode, "auto": auto}).json()
@@ -124,10 +134,9 @@ class Simulator:
         body = {"case_no": case_no, "type": type_, "data": data or {}, "send": send}
         return self._http.post(f"{self.url}/_events", json=body).json()
 
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self._log.close()
+
+class S3Server(HttpServerProcess):
+    """moto's S3 server, a real HTTP S3 API, as a separate process."""
+
+    def __init__(self, log_dir: Path, port: int):
+        super().__init__(log_dir, "s3", port, ["moto.server", "-H", "127.0.0.1", "-p", str(port)])

@@ -15,7 +15,7 @@ from service.crypto import FieldCipher
 from service.db import Database
 from service.districts.reconcile import reconcile
 from service.materials.service import remove_expired, sweep_orphans
-from service.materials.store import FileStore
+from service.materials.storage import open_store
 from service.outbox.names import CLOSE_MONTHS, RECONCILE, RELAY, SUPERVISE, TIDY_FILES
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import process, relay_due
@@ -30,7 +30,7 @@ database = Database(settings)
 policy = DeliveryPolicy.from_settings(settings)
 publisher = Publisher(settings.redis_url)
 cipher = FieldCipher(settings.data_key)
-files = FileStore(settings.files_dir)
+files = open_store(settings)
 HANDLERS = make_handlers(policy, cipher, files)
 
 

@@ -25,7 +25,7 @@ from service.districts.connectors import admit, http_target, record
 from service.districts.http import post_event
 from service.districts.payloads import case_payload, file_links
 from service.materials.checks import check_files
-from service.materials.store import FileStore
+from service.materials.store import Store
 from service.outbox.models import OutboxMessage
 from service.outbox.names import DELIVER_CASE, DELIVER_SUPPLEMENT, NOTIFY, district_queue
 from service.outbox.policy import ClockRules, DeliveryPolicy
@@ -87,9 +87,7 @@ def _latest_seq(session: Session, case: Case) -> int:
     return session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id))
 
 
-def make_handlers(
-    policy: DeliveryPolicy, cipher: FieldCipher, store: FileStore
-) -> dict[str, Handler]:
+def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher, store: Store) -> dict[str, Handler]:
     """Task name -> handler, for the workers to register.
 
     A district served by Tongban's own back office (the internal connector) gets cases in its

@@ -5,14 +5,14 @@ from sqlalchemy.orm import Session
 
 from service.cases.models import Case
 from service.materials.models import CaseFile
-from service.materials.store import FileStore
+from service.materials.store import Store
 
 
 class FileCorrupt(Exception):
     """A stored file no longer matches its checksum: the delivery must not count."""
 
 
-def check_files(session: Session, store: FileStore, case: Case) -> int:
+def check_files(session: Session, store: Store, case: Case) -> int:
     """Every file of the case still matches its checksum, or FileCorrupt; returns how many."""
     rows = session.scalars(
         select(CaseFile).where(CaseFile.case_id == case.id, CaseFile.removed_at.is_(None))

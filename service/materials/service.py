@@ -17,7 +17,7 @@ from service.cases.models import Case, CaseEvent
 from service.cases.timeline import Actor, append_event
 from service.clock import now_utc
 from service.materials.models import CaseFile
-from service.materials.store import FileStore, Refused
+from service.materials.store import Refused, Store
 
 ORPHAN_AGE = timedelta(hours=1)
 
@@ -32,7 +32,7 @@ def _readable_case(session: Session, principal: Principal, case_no: str, lock: b
 
 def attach(
     session: Session,
-    store: FileStore,
+    store: Store,
     principal: Principal,
     case_no: str,
     material_code: str,
@@ -89,7 +89,7 @@ def attach(
 
 
 def stage(
-    session: Session, store: FileStore, terminal: Principal, stream: BinaryIO, name: str, limit: int
+    session: Session, store: Store, terminal: Principal, stream: BinaryIO, name: str, limit: int
 ) -> CaseFile:
     """Store a scan for an application the window is about to submit; commits.
 
@@ -121,7 +121,7 @@ def files_of(session: Session, principal: Principal, case_no: str) -> list[CaseF
 
 
 def open_for_download(
-    session: Session, store: FileStore, principal: Principal, case_no: str, file_id: int
+    session: Session, store: Store, principal: Principal, case_no: str, file_id: int
 ) -> tuple[CaseFile, BinaryIO]:
     """The file, for someone allowed to read it; the download goes on the timeline. Commits."""
     case = _readable_case(session, principal, case_no, lock=True)
@@ -142,7 +142,7 @@ def open_for_download(
     return row, stream
 
 
-def sweep_orphans(session: Session, store: FileStore, older_than: timedelta = ORPHAN_AGE) -> int:
+def sweep_orphans(session: Session, store: Store, older_than: timedelta = ORPHAN_AGE) -> int:
     """Remove staged scans no application named in time, and stored files no row points at
     (their upload never finished). Commits; returns how many stored files went."""
     cutoff = now_utc() - older_than
@@ -152,14 +152,14 @@ def sweep_orphans(session: Session, store: FileStore, older_than: timedelta = OR
     session.commit()
     referenced = set(session.scalars(select(CaseFile.sha256)))
     removed = 0
-    for path in (store.root / "objects").glob("*/*/*"):
-        if path.name not in referenced and path.stat().st_mtime < cutoff.timestamp():
-            path.unlink(missing_ok=True)
+    for sha256 in list(store.stored_before(cutoff)):
+        if sha256 not in referenced:
+            store.delete(sha256)
             removed += 1
     return removed
 
 
-def remove_expired(session: Session, store: FileStore, retention_days: int) -> int:
+def remove_expired(session: Session, store: Store, retention_days: int) -> int:
     """Remove the scans of cases closed more than `retention_days` ago; the timeline says so.
 
     A stored file is deleted only when no scan still kept points at the same content.

@@ -3,15 +3,18 @@
 A file is streamed to a temporary name while it is hashed and measured, its type is read from its
 first bytes (not its name), and only then renamed into place. Renaming is atomic, so a reader
 never sees half a file; the same content uploaded twice is stored once. Plain Python and the
-filesystem.
+filesystem; `service.materials.s3` keeps the same objects in an S3-compatible bucket.
 """
 
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 CHUNK = 64 * 1024
 # First bytes -> media type. Only what a window scans: PDF, JPEG, PNG.
@@ -42,6 +45,62 @@ def sniff(head: bytes) -> str | None:
     return next((kind for magic, kind in SIGNATURES if head.startswith(magic)), None)
 
 
+class Store(Protocol):
+    """What the service needs of a store of scans; `FileStore` and `S3Store` provide it."""
+
+    def put(self, stream: BinaryIO, limit: int) -> Stored: ...
+    def open(self, sha256: str) -> BinaryIO: ...
+    def exists(self, sha256: str) -> bool: ...
+    def intact(self, sha256: str) -> bool: ...
+    def delete(self, sha256: str) -> None: ...
+    def stored_before(self, cutoff: datetime) -> Iterator[str]: ...
+
+
+@contextmanager
+def received(stream: BinaryIO, limit: int, spool_dir: Path) -> Iterator[tuple[Path, Stored]]:
+    """Spool a stream of at most `limit` bytes to a temporary file in `spool_dir`, hashing and
+    measuring it and reading its type from its first bytes; refuses other types, larger and
+    empty files. The temporary file is gone when the block ends, whatever happens."""
+    digest, size, kind = hashlib.sha256(), 0, None
+    fd, tmp_name = tempfile.mkstemp(dir=spool_dir, prefix="upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                if kind is None:
+                    kind = sniff(chunk)
+                    if kind is None:
+                        raise Refused(
+                            "unsupported-type",
+                            "Only PDF, JPEG and PNG files are accepted (by their content).",
+                            "只接受 PDF、JPEG、PNG 文件（按文件内容判断）。",
+                        )
+                size += len(chunk)
+                if size > limit:
+                    raise Refused(
+                        "file-too-large",
+                        f"Files are limited to {limit // (1024 * 1024)} MB.",
+                        f"文件不能超过 {limit // (1024 * 1024)} MB。",
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if size == 0:
+            raise Refused("empty-file", "The file is empty.", "文件为空。")
+        yield Path(tmp_name), Stored(digest.hexdigest(), size, kind)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+
+
+def sha256_of(stream: BinaryIO) -> str:
+    """The SHA-256 of everything left in `stream`, read in chunks."""
+    digest = hashlib.sha256()
+    while chunk := stream.read(CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 class FileStore:
     """Content-addressed files under `root`: objects/ab/cd/<sha256>."""
 
@@ -55,40 +114,11 @@ class FileStore:
 
     def put(self, stream: BinaryIO, limit: int) -> Stored:
         """Store a stream of at most `limit` bytes; refuses other types and larger files."""
-        digest, size, kind = hashlib.sha256(), 0, None
-        fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    if kind is None:
-                        kind = sniff(chunk)
-                        if kind is None:
-                            raise Refused(
-                                "unsupported-type",
-                                "Only PDF, JPEG and PNG files are accepted (by their content).",
-                                "只接受 PDF、JPEG、PNG 文件（按文件内容判断）。",
-                            )
-                    size += len(chunk)
-                    if size > limit:
-                        raise Refused(
-                            "file-too-large",
-                            f"Files are limited to {limit // (1024 * 1024)} MB.",
-                            f"文件不能超过 {limit // (1024 * 1024)} MB。",
-                        )
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            if size == 0:
-                raise Refused("empty-file", "The file is empty.", "文件为空。")
-            sha = digest.hexdigest()
-            target = self.path(sha)
+        with received(stream, limit, self.tmp) as (tmp_path, stored):
+            target = self.path(stored.sha256)
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_name, target)  # atomic; the same content lands on the same name
-            return Stored(sha, size, kind)
-        finally:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
+            os.replace(tmp_path, target)  # atomic; the same content lands on the same name
+            return stored
 
     def open(self, sha256: str) -> BinaryIO:
         return self.path(sha256).open("rb")
@@ -100,12 +130,15 @@ class FileStore:
         """Whether the stored bytes still hash to their name."""
         try:
             with self.open(sha256) as f:
-                digest = hashlib.sha256()
-                while chunk := f.read(CHUNK):
-                    digest.update(chunk)
+                return sha256_of(f) == sha256
         except FileNotFoundError:
             return False
-        return digest.hexdigest() == sha256
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
+
+    def stored_before(self, cutoff: datetime) -> Iterator[str]:
+        """The checksums of files stored before `cutoff`."""
+        for path in (self.root / "objects").glob("*/*/*"):
+            if path.stat().st_mtime < cutoff.timestamp():
+                yield path.name

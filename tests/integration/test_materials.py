@@ -42,6 +42,18 @@ def received(engine, case_no):
     wait_for(lambda: status_of(engine, case_no) == "received", 30, f"{case_no} received")
 
 
+def delivery_error(engine, case_no) -> str | None:
+    """The last error recorded on the case's delivery, if any."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT o.last_error FROM outbox o JOIN cases c ON c.id = o.case_id"
+                " WHERE c.case_no = :n AND o.task = 'tongban.deliver_case'"
+            ),
+            {"n": case_no},
+        ).scalar_one()
+
+
 def upload(client, headers, case_no, material, data, name="scan.pdf"):
     return client.post(
         f"/api/v1/cases/{case_no}/files",
@@ -88,18 +100,7 @@ def test_a_corrupted_file_makes_delivery_retry_not_succeed(
     path = FileStore(settings.files_dir).path(staged["sha256"])
     path.write_bytes(data[:-1] + b"!")  # the store's copy goes bad before delivery
     case_no = submit(client, window, with_scans(M01=[staged["id"]])).get_json()["case_no"]
-
-    def failed_on_checksum():
-        with engine.connect() as conn:
-            return conn.execute(
-                text(
-                    "SELECT o.last_error FROM outbox o JOIN cases c ON c.id = o.case_id"
-                    " WHERE c.case_no = :n AND o.task = 'tongban.deliver_case'"
-                ),
-                {"n": case_no},
-            ).scalar_one()
-
-    assert "SHA-256" in wait_for(failed_on_checksum, 20, "a failed delivery")
+    assert "SHA-256" in wait_for(lambda: delivery_error(engine, case_no), 20, "a failed delivery")
     assert status_of(engine, case_no) == "submitted"
     path.write_bytes(data)  # repaired: a retry succeeds
     received(engine, case_no)
@@ -130,6 +131,45 @@ def test_wrong_type_or_size_is_a_clear_problem(client, terminal):
     case_no = submit(client, window, application()).get_json()["case_no"]
     late = upload(client, window, case_no, "M01", PDF)
     assert late.status_code == 409  # after intake, scans come only with a supplement
+
+
+def test_an_upload_cut_off_midway_leaves_nothing_behind(app, terminal, engine, settings):
+    """A window's connection drops halfway through a scan: no row, no stored or spooled file."""
+    import socket
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from ops.embedded import free_port
+    from tests.helpers import count
+
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    files_dir = settings.files_dir
+    before = (count(engine, "case_files"), sorted(files_dir.rglob("*")))
+    boundary = "tongban-cut-off"
+    head = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=file; filename=scan.pdf\r\n"
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode() + PDF
+    auth = terminal("FM-01")["Authorization"]
+    try:
+        with socket.create_connection(server.server_address, timeout=5) as conn:
+            conn.sendall(
+                (
+                    "POST /api/v1/uploads HTTP/1.1\r\nHost: localhost\r\n"
+                    f"Authorization: {auth}\r\n"
+                    f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                    f"Content-Length: {len(head) + 100_000}\r\n\r\n"
+                ).encode()
+                + head
+            )
+            conn.shutdown(socket.SHUT_WR)  # the rest never comes
+            answer = conn.recv(4096)
+    finally:
+        server.shutdown()
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]  # authenticated, then cut off
+    assert (count(engine, "case_files"), sorted(files_dir.rglob("*"))) == before
 
 
 def test_only_those_involved_can_read_a_file(client, terminal, staff):
