@@ -4,7 +4,9 @@
         --tongban http://127.0.0.1:8000 [--mode healthy] [--auto]
 
 It takes Tongban's signed deliveries (POST /deliveries), treats a repeated Idempotency-Key as
-the same delivery, keeps what it received, and answers according to its mode:
+the same delivery, keeps what it received, and answers according to its mode. Like a real
+receiver it first downloads every scan by its signed link and checks its SHA-256: a file it
+cannot fetch or that does not match is a 503 (Tongban retries), never a receipt.
 
     healthy              200
     slow                 200 after --slow-seconds
@@ -21,6 +23,7 @@ GET /_state for what it received.
 """
 
 import argparse
+import hashlib
 import json
 import logging
 import threading
@@ -90,6 +93,19 @@ class DistrictSystem:
         if mode == "slow":
             time.sleep(self.slow_seconds)
         return 200, {"received": True}
+
+    def missing_files(self, delivery: dict) -> str | None:
+        """Why the delivery's scans cannot be taken (not fetched, or not matching), or None."""
+        for link in delivery.get("files") or ():
+            try:
+                response = httpx.get(self.tongban + link["url"], timeout=10)
+            except httpx.HTTPError as err:
+                return f"file {link['material_code']} not fetched: {type(err).__name__}"
+            if response.status_code != 200:
+                return f"file {link['material_code']} not fetched: HTTP {response.status_code}"
+            if hashlib.sha256(response.content).hexdigest() != link["sha256"]:
+                return f"file {link['material_code']} fails its SHA-256"
+        return None
 
     def take(self, key: str, delivery: dict) -> bool:
         """Keep a delivery; False if this Idempotency-Key came before (the same delivery)."""
@@ -183,8 +199,11 @@ def handler_for(system: DistrictSystem) -> type[BaseHTTPRequestHandler]:
                 if not self._signed(DELIVER, body):
                     return
                 status, answer = system.answer()
+                delivery = json.loads(body)
+                why = system.missing_files(delivery) if status == 200 else None
+                if why:
+                    status, answer = 503, {"error": why}
                 if status == 200:
-                    delivery = json.loads(body)
                     fresh = system.take(self.headers.get("Idempotency-Key", ""), delivery)
                     if fresh and system.auto and delivery.get("event") == "case.created":
                         threading.Thread(

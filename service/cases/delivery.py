@@ -139,6 +139,9 @@ def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher, store: Store) -> 
                 return withdrawn_news(session, case)
             return []
         code = case.responsible_district
+        # Every scan is checked before the case counts as received: here for our own back office,
+        # and before it leaves for a district system (which checks what it downloads, too).
+        check_files(session, store, case)
         remote = send(session, message, code, "case.created", lambda t: _with_files(case, t))
         session.refresh(case, with_for_update=True)
         if case.status != Status.SUBMITTED:
@@ -148,8 +151,6 @@ def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher, store: Store) -> 
             return [
                 notify(session, case, Side.RESPONSIBLE, seq, "withdrawn", text, policy)
             ] * remote
-        if not remote:
-            check_files(session, store, case)  # the receiver checks every scan before it counts
         actor = district_system_actor(code) if remote else connector_actor(code)
         seq = _receive(session, case, actor, Action.FORWARD, policy.clocks)
         news = [(Side.ACCEPTING, "received", f"办件 {case.case_no} 已由办理地接收")]
@@ -166,6 +167,7 @@ def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher, store: Store) -> 
             (e.data.get("materials", []) for e in reversed(case.events) if e.type == "supplement"),
             [],
         )
+        check_files(session, store, case)
         remote = send(
             session,
             message,
@@ -180,8 +182,6 @@ def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher, store: Store) -> 
         session.refresh(case, with_for_update=True)
         if case.status != Status.SUPPLEMENTED:
             return []
-        if not remote:
-            check_files(session, store, case)
         actor = district_system_actor(code) if remote else connector_actor(code)
         seq = _receive(session, case, actor, Action.RECEIVE, policy.clocks)
         if remote:

@@ -256,9 +256,38 @@ def test_scans_reach_the_district_system_by_signed_links(
     forged = httpx.get(live_api + link["url"].replace("signature=", "signature=0"))
     assert forged.status_code == 404
     timeline = read_case(client, window, case_no)["timeline"]
-    assert any(
-        e["type"] == "file_downloaded" and e["actor"]["name"] == "安宁市业务系统" for e in timeline
-    )
+    kinds = [(e["type"], e["actor"]["name"]) for e in timeline]
+    fetched_first = kinds.index(("file_downloaded", "安宁市业务系统"))
+    assert fetched_first < [e["status_to"] for e in timeline].index("received"), kinds
+
+
+def test_a_bad_copy_of_a_scan_never_leaves_for_a_district_system(
+    anning, sim, client, terminal, engine, settings
+):
+    import io
+
+    from service.materials.store import FileStore
+    from tests.integration.test_materials import delivery_error
+
+    sim.mode("healthy")
+    window = terminal("XS-01")
+    scan = b"%PDF-1.7\n" + uuid.uuid4().hex.encode() * 50
+    staged = client.post(
+        "/api/v1/uploads",
+        headers=window,
+        data={"file": (io.BytesIO(scan), "id-card.pdf")},
+        content_type="multipart/form-data",
+    ).get_json()
+    path = FileStore(settings.files_dir).path(staged["sha256"])
+    path.write_bytes(scan[:-1] + b"!")
+    body = application(facts={"insured_district": ANNING})
+    body["materials"][0]["files"] = [staged["id"]]
+    case_no = submit(client, window, body).get_json()["case_no"]
+    assert "SHA-256" in wait_for(lambda: delivery_error(engine, case_no), 20, "a failed delivery")
+    assert case_no not in sim.state()["cases"] and status_of(engine, case_no) == "submitted"
+    path.write_bytes(scan)
+    received(engine, [case_no])
+    assert sim.state()["cases"][case_no] == 1
 
 
 def test_a_refusal_goes_to_dead_letters_with_its_reason_and_can_be_replayed(
