@@ -84,6 +84,18 @@ def status_of(engine, case_no: str) -> str:
         ).scalar_one()
 
 
+def delivery_error(engine, case_no) -> str | None:
+    """The last error recorded on the case's delivery, if any."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT o.last_error FROM outbox o JOIN cases c ON c.id = o.case_id"
+                " WHERE c.case_no = :n AND o.task = 'tongban.deliver_case'"
+            ),
+            {"n": case_no},
+        ).scalar_one()
+
+
 def event_types(engine, case_no: str) -> list[str]:
     with engine.connect() as conn:
         return list(

@@ -22,7 +22,7 @@ from service.clock import now_utc
 from service.clocks.tracking import track
 from service.crypto import FieldCipher
 from service.districts.connectors import admit, http_target, record
-from service.districts.http import post_event
+from service.districts.http import Misconfigured, post_event
 from service.districts.payloads import case_payload, file_links
 from service.materials.checks import check_files
 from service.materials.store import Store
@@ -111,7 +111,7 @@ def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher, store: Store) -> 
         except Unavailable as err:
             record(bind, code, policy, reachable=False, error=str(err))
             raise
-        except Permanent as err:
+        except (Permanent, Misconfigured) as err:  # it answered: no reason to open the breaker
             record(bind, code, policy, reachable=True, error=str(err))
             raise
         record(bind, code, policy, reachable=True)

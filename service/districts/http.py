@@ -10,9 +10,16 @@ from service.districts.connectors import HttpTarget
 from service.districts.signing import DELIVER, STATUS, signed_headers
 from service.outbox.processing import Permanent, Unavailable
 
-# "Not now", not "never": busy (408, 425, 429), or our own configuration is wrong (a secret or
-# address mismatch: 401, 403, 404, 405), which an operator fixes without losing the backlog.
-RETRYABLE_4XX = frozenset({401, 403, 404, 405, 408, 425, 429})
+# "Not now", not "never": the district system is busy.
+BUSY_4XX = frozenset({408, 425, 429})
+# The two sides' configuration disagrees (secret, address, method): the district did not judge
+# the case. Retried within the retry budget, so a quick fix loses nothing, then a dead letter
+# an admin can see and replay once the connector is right.
+MISCONFIGURED_4XX = frozenset({401, 403, 404, 405})
+
+
+class Misconfigured(Exception):
+    """The district system turned the call away for a reason that is not the case's."""
 
 
 def _timeout(target: HttpTarget) -> httpx.Timeout:
@@ -20,7 +27,8 @@ def _timeout(target: HttpTarget) -> httpx.Timeout:
 
 
 def post_event(target: HttpTarget, event: str, payload: dict[str, Any], key: str) -> None:
-    """POST one event; returns on 2xx, raises Unavailable (retry) or Permanent (dead letter).
+    """POST one event; returns on 2xx, raises Unavailable (retry until it answers),
+    Misconfigured (retry within the budget) or Permanent (dead letter at once).
 
     `key` is the outbox id, sent as Idempotency-Key: a timeout may hide a success, so the same
     event can arrive twice and the district system must treat the second as the first.
@@ -44,9 +52,12 @@ def post_event(target: HttpTarget, event: str, payload: dict[str, Any], key: str
 def _check(response: httpx.Response) -> None:
     if response.is_success:
         return
-    reason = f"HTTP {response.status_code}: {response.text[:500]}"
-    if not 400 <= response.status_code < 500 or response.status_code in RETRYABLE_4XX:
+    status = response.status_code
+    reason = f"HTTP {status}: {response.text[:500]}"
+    if status >= 500 or status in BUSY_4XX:
         raise Unavailable(reason)
+    if status < 400 or status in MISCONFIGURED_4XX:  # a redirect is a wrong address too
+        raise Misconfigured(reason)
     raise Permanent(reason)
 
 

@@ -25,7 +25,7 @@ from service.districts.callbacks import (
     apply_callback,
 )
 from service.districts.connectors import http_target, record
-from service.districts.http import fetch_status
+from service.districts.http import Misconfigured, fetch_status
 from service.districts.models import DistrictConnector
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import Permanent, Unavailable
@@ -86,7 +86,7 @@ def _district(sessions, cipher, policy, publisher, code, quiet_seconds, results)
     for case_no in case_nos:
         try:
             answer = fetch_status(target, case_no)
-        except Unavailable as err:
+        except (Unavailable, Misconfigured) as err:
             record(bind, code, policy, reachable=False, error=str(err))
             log.warning("reconciliation stopped", extra={"district": code, "error": str(err)})
             return

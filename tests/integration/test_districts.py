@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from ops.embedded import free_port
 from service.districts.signing import CALLBACK, signed_headers
-from tests.helpers import application, event_types, read_case, status_of, submit
+from tests.helpers import application, delivery_error, event_types, read_case, status_of, submit
 from tests.processes import Simulator, Worker, wait_for
 
 ANNING = "530181"  # 安宁市: its own system here; cases come from 西山区's window
@@ -139,6 +139,46 @@ def test_while_one_district_is_down_another_keeps_being_delivered(
     sim.mode("healthy")
     received(engine, to_an)
     assert [sim.state()["cases"][c] for c in to_an] == [1, 1, 1]
+
+
+def test_a_timeout_is_retried_safely_while_other_districts_go_on(
+    anning, sim, client, terminal, engine
+):
+    sim.mode("slow")  # answers after 5 s; Tongban waits 2 s, so each try times out
+    xs, fm = terminal("XS-01"), terminal("FM-01")
+    slow_case = to_anning(client, xs)
+    wait_for(lambda: "ReadTimeout" in (delivery_error(engine, slow_case) or ""), 20, "a timeout")
+    to_wh = [submit(client, fm, application()).get_json()["case_no"] for _ in range(2)]
+    received(engine, to_wh)  # submitted after it, delivered while it still waits
+    assert status_of(engine, slow_case) == "submitted"
+    sim.mode("healthy")
+    received(engine, [slow_case])
+    state = sim.state()
+    # The timed-out tries did reach the system; the Idempotency-Key made them one delivery.
+    assert state["cases"][slow_case] == 1 and state["requests"] > 1
+
+
+def test_a_wrong_secret_is_retried_then_dead_lettered_and_replayed_once_fixed(
+    anning, sim, client, terminal, engine, admin
+):
+    sim.mode("healthy")
+    connector_url = f"/api/v1/admin/districts/{ANNING}/connector"
+    wrong = {**anning, "secret": "a-secret-the-district-does-not-know"}
+    assert client.put(connector_url, json=wrong, headers=admin).status_code == 200
+    case_no = to_anning(client, terminal("XS-01"))
+
+    def dead():
+        letters = client.get("/api/v1/admin/dead-letters", headers=admin).get_json()
+        return next((d for d in letters["dead_letters"] if d["case_no"] == case_no), None)
+
+    letter = wait_for(dead, 40, "a dead letter")
+    assert "HTTP 401" in letter["last_error"] and letter["attempts"] == 3  # the whole budget
+    assert case_no not in sim.state()["cases"]
+    assert client.put(connector_url, json=anning, headers=admin).status_code == 200
+    replay = client.post(f"/api/v1/admin/dead-letters/{letter['id']}/replay", headers=admin)
+    assert replay.status_code == 200
+    received(engine, [case_no])
+    assert sim.state()["cases"][case_no] == 1
 
 
 def signed_post(client, code, body: dict, secret=SECRET, at=None):
@@ -267,7 +307,6 @@ def test_a_bad_copy_of_a_scan_never_leaves_for_a_district_system(
     import io
 
     from service.materials.store import FileStore
-    from tests.integration.test_materials import delivery_error
 
     sim.mode("healthy")
     window = terminal("XS-01")

@@ -5,9 +5,8 @@ import io
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
 
-from tests.helpers import application, read_case, status_of, submit
+from tests.helpers import application, delivery_error, read_case, status_of, submit
 from tests.processes import Worker, wait_for
 
 PDF = b"%PDF-1.7\n" + b"scan of an ID card " * 200
@@ -40,18 +39,6 @@ def with_scans(**files) -> dict:
 
 def received(engine, case_no):
     wait_for(lambda: status_of(engine, case_no) == "received", 30, f"{case_no} received")
-
-
-def delivery_error(engine, case_no) -> str | None:
-    """The last error recorded on the case's delivery, if any."""
-    with engine.connect() as conn:
-        return conn.execute(
-            text(
-                "SELECT o.last_error FROM outbox o JOIN cases c ON c.id = o.case_id"
-                " WHERE c.case_no = :n AND o.task = 'tongban.deliver_case'"
-            ),
-            {"n": case_no},
-        ).scalar_one()
 
 
 def upload(client, headers, case_no, material, data, name="scan.pdf"):

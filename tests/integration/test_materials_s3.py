@@ -10,11 +10,10 @@ import pytest
 from ops.embedded import free_port
 from service.clock import now_utc
 from service.materials.store import Refused
-from tests.helpers import status_of, submit
+from tests.helpers import delivery_error, status_of, submit
 from tests.integration.test_materials import (
     PDF,
     PNG,
-    delivery_error,
     received,
     stage,
     with_scans,

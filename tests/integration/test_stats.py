@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from service.clock import SHANGHAI
-from tests.helpers import act, application, deliver_inline, make_id_number, submit
+from tests.helpers import act, application, deliver_inline, make_id_number, read_case, submit
 
 WH, FM = "530102", "530124"
 
@@ -289,36 +289,52 @@ def test_an_auditor_cannot_change_anything(dataset, client, staff, engine):
         with engine.connect() as conn:
             return conn.execute(
                 text(
-                    "SELECT count(*), max(version) FROM cases"
+                    "SELECT count(*), sum(version) FROM cases"
                     " UNION ALL SELECT count(*), 0 FROM case_events"
+                    " UNION ALL SELECT count(*), 0 FROM stat_months"
+                    " UNION ALL SELECT count(*), 0 FROM ratings"
+                    " UNION ALL SELECT count(*), count(endpoint) FROM district_connectors"
                 )
             ).all()
 
+    def version(case_no):
+        return read_case(client, auditor, case_no)["version"]  # an auditor may read
+
     before = state()
-    attempts = [
-        client.post(
+    f, e = dataset["f"], dataset["e"]
+    attempts = {
+        "apply": client.post(
             "/api/v1/applications",
             headers={**auditor, "Idempotency-Key": "auditor-try"},
             json=application(),
         ),
-        client.post(
-            f"/api/v1/cases/{dataset['f']}/complete",
+        "complete": client.post(
+            f"/api/v1/cases/{f}/complete",
             headers=auditor,
-            json={"version": 1, "outcome": "approved", "document_no": "审计1号"},
+            json={"version": version(f), "outcome": "approved", "document_no": "审计1号"},
         ),
-        client.post(f"/api/v1/cases/{dataset['f']}/claim", headers=auditor, json={"version": 1}),
-        client.post("/api/v1/admin/stats/months/2025-04/close", headers=auditor),
-        client.post("/api/v1/admin/dead-letters/replay", headers=auditor),
-        client.put(
-            "/api/v1/admin/districts/530181/connector", headers=auditor, json={"kind": "internal"}
+        "claim": client.post(
+            f"/api/v1/cases/{f}/claim", headers=auditor, json={"version": version(f)}
         ),
-        client.post(
-            f"/api/v1/cases/{dataset['e']}/rating", headers=auditor, json={"level": "satisfied"}
+        "close month": client.post("/api/v1/admin/stats/months/2025-04/close", headers=auditor),
+        "replay": client.post("/api/v1/admin/dead-letters/replay", headers=auditor),
+        "connector": client.put(
+            "/api/v1/admin/districts/530181/connector",
+            headers=auditor,
+            json={"kind": "http", "endpoint": "https://x.example/d", "secret": "s" * 32},
         ),
-    ]
-    assert all(r.status_code in (403, 404, 409) for r in attempts), [
-        r.status_code for r in attempts
-    ]
+        "rating": client.post(
+            f"/api/v1/cases/{e}/rating", headers=auditor, json={"level": "satisfied"}
+        ),
+    }
+    # Refused for who they are, not for a stale version or a step out of order.
+    answers = {
+        what: (r.status_code, (r.get_json() or {}).get("type", "")) for what, r in attempts.items()
+    }
+    refusals = {(403, "forbidden"), (409, "not-your-step")}
+    assert all(
+        (status, type_.rsplit("/", 1)[-1]) in refusals for status, type_ in answers.values()
+    ), answers
     assert state() == before
 
 
