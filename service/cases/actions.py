@@ -19,7 +19,7 @@ from service.cases.lifecycle import TRANSITIONS, Action, Side, Status, Transitio
 from service.cases.models import Case
 from service.cases.timeline import Actor, append_event
 from service.clock import now_utc
-from service.clocks.tracking import track
+from service.clocks.tracking import track, working_days_taken
 from service.outbox.models import OutboxMessage
 from service.outbox.names import DELIVER_SUPPLEMENT, district_queue
 from service.outbox.policy import DeliveryPolicy
@@ -173,6 +173,10 @@ def perform(
     owner = TRANSITIONS[action][0]
     acting_for = case.accepting_district if owner == Side.ACCEPTING else case.responsible_district
     reason = data.get("reason") or data.get("note")
+    recorded = details
+    if action == Action.COMPLETE:
+        # Kept on the (hash-chained) event: the time a case took is fixed when it is decided.
+        recorded = {**details, "working_days": working_days_taken(session, case, now)}
     event = append_event(
         session,
         case,
@@ -181,7 +185,7 @@ def perform(
         actor=Actor.of(principal, acting_for),
         at=now,
         reason=reason,
-        data=details,
+        data=recorded,
     )
     case.status, case.updated_at = target, now
     track(session, case, action.value, now, policy.clocks)

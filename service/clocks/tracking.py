@@ -104,6 +104,22 @@ def paused_working_days(calendar: WorkCalendar, starts_on: date, since: date, un
     return calendar.count(since - day, until - day).working_days
 
 
+def working_days_taken(session: Session, case: Case, at: datetime) -> int | None:
+    """Working days from acceptance (day 0) to `at`'s local day, less the days a special
+    procedure paused the clock (a running one included); None when no completion clock runs."""
+    deadline = session.scalar(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == Kind.COMPLETE)
+    )
+    if deadline is None or deadline.state != "open":
+        return None
+    calendar = load_calendar(session)
+    today = local_today(at)
+    paused = deadline.paused_days
+    if deadline.paused_since is not None:
+        paused += paused_working_days(calendar, deadline.starts_on, deadline.paused_since, today)
+    return max(calendar.count(deadline.starts_on, today).working_days - paused, 0)
+
+
 def track(session: Session, case: Case, event: str, at: datetime, rules: ClockRules) -> None:
     """Open, meet or cancel the case's deadlines for a timeline event of type `event`."""
     today = local_today(at)

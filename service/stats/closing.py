@@ -9,7 +9,7 @@ import hashlib
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES, KUNMING_DISTRICTS
@@ -85,6 +85,10 @@ def close_month(session: Session, month: str, by: str) -> StatMonth:
     # Every scope's report from one snapshot of the database: a transaction of its own.
     session.commit()
     session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    # Before the snapshot: wait for steps being written and hold new ones back (a few seconds,
+    # once a month), so no event with an id under the watermark can commit after it and be
+    # missed by both this month's figures and the next month's adjustments.
+    session.execute(text("LOCK TABLE case_events IN SHARE MODE"))
     session.execute(select(func.pg_advisory_xact_lock(CLOSE_LOCK)))
     existing = session.get(StatMonth, month)
     if existing is not None:

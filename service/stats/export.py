@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from service.stats.report import FIGURES, MEASURES_ZH, on_time_rate
+from service.stats.report import DERIVED_ZH, FIGURES, MEASURES_ZH, derived
 
 FORMATS = ("xlsx", "csv", "json")
 MEDIA_TYPES = {
@@ -28,7 +28,7 @@ MEDIA_TYPES = {
 }
 EXTENSIONS = {"xlsx": "xlsx", "csv": "zip", "json": "json"}
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)
-FIGURE_COLUMNS = [(f, MEASURES_ZH[f]) for f in FIGURES] + [("on_time_rate", "按时办结率")]
+FIGURE_COLUMNS = [(f, MEASURES_ZH[f]) for f in FIGURES] + list(DERIVED_ZH.items())
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def _total_row(view: View, rows: list[dict]) -> dict:
         if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             total[key] = sum(values)
     if total.get("completed"):
-        total["on_time_rate"] = on_time_rate(total)
+        total = {**total, **derived(total)}
     return total
 
 

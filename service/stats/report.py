@@ -29,6 +29,7 @@ from service.stats.models import StatMonth
 # figure -> the timeline event type that counts it
 MEASURES: dict[str, str] = {
     "submitted": "submitted",
+    "forwarded": "forwarded",
     "accepted": "accept",
     "supplements_requested": "request_supplement",
     "rejected": "reject",
@@ -37,14 +38,18 @@ MEASURES: dict[str, str] = {
 }
 MEASURES_ZH: dict[str, str] = {
     "submitted": "收件量",
+    "forwarded": "转办量",
     "accepted": "受理量",
     "supplements_requested": "补正告知",
     "rejected": "不予受理",
     "withdrawn": "撤回",
     "completed": "办结量",
     "completed_on_time": "按时办结",
+    "working_days_to_complete": "办结用时合计（工作日）",
 }
-FIGURES = [*MEASURES, "completed_on_time"]
+# Counts and sums: every view adds them up. Rates and averages are derived (see `derived`).
+FIGURES = [*MEASURES, "completed_on_time", "working_days_to_complete"]
+DERIVED_ZH = {"on_time_rate": "按时办结率", "average_working_days": "平均办结用时（工作日）"}
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime, date, date]:
@@ -64,7 +69,7 @@ def _in_scope(scope: str | None):
     return or_(Case.accepting_district == scope, Case.responsible_district == scope)
 
 
-def _counts(session: Session, start, end, scope, *group, after_event: int = 0) -> list:
+def _counts(session: Session, start, end, scope, *group, after_event: int = 0, where=None) -> list:
     """The figures, grouped by `group`, for the steps that happened in [start, end)."""
     # Looked up for completions only, not joined for every event of the month.
     on_time = (
@@ -79,8 +84,12 @@ def _counts(session: Session, start, end, scope, *group, after_event: int = 0) -
     columns = [
         func.count().filter(CaseEvent.type == event).label(name) for name, event in MEASURES.items()
     ]
+    completion = CaseEvent.type == "complete"
+    columns.append(func.count().filter(and_(completion, on_time)).label("completed_on_time"))
     columns.append(
-        func.count().filter(and_(CaseEvent.type == "complete", on_time)).label("completed_on_time")
+        func.coalesce(
+            func.sum(CaseEvent.data["working_days"].as_integer()).filter(completion), 0
+        ).label("working_days_to_complete")
     )
     stmt = (
         select(*group, *columns)
@@ -92,6 +101,7 @@ def _counts(session: Session, start, end, scope, *group, after_event: int = 0) -
             CaseEvent.type.in_(list(MEASURES.values())),
             CaseEvent.id > after_event,
             _in_scope(scope),
+            literal(True) if where is None else where,
         )
     )
     if group:
@@ -99,22 +109,31 @@ def _counts(session: Session, start, end, scope, *group, after_event: int = 0) -
     return session.execute(stmt).all()
 
 
-def on_time_rate(figures: dict) -> float | None:
-    """Completed on time over completed; None when nothing was completed."""
+def derived(figures: dict) -> dict:
+    """The figures with the on-time rate (on time over completed) and the average working days
+    to complete added; both None when nothing was completed."""
     done = figures.get("completed")
-    return round(figures["completed_on_time"] / done, 4) if done else None
+    return {
+        **figures,
+        "on_time_rate": round(figures["completed_on_time"] / done, 4) if done else None,
+        "average_working_days": (
+            round(figures["working_days_to_complete"] / done, 2) if done else None
+        ),
+    }
 
 
 def _figures(row) -> dict[str, int]:
-    values = {name: getattr(row, name) or 0 for name in FIGURES}
-    values["on_time_rate"] = on_time_rate(values)
-    return values
+    return derived({name: getattr(row, name) or 0 for name in FIGURES})
+
+
+def _month_of_event():
+    return func.to_char(func.timezone("Asia/Shanghai", CaseEvent.occurred_at), "YYYY-MM")
 
 
 def late_counts(session: Session, after_event: int, before: datetime, scope: str | None) -> list:
     """Figures of events recorded after event `after_event` that happened before `before`, by
     month and district pair: corrections to closed months."""
-    month = func.to_char(func.timezone("Asia/Shanghai", CaseEvent.occurred_at), "YYYY-MM")
+    month = _month_of_event()
     return _counts(
         session,
         datetime(2000, 1, 1, tzinfo=SHANGHAI),
@@ -203,30 +222,57 @@ def _agreements(session, start, end, scope, base) -> list[dict]:
     """
     scope_key = scope or "city"
     this_month = {r.agreement_id: r for r in _rollup(base, "agreement_id")}
+    closed_months = list(session.scalars(select(StatMonth)))
     closed = {
         m.month: {a["code"]: a["month"] for a in m.reports[scope_key]["agreements"]}
-        for m in session.scalars(select(StatMonth))
+        for m in closed_months
     }
+    corrections = _closed_month_corrections(session, start, scope, closed_months)
     out = []
     for agreement in session.scalars(select(Agreement).order_by(Agreement.code)):
         month = _figures(this_month[agreement.id]) if agreement.id in this_month else None
         total = dict(month or dict.fromkeys(FIGURES, 0))
-        for earlier in _earlier(session, agreement, start, scope, closed):
+        for earlier in [
+            *_earlier(session, agreement, start, scope, closed),
+            corrections.get(agreement.id, {}),
+        ]:
             for figure in FIGURES:
                 total[figure] += earlier.get(figure, 0)
         if month is None and not any(total[f] for f in FIGURES):
             continue
-        total["on_time_rate"] = on_time_rate(total)
+        total = derived(total)
         out.append(
             {
                 "code": agreement.code,
                 "name": agreement.name,
                 "since": agreement.effective_from.isoformat(),
-                "month": month or {**dict.fromkeys(FIGURES, 0), "on_time_rate": None},
+                "month": month or derived(dict.fromkeys(FIGURES, 0)),
                 "since_start": total,
             }
         )
     return out
+
+
+def _closed_month_corrections(session, start: datetime, scope, closed_months) -> dict:
+    """By agreement, the steps that belong to a closed month before `start` but were recorded
+    after it closed (after its watermark): its frozen figures lack them, the total must not."""
+    if not closed_months:
+        return {}
+    late = (
+        select(StatMonth.month)
+        .where(StatMonth.month == _month_of_event(), StatMonth.watermark < CaseEvent.id)
+        .exists()
+    )
+    rows = _counts(
+        session,
+        datetime(2000, 1, 1, tzinfo=SHANGHAI),
+        start,
+        scope,
+        Case.agreement_id,
+        after_event=min(m.watermark for m in closed_months),
+        where=late,
+    )
+    return {r.agreement_id: {f: getattr(r, f) for f in FIGURES} for r in rows}
 
 
 def _earlier(session, agreement: Agreement, start: datetime, scope, closed: dict):

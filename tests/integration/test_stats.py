@@ -108,27 +108,38 @@ def report(client, headers, month, **params):
 
 
 def figures(row: dict) -> dict:
-    keys = ["submitted", "accepted", "supplements_requested", "rejected", "withdrawn"]
-    return {k: row[k] for k in [*keys, "completed", "completed_on_time"]}
+    keys = ["submitted", "forwarded", "accepted", "supplements_requested", "rejected"]
+    keys += ["withdrawn", "completed", "completed_on_time", "working_days_to_complete"]
+    return {k: row[k] for k in [*keys, "average_working_days"]}
 
 
 MARCH = {
     "submitted": 5,
+    "forwarded": 5,
     "accepted": 2,
     "supplements_requested": 1,
     "rejected": 1,
     "withdrawn": 1,
     "completed": 1,
     "completed_on_time": 0,
+    # e: accepted Mon 3 March, completed Tue 25 March: 16 working days after day 0
+    "working_days_to_complete": 16,
+    "average_working_days": 16.0,
 }
 APRIL = {
     "submitted": 1,
+    "forwarded": 1,
     "accepted": 2,
     "supplements_requested": 0,
     "rejected": 0,
     "withdrawn": 0,
     "completed": 2,
     "completed_on_time": 2,
+    # a: 1 April -> 2 April, 1 day. b: accepted Fri 14 March, completed Mon 14 April: 20
+    # working days (4 April is 清明), less the 17 paused from 17 March up to the resume on
+    # 10 April: 3 days. (1 + 3) / 2.
+    "working_days_to_complete": 4,
+    "average_working_days": 2.0,
 }
 
 
@@ -162,7 +173,8 @@ def test_march_and_april_figures_match_the_hand_count(dataset, client, staff):
     april = report(client, auditor, "2025-04").get_json()
     assert figures(april["totals"]) == APRIL
     since = april["agreements"][0]["since_start"]
-    assert figures(since) == {k: MARCH[k] + APRIL[k] for k in MARCH}
+    both = {k: MARCH[k] + APRIL[k] for k in MARCH}
+    assert figures(since) == {**both, "average_working_days": round(20 / 3, 2)}  # 16 + 1 + 3
     assert april["overdue"] == []
     assert april["rectifications"]["overdue_at_month_end"] == 1  # due 17 April, not closed
 
@@ -238,6 +250,8 @@ def test_a_closed_month_exports_the_same_bytes_and_corrections_go_to_the_next_mo
             "delta": 1,
         }
     ]
+    # The total since the agreement began holds the correction too (5 + 1 + the late one).
+    assert april["agreements"][0]["since_start"]["submitted"] == 7
     months = client.get("/api/v1/stats/months", headers=auditor).get_json()
     assert months[0]["month"] == "2025-03" and months[0]["manifest"] == manifest
     not_over = client.post("/api/v1/admin/stats/months/2099-01/close", headers=admin)
