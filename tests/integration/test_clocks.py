@@ -67,6 +67,28 @@ def test_every_case_runs_against_its_deadlines(worker, client, terminal, staff, 
     assert entry["due"]["kind"] == "complete" and entry["due"]["due_state_zh"] == "正常"
 
 
+def test_supplement_time_falls_before_acceptance(worker, client, terminal, staff, engine):
+    window, clerk = terminal("FM-01"), staff("clerk", "530102")
+    case_no = received(client, engine, window)
+    asked = act(
+        client, clerk, case_no, "request-supplement", materials=[{"code": "M01", "problem": "模糊"}]
+    )
+    assert asked.status_code == 200
+    d = clocks(client, window, case_no)
+    assert d["accept"]["state"] == "met" and "complete" not in d  # the clock waits on the citizen
+    assert (
+        act(client, window, case_no, "supplement", materials=[{"code": "M01"}]).status_code == 200
+    )
+    wait_for(lambda: status_of(engine, case_no) == "received", 30, "the supplement received")
+    d = clocks(client, clerk, case_no)
+    # A new receipt: the responsible district has its whole acceptance limit again.
+    assert d["accept"]["state"] == "open" and d["accept"]["working_days_left"] == 5
+    assert "complete" not in d
+    assert act(client, clerk, case_no, "accept").status_code == 200
+    d = clocks(client, clerk, case_no)
+    assert d["complete"]["state"] == "open" and d["complete"]["working_days_left"] == 10
+
+
 def test_late_december_acceptance_is_provisional_until_2027_is_imported(
     worker, client, terminal, staff, engine
 ):
