@@ -29,9 +29,14 @@ COLUMNS = (
 
 
 def verify_timelines(session: Session) -> dict[str, Any]:
-    """Walk every event of every case in order; stop at the first link that does not hold."""
+    """Walk every event of every case in order; stop at the first link that does not hold.
+
+    Beyond the chain itself: a case without any event, or whose last event does not leave it in
+    the status it is in, lost events (at its end, where no later link would show the cut).
+    """
     rows = session.execute(
-        select(*(getattr(CaseEvent, c) for c in COLUMNS))
+        select(*(getattr(CaseEvent, c) for c in COLUMNS), Case.status.label("case_status"))
+        .join(Case, Case.id == CaseEvent.case_id)
         .order_by(CaseEvent.case_id, CaseEvent.seq)
         .execution_options(yield_per=5000)
     )
@@ -40,19 +45,37 @@ def verify_timelines(session: Session) -> dict[str, Any]:
         timeline = list(group)
         cases, events = cases + 1, events + len(timeline)
         broken = first_break(timeline)
+        if broken is None and timeline[-1]["status_to"] != timeline[-1]["case_status"]:
+            broken = (
+                timeline[-1],
+                f"the case is {timeline[-1]['case_status']}, but its timeline ends in "
+                f"{timeline[-1]['status_to']}: events after this one are missing",
+            )
         if broken:
             event, why = broken
             case_no = session.scalar(select(Case.case_no).where(Case.id == case_id))
-            return {
-                "ok": False,
-                "cases_checked": cases,
-                "events_checked": events,
-                "first_broken": {
-                    "case_no": case_no,
-                    "seq": event["seq"],
-                    "event_id": event["id"],
-                    "type": event["type"],
-                    "reason": why,
-                },
-            }
+            return _broken(cases, events, case_no, event["seq"], event["id"], event["type"], why)
+    empty = session.scalar(
+        select(Case.case_no)
+        .where(~select(CaseEvent.id).where(CaseEvent.case_id == Case.id).exists())
+        .order_by(Case.id)
+        .limit(1)
+    )
+    if empty is not None:
+        return _broken(cases, events, empty, None, None, None, "the case has no timeline at all")
     return {"ok": True, "cases_checked": cases, "events_checked": events, "first_broken": None}
+
+
+def _broken(cases, events, case_no, seq, event_id, type_, why) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "cases_checked": cases,
+        "events_checked": events,
+        "first_broken": {
+            "case_no": case_no,
+            "seq": seq,
+            "event_id": event_id,
+            "type": type_,
+            "reason": why,
+        },
+    }

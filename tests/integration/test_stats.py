@@ -296,6 +296,31 @@ def test_an_edited_event_is_detected_and_named(dataset, client, staff, engine):
     assert client.get("/api/v1/admin/audit/verify", headers=auditor).get_json()["ok"] is True
 
 
+def test_a_timeline_cut_at_its_end_or_missing_is_detected(dataset, engine):
+    from sqlalchemy.orm import Session
+
+    from service.audit.verify import verify_timelines
+
+    last_of = (
+        "DELETE FROM case_events WHERE id = (SELECT max(e.id) FROM case_events e"
+        " JOIN cases c ON c.id = e.case_id WHERE c.case_no = :n)"
+    )
+    every_of = "DELETE FROM case_events WHERE case_id = (SELECT id FROM cases WHERE case_no = :n)"
+    for cut, case_no, why in ((last_of, dataset["c"], "missing"), (every_of, None, "no timeline")):
+        # What a database superuser could do, inside a transaction that is rolled back.
+        with engine.connect() as conn, conn.begin() as tx:
+            conn.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only"))
+            if case_no is None:  # a case of its own, so no other chain is touched first
+                case_no = conn.execute(text("SELECT min(case_no) FROM cases")).scalar_one()
+            conn.execute(text(cut), {"n": case_no})
+            found = verify_timelines(Session(bind=conn))
+            tx.rollback()
+        assert found["ok"] is False, found
+        assert (
+            found["first_broken"]["case_no"] == case_no and why in found["first_broken"]["reason"]
+        )
+
+
 def test_an_auditor_cannot_change_anything(dataset, client, staff, engine):
     auditor = staff("auditor", None)
 
