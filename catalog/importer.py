@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from catalog.layout import AGREEMENT_ITEMS, AGREEMENTS, ITEMS
+from catalog.layout import AGREEMENT_ITEMS, AGREEMENTS, ITEMS, MATERIALS
 from catalog.models import Agreement, District, Item, ItemVersion
 from catalog.repository import latest_versions
 from catalog.rows import ParsedAgreement, ParsedCatalog, RowError, parse_catalog
@@ -164,7 +164,8 @@ def _agreement_state(agreement: Agreement) -> dict[str, Any]:
 
 def _plan_agreements(session: Session, parsed: ParsedCatalog, plan: _Plan) -> None:
     wanted = {code for a in parsed.agreements.values() for _, code in a.items}
-    known = set(parsed.items) | set(
+    # An item whose own row has errors is still in the file: no second error for it here.
+    known = parsed.mentioned | set(
         session.scalars(select(Item.basic_code).where(Item.basic_code.in_(wanted)))
     )
     for agreement in parsed.agreements.values():
@@ -307,15 +308,16 @@ def import_catalog(
     Raises CatalogImportError listing every error; the caller rolls back (nothing was written).
     """
     parsed = parse_catalog(tables)
-    if parsed.errors:
-        raise CatalogImportError(parsed.errors)
     session.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK)))
     plan = _Plan(ImportReport(dry_run=dry_run, effective_from=effective_from))
+    # The rows that read well are checked against the database too, so one attempt reports
+    # every error in the file, not the row errors first and the rest after they are fixed.
     _plan_items(session, parsed, plan)
     _plan_agreements(session, parsed, plan)
-    if plan.errors:
-        order = [ITEMS.title, AGREEMENTS.title, AGREEMENT_ITEMS.title]
-        raise CatalogImportError(sorted(plan.errors, key=lambda e: (order.index(e.sheet), e.row)))
+    if parsed.errors or plan.errors:
+        order = [sheet.title for sheet in (ITEMS, MATERIALS, AGREEMENTS, AGREEMENT_ITEMS)]
+        errors = parsed.errors + plan.errors
+        raise CatalogImportError(sorted(errors, key=lambda e: (order.index(e.sheet), e.row)))
     if not dry_run:
         _apply(session, parsed, plan, source)
     return plan.report

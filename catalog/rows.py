@@ -357,6 +357,8 @@ class ParsedCatalog:
     items: dict[str, ParsedItem] = field(default_factory=dict)
     agreements: dict[str, ParsedAgreement] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    # Every 基本编码 on the items sheet, its row valid or not.
+    mentioned: set[str] = field(default_factory=set)
 
 
 class _Collector:
@@ -482,7 +484,7 @@ def _agreements(c: _Collector) -> dict[str, ParsedAgreement]:
 
 
 def parse_catalog(tables: dict[str, RawTable]) -> ParsedCatalog:
-    """Every item and agreement of the file, or every error in it (then nothing else)."""
+    """Every item and agreement of the file that reads well, and every error in the rest."""
     c = _Collector(tables)
     items = _items(c)
     # Items whose row had errors are still "in the file": their materials need no second error.
@@ -497,9 +499,7 @@ def parse_catalog(tables: dict[str, RawTable]) -> ParsedCatalog:
         for index, sheet in enumerate((ITEMS, MATERIALS, AGREEMENTS, AGREEMENT_ITEMS))
     }
     c.errors.sort(key=lambda e: (order[e.sheet], e.row))
-    if c.errors:
-        return ParsedCatalog(errors=c.errors)
-    return ParsedCatalog(items=items, agreements=agreements)
+    return ParsedCatalog(items=items, agreements=agreements, errors=c.errors, mentioned=mentioned)
 
 
 def content_of(data: dict[str, Any]) -> dict[str, Any]:

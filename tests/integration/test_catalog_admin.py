@@ -151,6 +151,10 @@ def test_a_version_can_start_later_and_is_not_undercut(client, staff, terminal):
     assert refused.status_code == 422
     [error] = refused.get_json()["rows"]
     assert tomorrow.isoformat() in error["message"]
+    # With a row error elsewhere in the file too, both come in the first answer.
+    both = upload(client, admin, set_cell(other, "事项", "000113001000", "是否收费", "也许"))
+    errors = both.get_json()["rows"]
+    assert sorted(e["column"] for e in errors) == ["基本编码", "是否收费"], errors
 
     past = upload(client, admin, other, effective_from="2020-01-01")
     assert past.status_code == 422
