@@ -115,6 +115,21 @@ def test_late_december_acceptance_is_provisional_until_2027_is_imported(
     assert {"year": 2027, "source": "2027年节假日.csv"}.items() <= years[-1].items()
 
 
+def test_a_year_is_imported_from_the_command_line(app, client, staff, tmp_path):
+    path = tmp_path / "2029年节假日.csv"
+    path.write_text("日期,类型,名称\n2029-01-01,放假,元旦\n2029-02-10,上班,春节调休\n")
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["import-calendar", "--year", "2029", str(path)])
+    assert result.exit_code == 0 and "1 holidays, 1 make-up workdays" in result.output
+    years = client.get("/api/v1/calendar/years", headers=staff("admin", None)).get_json()
+    assert {"year": 2029, "source": "2029年节假日.csv"}.items() <= years[-1].items()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("日期,类型\n2029-13-01,放假\n")
+    with app.app_context():
+        refused = app.test_cli_runner().invoke(args=["import-calendar", "--year", "2029", str(bad)])
+    assert refused.exit_code == 1 and "nothing was changed" in refused.output
+
+
 def test_a_bad_calendar_file_changes_nothing_and_says_where(client, staff):
     admin = staff("admin", None)
     bad = "日期,类型\n2028-01-01,放假\n2028-01-01,放假\n2028-01-05,上班\n2027-13-01,休息\n"

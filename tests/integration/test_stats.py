@@ -387,4 +387,10 @@ def test_cli_writes_a_month_and_verifies(app, dataset, tmp_path):
     assert written.exit_code == 0 and out.stat().st_size > 1000, written.output
     verified = runner.invoke(args=["verify-timeline"])
     assert verified.exit_code == 0 and '"ok": true' in verified.output
+    closed = runner.invoke(args=["close-month", "--month", "2025-04"])
+    assert closed.exit_code == 0 and "closed: 2025-04" in closed.output, closed.output
+    out_of_order = runner.invoke(args=["close-month", "--month", "2025-06"])
+    assert out_of_order.exit_code == 1 and "close 2025-05 first" in out_of_order.output
+    frozen = runner.invoke(args=["stats-monthly", "--month", "2025-04", str(out)])
+    assert frozen.exit_code == 0 and "closed, frozen" in frozen.output
     context.pop()
