@@ -107,6 +107,15 @@ def district_state(client, admin, code=ANNING) -> dict:
     return next(r for r in rows if r["code"] == code)
 
 
+def metric_values(client, code=ANNING) -> dict[str, float]:
+    """The district's figures on /metrics (the first series of each name: the p50 for latency)."""
+    values: dict[str, float] = {}
+    for line in client.get("/metrics").get_data(as_text=True).splitlines():
+        if not line.startswith("#") and f'district="{code}"' in line:
+            values.setdefault(line.split("{", 1)[0], float(line.rsplit(" ", 1)[1]))
+    return values
+
+
 def test_a_district_down_for_a_while_gets_every_case_once_after_it_recovers(
     anning, sim, client, terminal, engine, admin
 ):
@@ -116,12 +125,20 @@ def test_a_district_down_for_a_while_gets_every_case_once_after_it_recovers(
     wait_for(lambda: district_state(client, admin)["breaker"] != "closed", 30, "breaker to open")
     assert {status_of(engine, c) for c in cases} == {"submitted"}
     assert not set(cases) & set(sim.state()["cases"])
+    down = metric_values(client)
+    assert down["tongban_district_breaker_open"] == 1
+    assert down["tongban_district_failures_total"] >= 2
+    assert down["tongban_district_backlog"] >= len(cases)
 
     sim.mode("healthy")
     received(engine, cases)
     got = sim.state()["cases"]
     assert {c: got.get(c) for c in cases} == {c: 1 for c in cases}
     assert district_state(client, admin)["breaker"] == "closed"
+    up = metric_values(client)
+    assert up["tongban_district_breaker_open"] == 0
+    assert up["tongban_district_deliveries_total"] >= down["tongban_district_deliveries_total"] + 4
+    assert up["tongban_district_delivery_latency_seconds"] > 0  # the p50 of intake -> received
     timeline = read_case(client, xs, cases[0])["timeline"]
     assert timeline[-1]["actor"]["name"] == "安宁市业务系统"
 
