@@ -89,7 +89,8 @@ class RunCommand:
             self.log.close()
 
     def tail(self) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return Path(self.log.name).read_text(errors="replace")[-3000:]
 
 
