@@ -87,11 +87,28 @@ def anning(app, sim, admin, worker):
     )
 
 
-def to_anning(client, window) -> str:
+def to_anning(client, window, files: list[int] | None = None) -> str:
+    """A new case for 安宁市 from `window`; `files` are staged scans of its first material."""
     body = application(facts={"insured_district": ANNING})
+    body["materials"][0]["files"] = files or []
     response = submit(client, window, body)
     assert response.status_code == 201, response.get_json()
     return response.get_json()["case_no"]
+
+
+def stage_scan(client, window) -> tuple[bytes, dict]:
+    """A PDF of its own, staged at the window: its bytes and the upload's answer."""
+    import io
+
+    scan = b"%PDF-1.7\n" + uuid.uuid4().hex.encode() * 50
+    staged = client.post(
+        "/api/v1/uploads",
+        headers=window,
+        data={"file": (io.BytesIO(scan), "id-card.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert staged.status_code == 201, staged.get_json()
+    return scan, staged.get_json()
 
 
 def received(engine, case_nos, timeout=40):
@@ -284,23 +301,13 @@ def test_scans_reach_the_district_system_by_signed_links(
     anning, sim, client, terminal, engine, live_api
 ):
     import hashlib
-    import io
 
     import httpx
 
     sim.mode("healthy")
     window = terminal("XS-01")
-    scan = b"%PDF-1.7\n" + uuid.uuid4().hex.encode() * 50
-    staged = client.post(
-        "/api/v1/uploads",
-        headers=window,
-        data={"file": (io.BytesIO(scan), "id-card.pdf")},
-        content_type="multipart/form-data",
-    )
-    assert staged.status_code == 201, staged.get_json()
-    body = application(facts={"insured_district": ANNING})
-    body["materials"][0]["files"] = [staged.get_json()["id"]]
-    case_no = submit(client, window, body).get_json()["case_no"]
+    scan, staged = stage_scan(client, window)
+    case_no = to_anning(client, window, files=[staged["id"]])
     received(engine, [case_no])
     state = sim.state()
     assert case_no in state["files"], (case_no, state)
@@ -321,24 +328,14 @@ def test_scans_reach_the_district_system_by_signed_links(
 def test_a_bad_copy_of_a_scan_never_leaves_for_a_district_system(
     anning, sim, client, terminal, engine, settings
 ):
-    import io
-
     from service.materials.store import FileStore
 
     sim.mode("healthy")
     window = terminal("XS-01")
-    scan = b"%PDF-1.7\n" + uuid.uuid4().hex.encode() * 50
-    staged = client.post(
-        "/api/v1/uploads",
-        headers=window,
-        data={"file": (io.BytesIO(scan), "id-card.pdf")},
-        content_type="multipart/form-data",
-    ).get_json()
+    scan, staged = stage_scan(client, window)
     path = FileStore(settings.files_dir).path(staged["sha256"])
     path.write_bytes(scan[:-1] + b"!")
-    body = application(facts={"insured_district": ANNING})
-    body["materials"][0]["files"] = [staged["id"]]
-    case_no = submit(client, window, body).get_json()["case_no"]
+    case_no = to_anning(client, window, files=[staged["id"]])
     assert "SHA-256" in wait_for(lambda: delivery_error(engine, case_no), 20, "a failed delivery")
     assert case_no not in sim.state()["cases"] and status_of(engine, case_no) == "submitted"
     path.write_bytes(scan)
