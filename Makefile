@@ -23,7 +23,7 @@ test: $(VENV)/.installed
 # bench:  1,000,000 synthetic cases; first run ~20 min (generating and closing months), later
 #         runs ~6 min. BENCH_ARGS="--cases 100000" for a quicker look (~5 min).
 # faults: worker SIGKILLs, Redis and PostgreSQL restarts, a district system down; ~6 min.
-# fuzz:   schemathesis over the OpenAPI document as terminal, clerk and admin; ~10 min.
+# fuzz:   schemathesis over the OpenAPI document as terminal, clerk and admin; ~6 min.
 bench: $(VENV)/.installed
 	$(PY) -m bench.run $(BENCH_ARGS)
 
