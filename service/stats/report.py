@@ -203,9 +203,12 @@ def _agreements(session, start, end, scope, base) -> list[dict]:
     """
     scope_key = scope or "city"
     this_month = {r.agreement_id: r for r in _rollup(base, "agreement_id")}
+    # Only each closed month's agreements of this scope, picked out in SQL: the whole frozen
+    # reports of every closed month took longer to load than the month's own figures.
+    frozen = StatMonth.reports[scope_key]["agreements"]
     closed = {
-        m.month: {a["code"]: a["month"] for a in m.reports[scope_key]["agreements"]}
-        for m in session.scalars(select(StatMonth))
+        month: {a["code"]: a["month"] for a in agreements}
+        for month, agreements in session.execute(select(StatMonth.month, frozen))
     }
     out = []
     for agreement in session.scalars(select(Agreement).order_by(Agreement.code)):
