@@ -44,7 +44,8 @@ def _baseline(session: Session, month: str) -> None:
     ).all()
 
 
-def _close_earlier_months(engine, month: str) -> float:
+def close_earlier_months(engine, month: str) -> float:
+    """Close every month before `month` as beat would; returns the seconds it took."""
     started = time.perf_counter()
     with Session(engine) as session:
         first = session.scalar(select(func.min(Case.created_at)))
@@ -65,6 +66,21 @@ def _median(engine, rounds: int, work) -> float:
     return statistics.median(times)
 
 
+def measure(engine, month: str, rounds: int) -> tuple[float, float, int]:
+    """(baseline seconds, report seconds, events in the database): medians of `rounds`."""
+    with Session(engine) as session:
+        calendar = load_calendar(session)
+        events = session.scalar(select(func.count()).select_from(CaseEvent))
+
+    def report(session):
+        result = monthly_report(session, calendar, month, None)
+        assert result["totals"]["submitted"] > 0
+
+    base = _median(engine, rounds, lambda s: _baseline(s, month))
+    full = _median(engine, rounds, report)
+    return base, full, events
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
@@ -81,18 +97,9 @@ def main() -> None:
             with bench_database("tongban_synthetic") as (fresh, fresh_url):
                 took = generate(fresh, fresh_url, args.cases, date(2026, 11, 1))
                 print(f"generated {args.cases:,} cases in {took:.0f} s")
-                took = _close_earlier_months(fresh, args.month)
+                took = close_earlier_months(fresh, args.month)
                 print(f"closed the months before {args.month} in {took:.0f} s (as beat would)")
-        with Session(engine) as session:
-            calendar = load_calendar(session)
-            events = session.scalar(select(func.count()).select_from(CaseEvent))
-
-        def report(session):
-            result = monthly_report(session, calendar, args.month, None)
-            assert result["totals"]["submitted"] > 0
-
-        base = _median(engine, args.rounds, lambda s: _baseline(s, args.month))
-        full = _median(engine, args.rounds, report)
+        base, full, events = measure(engine, args.month, args.rounds)
     size = f"{args.cases:,} cases, {events:,} events"
     print(f"monthly report {args.month}: {size}, median of {args.rounds}")
     print(f"{'':36}{'seconds':>10}{'× baseline':>12}")

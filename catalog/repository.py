@@ -1,36 +1,54 @@
 """Catalog reads shaped for routing and for the window."""
 
+from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
-from catalog.models import Agreement, District, Item, ItemVersion, agreement_districts
+from catalog.models import (
+    Agreement,
+    District,
+    Item,
+    ItemVersion,
+    agreement_districts,
+    agreement_items,
+)
 from catalog.routing import AgreementTerms
 
 
 def agreements_of(session: Session, district_code: str | None) -> list[AgreementTerms]:
     """Every agreement the district is party to (all if None), in force or not, as terms."""
-    query = select(Agreement).options(
-        selectinload(Agreement.districts), selectinload(Agreement.items)
-    )
+    query = select(Agreement).options(selectinload(Agreement.districts))
     if district_code is not None:
         query = query.join(agreement_districts).where(
             agreement_districts.c.district_code == district_code
         )
+    agreements = session.scalars(query).all()
+    # Only the items' codes: intake asks this on every application, and loading each of an
+    # agreement's hundreds of items as a whole row cost more than the rest of routing.
+    codes: dict[int, set[str]] = defaultdict(set)
+    if agreements:
+        rows = session.execute(
+            select(agreement_items.c.agreement_id, Item.basic_code)
+            .join(Item, Item.id == agreement_items.c.item_id)
+            .where(agreement_items.c.agreement_id.in_([a.id for a in agreements]))
+        )
+        for agreement_id, basic_code in rows:
+            codes[agreement_id].add(basic_code)
     return [
         AgreementTerms(
             id=a.id,
             code=a.code,
             name=a.name,
             districts=frozenset(d.code for d in a.districts),
-            item_codes=frozenset(i.basic_code for i in a.items),
+            item_codes=frozenset(codes[a.id]),
             effective_from=a.effective_from,
             effective_to=a.effective_to,
             status=a.status,
         )
-        for a in session.scalars(query)
+        for a in agreements
     ]
 
 

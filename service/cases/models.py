@@ -35,6 +35,8 @@ class Case(Base):
         CheckConstraint("result_delivery IN ('window', 'mail')", name="result_delivery"),
         Index("ix_cases_responsible_status", "responsible_district", "status", "created_at"),
         Index("ix_cases_accepting_created", "accepting_district", "created_at"),
+        # The queue page: a district's cases newest first.
+        Index("ix_cases_responsible_created", "responsible_district", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,6 +59,13 @@ class Deadline(Base):
         CheckConstraint("state IN ('open', 'met', 'cancelled')", name="state"),
         CheckConstraint(one_of("due_state", [s.value for s in DueState]), name="due_state"),
         Index("ix_deadlines_open", "state", "due_on"),
+        # The queue filtered by due state: the few open deadlines in that state.
+        Index(
+            "ix_deadlines_open_due_state",
+            "due_state",
+            "case_id",
+            postgresql_where=text("state = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

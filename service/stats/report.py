@@ -222,12 +222,16 @@ def _agreements(session, start, end, scope, base) -> list[dict]:
     """
     scope_key = scope or "city"
     this_month = {r.agreement_id: r for r in _rollup(base, "agreement_id")}
-    closed_months = list(session.scalars(select(StatMonth)))
-    closed = {
-        m.month: {a["code"]: a["month"] for a in m.reports[scope_key]["agreements"]}
-        for m in closed_months
-    }
-    corrections = _closed_month_corrections(session, start, scope, closed_months)
+    # Only each closed month's agreements of this scope, picked out in SQL: the whole frozen
+    # reports of every closed month took longer to load than the month's own figures.
+    frozen = StatMonth.reports[scope_key]["agreements"]
+    closed, watermarks = {}, []
+    for month, watermark, agreements in session.execute(
+        select(StatMonth.month, StatMonth.watermark, frozen)
+    ):
+        closed[month] = {a["code"]: a["month"] for a in agreements}
+        watermarks.append(watermark)
+    corrections = _closed_month_corrections(session, start, scope, watermarks)
     out = []
     for agreement in session.scalars(select(Agreement).order_by(Agreement.code)):
         month = _figures(this_month[agreement.id]) if agreement.id in this_month else None
@@ -253,10 +257,10 @@ def _agreements(session, start, end, scope, base) -> list[dict]:
     return out
 
 
-def _closed_month_corrections(session, start: datetime, scope, closed_months) -> dict:
+def _closed_month_corrections(session, start: datetime, scope, watermarks: list[int]) -> dict:
     """By agreement, the steps that belong to a closed month before `start` but were recorded
     after it closed (after its watermark): its frozen figures lack them, the total must not."""
-    if not closed_months:
+    if not watermarks:
         return {}
     late = (
         select(StatMonth.month)
@@ -269,7 +273,7 @@ def _closed_month_corrections(session, start: datetime, scope, closed_months) ->
         start,
         scope,
         Case.agreement_id,
-        after_event=min(m.watermark for m in closed_months),
+        after_event=min(watermarks),
         where=late,
     )
     return {r.agreement_id: {f: getattr(r, f) for f in FIGURES} for r in rows}

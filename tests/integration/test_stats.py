@@ -394,3 +394,28 @@ def test_cli_writes_a_month_and_verifies(app, dataset, tmp_path):
     frozen = runner.invoke(args=["stats-monthly", "--month", "2025-04", str(out)])
     assert frozen.exit_code == 0 and "closed, frozen" in frozen.output
     context.pop()
+
+
+def test_april_since_start_reads_only_the_closed_months_agreements(dataset, db, app):
+    """After March closed (test above), April's totals since the agreement began add March's
+    frozen figures, picked out of the closed reports in SQL rather than loading them whole."""
+    from sqlalchemy import event
+
+    from service.clocks.store import load_calendar
+    from service.stats.report import monthly_report
+
+    engine = db.get_bind()
+    statements = []
+
+    def keep(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        april = monthly_report(db, load_calendar(db), "2025-04", None)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    # March has one late correction (the test above); it is April's adjustment, not March's.
+    since = april["agreements"][0]["since_start"]
+    assert figures(since) == {k: MARCH[k] + APRIL[k] for k in MARCH}
+    assert not any("stat_months.manifest" in s for s in statements)

@@ -1,0 +1,36 @@
+"""Agreement terms for routing: every item's code, read in a fixed number of queries (intake
+asks on every application, so the cost must not grow with an agreement's hundreds of items)."""
+
+from sqlalchemy import event, text
+
+from catalog.repository import agreements_of
+
+
+def test_terms_name_every_item_and_district_in_three_queries(db, engine):
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        terms = agreements_of(db, "530124")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) <= 3
+    # Codes only: whole item rows (as ORM objects) for every item are what made intake slow.
+    assert not any("items.created_at" in s for s in statements)
+    with engine.connect() as conn:
+        expected = {
+            agreement_id: set(codes)
+            for agreement_id, codes in conn.execute(
+                text(
+                    "SELECT ai.agreement_id, array_agg(i.basic_code) FROM agreement_items ai"
+                    " JOIN items i ON i.id = ai.item_id JOIN agreement_districts d"
+                    " ON d.agreement_id = ai.agreement_id AND d.district_code = '530124'"
+                    " GROUP BY ai.agreement_id"
+                )
+            )
+        }
+    assert expected and {t.id: set(t.item_codes) for t in terms} == expected
+    assert all("530124" in t.districts and len(t.districts) >= 2 for t in terms)
