@@ -77,7 +77,10 @@ def render_case(principal, case, *, errors=None, refusal=None, open_form=None, s
     if wanted.isdigit():
         shown_scan = next((f for f in files if f.id == int(wanted) and not f.removed_at), None)
     can_claim = (
-        principal.kind == "staff" and Side.RESPONSIBLE in sides and case.status in ASSIGNABLE
+        principal.kind == "staff"
+        and Side.RESPONSIBLE in sides
+        and case.status in ASSIGNABLE
+        and case.assignee_id != principal.id
     )
     can_rate = Side.ACCEPTING in sides and case.status in RATEABLE and view["rating"] is None
     return render_template(
