@@ -285,3 +285,72 @@ def test_pages_load_nothing_from_elsewhere(app, migrated):
         assert "default-src 'self'" in response.headers["Content-Security-Policy"]
         assert not re.search(r'(src|href)="(https?:)?//', page), path
     assert c.get("/assets/app.css").status_code == 200
+
+
+def test_supplement_round_and_mailed_result_through_the_pages(app, migrated, fumin_case, settings):
+    from tests.helpers import deliver_inline
+
+    deliver_inline(migrated, settings, fumin_case)
+    office = _client(app)
+    login_staff(office, make_staff(migrated, "clerk", "530102"))
+
+    def version_of(c):
+        page = c.get(f"/cases/{fumin_case}").get_data(as_text=True)
+        return re.search(r'name="version" value="(\d+)"', page).group(1), csrf_of(page)
+
+    version, token = version_of(office)
+    response = office.post(
+        f"/cases/{fumin_case}/steps/request_supplement",
+        data={
+            "version": version,
+            "csrf_token": token,
+            "need_M03": "1",
+            "problem_M03": "申领登记表未签字",
+            "problem_M04": "not asked for: unticked",
+        },
+    )
+    assert response.status_code == 303
+    assert status_of(migrated.engine, fumin_case) == "supplement_requested"
+
+    window = _client(app)
+    login_window(window, make_terminal_key(migrated, "FM-01"))
+    page = window.get(f"/cases/{fumin_case}").get_data(as_text=True)
+    assert "社会保障卡申领登记表（申领登记表未签字）" in page
+    version, token = version_of(window)
+    response = window.post(
+        f"/cases/{fumin_case}/steps/supplement",
+        data={
+            "version": version,
+            "csrf_token": token,
+            "got_M03": "1",
+            "scan_M03": (io.BytesIO(PNG), "登记表.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    assert status_of(migrated.engine, fumin_case) == "supplemented"
+    # The supplement's scan is on the case, for the responsible district to view in the page.
+    deliver_inline(migrated, settings, fumin_case)
+    page = office.get(f"/cases/{fumin_case}").get_data(as_text=True)
+    scan_id = re.search(r"scan=(\d+)#scan\">登记表.png", page).group(1)
+    viewer = office.get(f"/cases/{fumin_case}?scan={scan_id}").get_data(as_text=True)
+    assert f"/cases/{fumin_case}/scans/{scan_id}" in viewer
+    scan = office.get(f"/cases/{fumin_case}/scans/{scan_id}")
+    assert scan.status_code == 200 and scan.data == PNG and scan.mimetype == "image/png"
+
+    for step, extra in (("accept", {}), ("complete", {"outcome": "denied", "document_no": "N1"})):
+        version, token = version_of(office)
+        data = {"version": version, "csrf_token": token, **extra}
+        assert office.post(f"/cases/{fumin_case}/steps/{step}", data=data).status_code == 303
+    # Mailing the result needs a tracking number; the message says so in Chinese.
+    version, token = version_of(window)
+    data = {"version": version, "csrf_token": token, "method": "mail", "carrier": "中国邮政"}
+    response = window.post(f"/cases/{fumin_case}/steps/deliver_result", data=data)
+    assert response.status_code == 422
+    assert "快递单号：邮寄送达时必填。" in response.get_data(as_text=True)
+    data["tracking_no"] = "1180012345678"
+    response = window.post(f"/cases/{fumin_case}/steps/deliver_result", data=data)
+    assert response.status_code == 303
+    assert status_of(migrated.engine, fumin_case) == "result_delivered"
+    page = window.get(f"/cases/{fumin_case}").get_data(as_text=True)
+    assert "不予许可" in page and "录入好差评" in page
