@@ -354,3 +354,51 @@ def test_supplement_round_and_mailed_result_through_the_pages(app, migrated, fum
     assert status_of(migrated.engine, fumin_case) == "result_delivered"
     page = window.get(f"/cases/{fumin_case}").get_data(as_text=True)
     assert "不予许可" in page and "录入好差评" in page
+
+
+def test_supervisor_assigns_and_the_clerk_pauses_the_clock(
+    app, migrated, fumin_case, settings, engine
+):
+    from tests.helpers import deliver_inline
+
+    deliver_inline(migrated, settings, fumin_case)
+    clerk = make_staff(migrated, "clerk", "530102")
+    boss = _client(app)
+    login_staff(boss, make_staff(migrated, "supervisor", "530102"))
+    page = boss.get(f"/cases/{fumin_case}").get_data(as_text=True)
+    assert f'<option value="{clerk}">' in page  # only the district's working staff are offered
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    data = {"version": version, "csrf_token": csrf_of(page), "username": "nobody-here"}
+    response = boss.post(f"/cases/{fumin_case}/assign", data=data)
+    assert response.status_code == 409 and "办理地没有该受理人员" in response.get_data(as_text=True)
+    data["username"] = clerk
+    assert boss.post(f"/cases/{fumin_case}/assign", data=data).status_code == 303
+
+    c = _client(app)
+    login_staff(c, clerk)
+
+    def post(path, **fields):
+        page = c.get(f"/cases/{fumin_case}").get_data(as_text=True)
+        version = re.search(r'name="version" value="(\d+)"', page).group(1)
+        data = {"version": version, "csrf_token": csrf_of(page), **fields}
+        return c.post(f"/cases/{fumin_case}/{path}", data=data)
+
+    assert post("steps/accept").status_code == 303
+    response = post("pause", procedure="expert_review")
+    assert response.status_code == 422 and "原因：此项必填。" in response.get_data(as_text=True)
+    assert post("pause", procedure="expert_review", reason="组织专家评审").status_code == 303
+    assert "特别程序中（暂停计时）" in c.get(f"/cases/{fumin_case}").get_data(as_text=True)
+    assert post("resume").status_code == 303
+    with engine.connect() as conn:
+        types = conn.execute(
+            text(
+                "SELECT e.type FROM case_events e JOIN cases c ON c.id = e.case_id"
+                " WHERE c.case_no = :n ORDER BY e.seq"
+            ),
+            {"n": fumin_case},
+        ).scalars()
+        assert [t for t in types if t in ("assigned", "clock_paused", "clock_resumed")] == [
+            "assigned",
+            "clock_paused",
+            "clock_resumed",
+        ]

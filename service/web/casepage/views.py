@@ -24,11 +24,13 @@ from service.cases.actions import (
     perform,
     sides_of,
     visible_case,
+    working_staff,
 )
 from service.cases.api import STEP_SCHEMAS
 from service.cases.lifecycle import ACTION_ZH, Action, Side
 from service.cases.presenter import present_case
-from service.cases.schemas import ActionSchema
+from service.cases.schemas import ActionSchema, AssignSchema, PauseSchema
+from service.clocks import pauses
 from service.clocks.deadlines import PROCEDURES
 from service.db import db_session
 from service.materials.service import attach, files_of, open_for_download
@@ -83,6 +85,14 @@ def render_case(principal, case, *, errors=None, refusal=None, open_form=None, s
         and case.assignee_id != principal.id
     )
     can_rate = Side.ACCEPTING in sides and case.status in RATEABLE and view["rating"] is None
+    working = principal.kind == "staff" and Side.RESPONSIBLE in sides
+    clock = next(
+        (d for d in view["deadlines"] if d["kind"] == "complete" and d["state"] == "open"), None
+    )
+    paused = bool(clock and clock.get("due_state") == "paused")
+    colleagues = []
+    if working and principal.role == "supervisor" and case.status in ASSIGNABLE:
+        colleagues = working_staff(session, case.responsible_district)
     return render_template(
         "casepage/case.html",
         case=view,
@@ -91,6 +101,9 @@ def render_case(principal, case, *, errors=None, refusal=None, open_form=None, s
         materials=material_names(case),
         can_claim=can_claim,
         can_rate=can_rate,
+        can_pause=working and clock is not None and not paused,
+        can_resume=working and paused,
+        colleagues=colleagues,
         levels=LEVELS,
         procedures=PROCEDURES,
         action_zh={a.value: n for a, n in ACTION_ZH.items()},
@@ -193,36 +206,103 @@ def _attach_scans(principal, case, codes: list[str]) -> Refusal | None:
     return None
 
 
+def _form_step(principal, case_no: str, schema, fields: tuple[str, ...], name: str, done_zh, run):
+    """A step from a small form: the API's schema checks it, then `run(case, data)` takes it."""
+    case = _case(principal, case_no)
+    data, errors = load_form(schema, cleaned(request.form, *fields))
+    if errors:
+        return render_case(principal, case, errors=errors, open_form=name, status=422)
+    _, refusal = attempt(lambda: run(case, data))
+    return _after(principal, case, done_zh, refusal, name)
+
+
 @bp.post("/<string:case_no>/claim")
 @ANYONE
 def claim(principal: Principal, case_no: str):
     """Take the case on yourself (a clerk or supervisor of the responsible district)."""
-    case = _case(principal, case_no)
-    data, errors = load_form(ActionSchema(), cleaned(request.form, "version"))
-    if errors:
-        return render_case(principal, case, errors=errors, open_form="claim", status=422)
-    _, refusal = attempt(
-        lambda: assign(db_session(), principal, case.case_no, data["version"], None)
+    return _form_step(
+        principal,
+        case_no,
+        ActionSchema(),
+        ("version",),
+        "claim",
+        "已认领，办件由您办理。",
+        lambda case, data: assign(db_session(), principal, case.case_no, data["version"], None),
     )
-    return _after(principal, case, "已认领，办件由您办理。", refusal, "claim")
+
+
+@bp.post("/<string:case_no>/assign")
+@ANYONE
+def assign_to(principal: Principal, case_no: str):
+    """A supervisor gives the case to a clerk of the responsible district."""
+    return _form_step(
+        principal,
+        case_no,
+        AssignSchema(),
+        ("version", "username"),
+        "assign",
+        "已分派。",
+        lambda case, data: assign(
+            db_session(), principal, case.case_no, data["version"], data["username"]
+        ),
+    )
 
 
 @bp.post("/<string:case_no>/rating")
 @ANYONE
 def rate(principal: Principal, case_no: str):
     """Record the citizen's rating (好差评) at the accepting window."""
-    case = _case(principal, case_no)
-    data, errors = load_form(RatingSchema(), cleaned(request.form, "level", "comment"))
-    if errors:
-        return render_case(principal, case, errors=errors, open_form="rating", status=422)
-    _, refusal = attempt(
-        lambda: record_rating(
+    return _form_step(
+        principal,
+        case_no,
+        RatingSchema(),
+        ("level", "comment"),
+        "rating",
+        "评价已录入。",
+        lambda case, data: record_rating(
+            db_session(), principal, case.case_no, data["level"], data["comment"], _rules()
+        ),
+    )
+
+
+@bp.post("/<string:case_no>/pause")
+@ANYONE
+def pause(principal: Principal, case_no: str):
+    """Pause the completion clock for a special procedure (hearing, testing, expert review...)."""
+    return _form_step(
+        principal,
+        case_no,
+        PauseSchema(),
+        ("version", "procedure", "reason"),
+        "pause",
+        "已暂停计时。",
+        lambda case, data: pauses.pause(
             db_session(),
             principal,
             case.case_no,
-            data["level"],
-            data["comment"],
-            _ext("policy").clocks,
-        )
+            data["version"],
+            data["procedure"],
+            data["reason"],
+        ),
     )
-    return _after(principal, case, "评价已录入。", refusal, "rating")
+
+
+@bp.post("/<string:case_no>/resume")
+@ANYONE
+def resume(principal: Principal, case_no: str):
+    """Resume the completion clock; the working days paused are added to its deadline."""
+    return _form_step(
+        principal,
+        case_no,
+        ActionSchema(),
+        ("version", "note"),
+        "resume",
+        "已恢复计时。",
+        lambda case, data: pauses.resume(
+            db_session(), principal, case.case_no, data["version"], data["note"], _rules()
+        ),
+    )
+
+
+def _rules():
+    return _ext("policy").clocks
