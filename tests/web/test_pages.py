@@ -10,6 +10,7 @@ from sqlalchemy import text
 from tests.helpers import (
     SOCIAL_SECURITY_CARD,
     application,
+    event_types,
     make_id_number,
     status_of,
     submit,
@@ -389,16 +390,9 @@ def test_supervisor_assigns_and_the_clerk_pauses_the_clock(
     assert post("pause", procedure="expert_review", reason="组织专家评审").status_code == 303
     assert "特别程序中（暂停计时）" in c.get(f"/cases/{fumin_case}").get_data(as_text=True)
     assert post("resume").status_code == 303
-    with engine.connect() as conn:
-        types = conn.execute(
-            text(
-                "SELECT e.type FROM case_events e JOIN cases c ON c.id = e.case_id"
-                " WHERE c.case_no = :n ORDER BY e.seq"
-            ),
-            {"n": fumin_case},
-        ).scalars()
-        assert [t for t in types if t in ("assigned", "clock_paused", "clock_resumed")] == [
-            "assigned",
-            "clock_paused",
-            "clock_resumed",
-        ]
+    types = event_types(engine, fumin_case)
+    assert [t for t in types if t in ("assigned", "clock_paused", "clock_resumed")] == [
+        "assigned",
+        "clock_paused",
+        "clock_resumed",
+    ]
