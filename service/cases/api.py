@@ -2,7 +2,6 @@
 
 from flask import current_app, url_for
 from flask_smorest import Blueprint
-from sqlalchemy import update
 
 from catalog.routing import RoutingError
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
@@ -17,8 +16,8 @@ from service.cases.actions import (
 )
 from service.cases.intake import IdempotencyConflict, MaterialsRefused, submit_application
 from service.cases.lifecycle import Action, TransitionRefused
-from service.cases.models import Case, Notification
-from service.cases.news import audience, news_for
+from service.cases.models import Case
+from service.cases.news import mark_read_for, news_for
 from service.cases.presenter import present_case
 from service.cases.queue import (
     decode_queue_cursor,
@@ -26,7 +25,6 @@ from service.cases.queue import (
     queue_district,
     queue_rows,
 )
-from service.clock import now_utc
 from service.clocks import pauses
 from service.db import db_session
 from service.errors import Problem
@@ -321,16 +319,4 @@ def notifications(query):
 @requires()
 def mark_read(notification_id):
     """Mark one notification read."""
-    principal = current_principal()
-    session = db_session()
-    session.execute(
-        update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.district_code == principal.district_code,
-            Notification.read_at.is_(None),
-            *audience(principal),
-        )
-        .values(read_at=now_utc())
-    )
-    session.commit()
+    mark_read_for(db_session(), current_principal(), notification_id)

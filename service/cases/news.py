@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from service.accounts.credentials import Principal
 from service.cases.models import Case, Notification
+from service.clock import now_utc
 
 
 def audience(principal: Principal) -> list:
@@ -50,3 +51,18 @@ def news_for(
         for n, case_no in page
     ]
     return entries, page[-1][0].id if len(rows) > limit else None
+
+
+def mark_read_for(session: Session, principal: Principal, notification_id: int) -> None:
+    """Mark one of the principal's notifications read (others' are left alone); commits."""
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.district_code == principal.district_code,
+            Notification.read_at.is_(None),
+            *audience(principal),
+        )
+        .values(read_at=now_utc())
+    )
+    session.commit()

@@ -5,7 +5,9 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Flask, g, redirect, request, url_for
 
 from service.clock import to_local
+from service.errors import http_problem, problem_response
 from service.web.auth import home_of, signed_in
+from service.web.blueprints import HTTP_PAGES, page_error
 from service.web.csrf import csrf_token
 from service.web.forms import summary_zh
 
@@ -16,6 +18,8 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/assets",
 )
+
+PAGE_PREFIXES = ("/window", "/office", "/cases", "/supervisor", "/reports", "/login", "/logout")
 
 # Pages load only what the app serves itself (closed networks); inline SVG charts need no script.
 CSP = (
@@ -78,6 +82,13 @@ def init_app(app: Flask) -> None:
             if response.mimetype == "text/html":
                 response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    @app.errorhandler(404)
+    def _unknown_address(err):
+        # No blueprint matched, so the pages' own handlers cannot answer: pick by the path.
+        if request.path.startswith(PAGE_PREFIXES):
+            return page_error(404, *HTTP_PAGES[404])
+        return problem_response(http_problem(err))
 
     app.jinja_env.globals.update(csrf_token=csrf_token, signed_in=signed_in)
     app.jinja_env.filters["local"] = _local

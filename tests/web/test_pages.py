@@ -396,3 +396,39 @@ def test_supervisor_assigns_and_the_clerk_pauses_the_clock(
         "clock_paused",
         "clock_resumed",
     ]
+
+
+def test_unknown_addresses_answer_in_kind(client):
+    page = client.get("/window/no-such-page")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "未找到" in page.get_data(as_text=True)
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.mimetype == "application/problem+json"
+
+
+def test_window_marks_its_news_read(app, migrated, fumin_case, engine):
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO notifications (district_code, center_id, case_id, kind, message_zh)"
+                " SELECT '530124', accepting_center_id, id, 'accepted', :m FROM cases"
+                " WHERE case_no = :n"
+            ),
+            {"m": f"办件 {fumin_case} 已受理", "n": fumin_case},
+        )
+    window = _client(app)
+    login_window(window, make_terminal_key(migrated, "FM-01"))
+    page = window.get("/window/").get_data(as_text=True)
+    assert f"办件 {fumin_case} 已受理" in page
+    news_id = re.search(r"/window/news/(\d+)/read", page).group(1)
+    # Another center's window cannot touch it; this one marks it read.
+    other = _client(app)
+    login_window(other, make_terminal_key(migrated, "FM-YD"))
+    token = page_token(other, "/window/")
+    other.post(f"/window/news/{news_id}/read", data={"csrf_token": token})
+    assert f"/window/news/{news_id}/read" in window.get("/window/").get_data(as_text=True)
+    token = csrf_of(page)
+    assert (
+        window.post(f"/window/news/{news_id}/read", data={"csrf_token": token}).status_code == 303
+    )
+    assert f"/window/news/{news_id}/read" not in window.get("/window/").get_data(as_text=True)

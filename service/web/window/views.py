@@ -9,11 +9,12 @@ from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter
 from service.cases.actions import visible_case
 from service.cases.intake import submit_application
-from service.cases.news import news_for
+from service.cases.news import mark_read_for, news_for
 from service.cases.presenter import present_case
 from service.cases.schemas import ApplicationSchema
 from service.catalog_api.api import item_in_force, search_items
 from service.db import db_session
+from service.pagination import MAX_ID
 from service.web.auth import page_requires
 from service.web.blueprints import page_blueprint
 from service.web.forms import by_material, load_form
@@ -43,6 +44,15 @@ def home(principal: Principal):
     news, _ = news_for(session, principal, unread=False, before_id=None, limit=10)
     center = session.get(ServiceCenter, principal.center_id)
     return render_template("window/home.html", q=q, found=found, news=news, center=center)
+
+
+@bp.post("/news/<int:notification_id>/read")
+@WINDOW
+def news_read(principal: Principal, notification_id: int):
+    """Mark one of this window's news read."""
+    if notification_id <= MAX_ID:
+        mark_read_for(db_session(), principal, notification_id)
+    return redirect(url_for(".home"), code=303)
 
 
 @bp.get("/go")
