@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter, StaffUser
+from service.cases.lifecycle import STATUS_ZH, Status
 from service.cases.models import Case
 from service.cases.presenter import present_queue_entry
 from service.clock import local_midnight, local_today
@@ -149,3 +150,36 @@ def decode_queue_cursor(cursor: str) -> tuple[datetime, int]:
     if at.tzinfo is None or not 0 < case_id <= MAX_ID:
         raise bad_cursor()
     return at, case_id
+
+
+# What waits for the accepting window: a supplement to hand in, a result to hand out, a case
+# to rate or close.
+WINDOW_STEPS = (
+    Status.SUPPLEMENT_REQUESTED,
+    Status.COMPLETED,
+    Status.RESULT_DELIVERED,
+    Status.REJECTED,
+    Status.WITHDRAWN,
+)
+
+
+def window_todo(session: Session, principal: Principal, limit: int) -> list[dict[str, Any]]:
+    """The cases of this window's own service center that wait for a step of the window,
+    longest waiting first."""
+    rows = session.scalars(
+        select(Case)
+        .where(Case.accepting_center_id == principal.center_id, Case.status.in_(WINDOW_STEPS))
+        .order_by(Case.updated_at, Case.id)
+        .limit(limit)
+    )
+    return [
+        {
+            "case_no": c.case_no,
+            "item_name": c.item_name,
+            "applicant_name": c.applicant_name,
+            "status": c.status,
+            "status_zh": STATUS_ZH[Status(c.status)],
+            "updated_at": c.updated_at,
+        }
+        for c in rows
+    ]

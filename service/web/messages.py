@@ -32,6 +32,7 @@ FIELD_LABELS: dict[str, str] = {
     "district": "行政区",
     "file": "文件",
     "procedure": "特别程序",
+    "mailed_on": "寄出日期",
 }
 
 _EXACT: dict[str, str] = {

@@ -109,6 +109,7 @@ def test_window_to_back_office_and_back(browser, live, worker, migrated, tmp_pat
     window.keyboard.type("sbk")
     with window.expect_navigation():
         window.keyboard.press("Enter")
+    shots.take(window, "window-search")
     window.get_by_role("link", name="社会保障卡申领").first.click()
     window.fill("#name", "王芳")
     window.fill("#id_number", make_id_number())

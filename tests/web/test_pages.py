@@ -317,6 +317,11 @@ def test_supplement_round_and_mailed_result_through_the_pages(app, migrated, fum
     login_window(window, make_terminal_key(migrated, "FM-01"))
     page = window.get(f"/cases/{fumin_case}").get_data(as_text=True)
     assert "社会保障卡申领登记表（申领登记表未签字）" in page
+    # It waits on the home page of this center's windows, not of another center's.
+    assert fumin_case in window.get("/window/").get_data(as_text=True)
+    street = _client(app)
+    login_window(street, make_terminal_key(migrated, "FM-YD"))
+    assert fumin_case not in street.get("/window/").get_data(as_text=True)
     version, token = version_of(window)
     response = window.post(
         f"/cases/{fumin_case}/steps/supplement",
@@ -432,3 +437,31 @@ def test_window_marks_its_news_read(app, migrated, fumin_case, engine):
         window.post(f"/window/news/{news_id}/read", data={"csrf_token": token}).status_code == 303
     )
     assert f"/window/news/{news_id}/read" not in window.get("/window/").get_data(as_text=True)
+
+
+def test_paper_originals_posted_by_the_window_and_received(app, migrated, fumin_case, settings):
+    from tests.helpers import deliver_inline
+
+    deliver_inline(migrated, settings, fumin_case)
+    window = _client(app)
+    login_window(window, make_terminal_key(migrated, "FM-01"))
+    page = window.get(f"/cases/{fumin_case}").get_data(as_text=True)
+    assert "登记原件寄出" in page
+    data = {"csrf_token": csrf_of(page), "orig_M01": "1", "carrier": "中国邮政"}
+    response = window.post(f"/cases/{fumin_case}/originals", data=data)
+    assert response.status_code == 422
+    assert "此项必填。" in response.get_data(as_text=True)
+    data |= {"tracking_no": "1180012345678", "mailed_on": "2999-01-01"}
+    response = window.post(f"/cases/{fumin_case}/originals", data=data)
+    assert response.status_code == 409 and "寄出日期不能晚于今天" in response.get_data(as_text=True)
+    data["mailed_on"] = re.search(r'name="mailed_on" type="date" value="([^"]+)"', page).group(1)
+    assert window.post(f"/cases/{fumin_case}/originals", data=data).status_code == 303
+
+    office = _client(app)
+    login_staff(office, make_staff(migrated, "clerk", "530102"))
+    page = office.get(f"/cases/{fumin_case}").get_data(as_text=True)
+    assert "1180012345678" in page and "在途" in page
+    arrived = re.search(r'action="(/cases/[^"]+/originals/\d+/arrived)"', page).group(1)
+    assert office.post(arrived, data={"csrf_token": csrf_of(page)}).status_code == 303
+    page = office.get(f"/cases/{fumin_case}").get_data(as_text=True)
+    assert "在途" not in page and "送达" in page

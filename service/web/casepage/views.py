@@ -30,9 +30,12 @@ from service.cases.api import STEP_SCHEMAS
 from service.cases.lifecycle import ACTION_ZH, Action, Side
 from service.cases.presenter import present_case
 from service.cases.schemas import ActionSchema, AssignSchema, PauseSchema
+from service.clock import local_today
 from service.clocks import pauses
 from service.clocks.deadlines import PROCEDURES
 from service.db import db_session
+from service.materials.api import MailingSchema
+from service.materials.originals import record_arrival, record_mailing
 from service.materials.service import attach, files_of, open_for_download
 from service.ratings.api import RatingSchema
 from service.ratings.levels import LEVELS
@@ -104,6 +107,9 @@ def render_case(principal, case, *, errors=None, refusal=None, open_form=None, s
         can_pause=working and clock is not None and not paused,
         can_resume=working and paused,
         colleagues=colleagues,
+        accepting=Side.ACCEPTING in sides,
+        responsible=Side.RESPONSIBLE in sides,
+        today=local_today().isoformat(),
         levels=LEVELS,
         procedures=PROCEDURES,
         action_zh={a.value: n for a, n in ACTION_ZH.items()},
@@ -302,6 +308,41 @@ def resume(principal: Principal, case_no: str):
             db_session(), principal, case.case_no, data["version"], data["note"], _rules()
         ),
     )
+
+
+@bp.post("/<string:case_no>/originals")
+@ANYONE
+def mail_originals(principal: Principal, case_no: str):
+    """The window posted the paper originals the item asks for (carrier, tracking number)."""
+    case = _case(principal, case_no)
+    body = {
+        **cleaned(request.form, "carrier", "tracking_no", "mailed_on"),
+        "materials": [c for c in material_names(case) if request.form.get(f"orig_{c}")],
+    }
+    data, errors = load_form(MailingSchema(), body)
+    if errors:
+        return render_case(principal, case, errors=errors, open_form="originals", status=422)
+    _, refusal = attempt(
+        lambda: record_mailing(
+            db_session(),
+            principal,
+            case.case_no,
+            data["materials"],
+            data["carrier"],
+            data["tracking_no"],
+            data["mailed_on"],
+        )
+    )
+    return _after(principal, case, "已登记原件寄出。", refusal, "originals")
+
+
+@bp.post("/<string:case_no>/originals/<int:mailing_id>/arrived")
+@ANYONE
+def originals_arrived(principal: Principal, case_no: str, mailing_id: int):
+    """The responsible district received the originals."""
+    case = _case(principal, case_no)
+    _, refusal = attempt(lambda: record_arrival(db_session(), principal, case.case_no, mailing_id))
+    return _after(principal, case, "已登记原件送达。", refusal, "originals")
 
 
 def _rules():

@@ -11,6 +11,7 @@ from service.cases.actions import visible_case
 from service.cases.intake import submit_application
 from service.cases.news import mark_read_for, news_for
 from service.cases.presenter import present_case
+from service.cases.queue import window_todo
 from service.cases.schemas import ApplicationSchema
 from service.catalog_api.api import item_in_force, search_items
 from service.db import db_session
@@ -28,6 +29,7 @@ from service.web.window.intake import (
 bp = page_blueprint("window", __name__, "/window")
 WINDOW = page_requires(kinds=("terminal",))
 SEARCH_LIMIT = 20
+TODO_LIMIT = 30
 
 
 def _ext(name: str):
@@ -42,8 +44,11 @@ def home(principal: Principal):
     session = db_session()
     found = search_items(session, principal, q, None, None, SEARCH_LIMIT) if q else None
     news, _ = news_for(session, principal, unread=False, before_id=None, limit=10)
+    todo = window_todo(session, principal, TODO_LIMIT)
     center = session.get(ServiceCenter, principal.center_id)
-    return render_template("window/home.html", q=q, found=found, news=news, center=center)
+    return render_template(
+        "window/home.html", q=q, found=found, news=news, todo=todo, center=center
+    )
 
 
 @bp.post("/news/<int:notification_id>/read")
