@@ -90,7 +90,7 @@ def init_app(app: Flask) -> None:
             return page_error(404, *HTTP_PAGES[404])
         return problem_response(http_problem(err))
 
-    app.jinja_env.globals.update(csrf_token=csrf_token, signed_in=signed_in)
+    app.jinja_env.globals.update(csrf_token=csrf_token)
     app.jinja_env.filters["local"] = _local
     app.jinja_env.filters["error_lines"] = summary_zh
     app.jinja_env.globals["g"] = g
