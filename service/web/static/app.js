@@ -16,3 +16,13 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 });
+
+// A second click on a submit button would post the form twice (with its scans stored twice):
+// the first click disables the form's buttons until the next page arrives.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.method !== "post") return;
+  setTimeout(() => {
+    for (const button of form.querySelectorAll("button[type=submit]")) button.disabled = true;
+  }, 0);
+});
