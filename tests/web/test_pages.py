@@ -376,7 +376,7 @@ def test_supervisor_assigns_and_the_clerk_pauses_the_clock(
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
     data = {"version": version, "csrf_token": csrf_of(page), "username": "nobody-here"}
     response = boss.post(f"/cases/{fumin_case}/assign", data=data)
-    assert response.status_code == 409 and "办理地没有该受理人员" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "办理地没有该受理人员" in response.get_data(as_text=True)
     data["username"] = clerk
     assert boss.post(f"/cases/{fumin_case}/assign", data=data).status_code == 303
 
@@ -453,7 +453,7 @@ def test_paper_originals_posted_by_the_window_and_received(app, migrated, fumin_
     assert "此项必填。" in response.get_data(as_text=True)
     data |= {"tracking_no": "1180012345678", "mailed_on": "2999-01-01"}
     response = window.post(f"/cases/{fumin_case}/originals", data=data)
-    assert response.status_code == 409 and "寄出日期不能晚于今天" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "寄出日期不能晚于今天" in response.get_data(as_text=True)
     data["mailed_on"] = re.search(r'name="mailed_on" type="date" value="([^"]+)"', page).group(1)
     assert window.post(f"/cases/{fumin_case}/originals", data=data).status_code == 303
 

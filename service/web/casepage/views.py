@@ -139,7 +139,10 @@ def scan(principal: Principal, case_no: str, file_id: int):
         )
     )
     response = send_file(stream, mimetype=row.content_type, download_name=row.original_name)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'"
+    if row.content_type.startswith("image/"):
+        # Shown by itself, an image may run nothing; PDFs are left to the browser's viewer,
+        # which such a policy would stop (their type is judged by content when stored).
+        response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'"
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -149,8 +152,15 @@ def _after(principal, case, done_zh: str | None, refusal: Refusal | None, form_n
         flash(done_zh or "已办理。", "ok")
         return redirect(url_for(".show", case_no=case.case_no), code=303)
     errors = {refusal.field: [refusal.message_zh]} if refusal.field else {}
+    # As the API answers: details to fix are a 422, a step not allowed now a 409.
+    status = 422 if refusal.field else 409
     return render_case(
-        principal, case, errors=errors, refusal=refusal.message_zh, open_form=form_name, status=409
+        principal,
+        case,
+        errors=errors,
+        refusal=refusal.message_zh,
+        open_form=form_name,
+        status=status,
     )
 
 
