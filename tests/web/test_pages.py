@@ -465,3 +465,35 @@ def test_paper_originals_posted_by_the_window_and_received(app, migrated, fumin_
     assert office.post(arrived, data={"csrf_token": csrf_of(page)}).status_code == 303
     page = office.get(f"/cases/{fumin_case}").get_data(as_text=True)
     assert "在途" not in page and "送达" in page
+
+
+def test_reports_on_screen_and_files_as_the_api_gives_them(app, migrated, fumin_case):
+    from service.clock import local_today
+
+    month = f"{local_today():%Y-%m}"
+    username = make_staff(migrated, "auditor", None)
+    c = _client(app)
+    assert login_staff(c, username).headers["Location"] == "/reports/"
+    page = c.get(f"/reports/?month={month}&district=530124").get_data(as_text=True)
+    assert "富民县 · " + month in page and "收件地 × 办理地" in page
+    token = app.test_client().post(
+        "/api/v1/auth/token", json={"username": username, "password": "correct-horse-电池-staple"}
+    )
+    bearer = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    for fmt in ("xlsx", "csv", "json"):
+        mine = c.get(f"/reports/download?month={month}&format={fmt}&district=530124")
+        api = app.test_client().get(
+            f"/api/v1/stats/monthly?month={month}&format={fmt}&district=530124", headers=bearer
+        )
+        assert mine.status_code == api.status_code == 200
+        assert mine.mimetype == api.mimetype and mine.data == api.data
+        assert mine.headers.get("Content-Disposition") == api.headers.get("Content-Disposition")
+    # A district's supervisor reads their own district only, whatever the query asks.
+    boss = _client(app)
+    login_staff(boss, make_staff(migrated, "supervisor", "530112"))
+    page = boss.get(f"/reports/?month={month}&district=530124").get_data(as_text=True)
+    assert "西山区 · " + month in page
+    # A clerk reads no reports.
+    clerk = _client(app)
+    login_staff(clerk, make_staff(migrated, "clerk", "530102"))
+    assert clerk.get("/reports/").status_code == 403
