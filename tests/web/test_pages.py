@@ -497,3 +497,11 @@ def test_reports_on_screen_and_files_as_the_api_gives_them(app, migrated, fumin_
     clerk = _client(app)
     login_staff(clerk, make_staff(migrated, "clerk", "530102"))
     assert clerk.get("/reports/").status_code == 403
+
+
+def test_a_field_at_fault_points_at_its_message(app, migrated):
+    c = _client(app)
+    login_window(c, make_terminal_key(migrated, "FM-01"))
+    page = _intake_form(c, id_number="123").get_data(as_text=True)
+    assert 'aria-invalid="true" aria-describedby="err-applicant-id_number"' in page
+    assert 'id="err-applicant-id_number"' in page
