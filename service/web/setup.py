@@ -83,12 +83,14 @@ def init_app(app: Flask) -> None:
                 response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    @app.errorhandler(404)
-    def _unknown_address(err):
+    def _unrouted(err):
         # No blueprint matched, so the pages' own handlers cannot answer: pick by the path.
         if request.path.startswith(PAGE_PREFIXES):
-            return page_error(404, *HTTP_PAGES[404])
+            return page_error(err.code, *HTTP_PAGES[err.code])
         return problem_response(http_problem(err))
+
+    for code in (404, 405):
+        app.register_error_handler(code, _unrouted)
 
     app.jinja_env.globals.update(csrf_token=csrf_token)
     app.jinja_env.filters["local"] = _local

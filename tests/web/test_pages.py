@@ -407,6 +407,8 @@ def test_unknown_addresses_answer_in_kind(client):
     page = client.get("/window/no-such-page")
     assert page.status_code == 404 and page.mimetype == "text/html"
     assert "未找到" in page.get_data(as_text=True)
+    wrong_method = client.get("/logout")
+    assert wrong_method.status_code == 405 and wrong_method.mimetype == "text/html"
     api = client.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.mimetype == "application/problem+json"
 
