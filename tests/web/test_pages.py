@@ -507,3 +507,10 @@ def test_a_field_at_fault_points_at_its_message(app, migrated):
     page = _intake_form(c, id_number="123").get_data(as_text=True)
     assert 'aria-invalid="true" aria-describedby="err-applicant-id_number"' in page
     assert 'id="err-applicant-id_number"' in page
+
+
+def test_city_admin_sees_the_whole_city_on_the_supervisor_page(app, migrated):
+    c = _client(app)
+    assert login_staff(c, make_staff(migrated, "admin", None)).headers["Location"] == "/supervisor/"
+    page = c.get("/supervisor/").get_data(as_text=True)
+    assert "昆明市" in page and "安宁市" in page and "请在" in page
