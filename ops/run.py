@@ -175,6 +175,7 @@ def main() -> int:
         base = launcher.wait_ready()
         say(f"Tongban is ready: {base}")
         say(f"API docs: {base}/api/v1/docs   OpenAPI: {base}/api/v1/openapi.json")
+        say(f"pages: {base}/login (staff)   {base}/login/window (a window's terminal key)")
         say(f"demo credentials: {launcher.var_dir / 'demo-credentials.json'}")
         say("press Ctrl-C to stop everything")
         while True:

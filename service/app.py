@@ -28,6 +28,7 @@ from service.ratings.api import blp as ratings_blp
 from service.stats.api import blp as stats_blp
 from service.web.docs import DOCS_ASSETS_URL
 from service.web.docs import bp as docs_bp
+from service.web.setup import init_app as init_pages
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("tongban.access")
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_bp)
     app.register_blueprint(metrics_bp)
+    init_pages(app)
     # Registered after the Api so that every error, smorest's included, is problem+json.
     errors.init_app(app)
     _request_context(app)

@@ -84,7 +84,8 @@ def flatten_messages(messages: Any, path: str = "") -> list[dict[str, Any]]:
     return [{"field": path or "body", "messages": [str(messages)]}]
 
 
-def _from_http_exception(exc: HTTPException) -> Problem:
+def http_problem(exc: HTTPException) -> Problem:
+    """An HTTP error (routing, methods, smorest's validation) as a problem."""
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages")
     status = exc.code or 500
@@ -114,7 +115,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
-        return problem_response(_from_http_exception(exc))
+        return problem_response(http_problem(exc))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -107,18 +107,41 @@ def issue_token(session: Session, user: StaffUser, ttl: timedelta) -> tuple[str,
 
 
 def revoke_token(session: Session, token: str) -> None:
+    revoke_token_digest(session, _sha256(token))
+
+
+def revoke_token_digest(session: Session, digest: str) -> None:
+    """Revoke the staff token whose SHA-256 is `digest` (a web session keeps only that)."""
     session.execute(
         update(StaffToken)
-        .where(StaffToken.token_hash == _sha256(token), StaffToken.revoked_at.is_(None))
+        .where(StaffToken.token_hash == digest, StaffToken.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
     )
 
 
+def credential_digest(credential: str) -> tuple[str, str] | None:
+    """The kind ("terminal" or "staff") and SHA-256 of a credential, or None if it is neither.
+
+    Web sessions keep this pair instead of the credential, so a session cookie is never a bearer
+    credential for the API."""
+    if credential.startswith(TERMINAL_KEY_PREFIX):
+        return "terminal", _sha256(credential)
+    if credential.startswith(STAFF_TOKEN_PREFIX):
+        return "staff", _sha256(credential)
+    return None
+
+
 def authenticate(session: Session, credential: str) -> Principal | None:
     """The principal a bearer credential belongs to, or None if it is unknown or revoked."""
+    found = credential_digest(credential)
+    return principal_for_digest(session, *found) if found else None
+
+
+def principal_for_digest(session: Session, kind: str, digest: str) -> Principal | None:
+    """The principal whose terminal key or staff token has this SHA-256, if still valid."""
     now = datetime.now(UTC)
-    if credential.startswith(TERMINAL_KEY_PREFIX):
-        terminal = session.scalar(select(Terminal).where(Terminal.key_hash == _sha256(credential)))
+    if kind == "terminal":
+        terminal = session.scalar(select(Terminal).where(Terminal.key_hash == digest))
         if terminal is None or not terminal.active:
             return None
         return Principal(
@@ -129,10 +152,8 @@ def authenticate(session: Session, credential: str) -> Principal | None:
             district_code=terminal.center.district_code,
             center_id=terminal.center_id,
         )
-    if credential.startswith(STAFF_TOKEN_PREFIX):
-        token = session.scalar(
-            select(StaffToken).where(StaffToken.token_hash == _sha256(credential))
-        )
+    if kind == "staff":
+        token = session.scalar(select(StaffToken).where(StaffToken.token_hash == digest))
         if token is None or token.revoked_at is not None or token.expires_at <= now:
             return None
         if not token.user.active:

@@ -212,6 +212,18 @@ def perform(
     return Outcome(case, to_publish)
 
 
+def _can_work(user: StaffUser, district: str) -> bool:
+    return user.district_code == district and user.role in WORKING_ROLES and user.active
+
+
+def working_staff(session: Session, district: str) -> list[StaffUser]:
+    """The active clerks and supervisors of a district: whom a case there may be assigned to."""
+    users = session.scalars(
+        select(StaffUser).where(StaffUser.district_code == district).order_by(StaffUser.username)
+    )
+    return [u for u in users if _can_work(u, district)]
+
+
 def assign(
     session: Session, principal: Principal, case_no: str, version: int, username: str | None
 ) -> Case:
@@ -243,12 +255,7 @@ def assign(
                 "not-your-step", "Only supervisors assign cases.", "只有督办员可以分派办件。"
             )
         assignee = session.scalar(select(StaffUser).where(StaffUser.username == username))
-        if (
-            assignee is None
-            or assignee.district_code != case.responsible_district
-            or assignee.role not in WORKING_ROLES
-            or not assignee.active
-        ):
+        if assignee is None or not _can_work(assignee, case.responsible_district):
             raise ActionInvalid(
                 "username",
                 "No active clerk or supervisor of the responsible district by that name.",

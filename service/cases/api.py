@@ -1,15 +1,10 @@
 """Applications and cases: intake at the window, the back office's steps, the queue, news."""
 
-from datetime import date, datetime, timedelta
-
 from flask import current_app, url_for
 from flask_smorest import Blueprint
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import aliased
 
 from catalog.routing import RoutingError
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
-from service.accounts.models import ServiceCenter, StaffUser
 from service.cases import schemas
 from service.cases.actions import (
     ActionInvalid,
@@ -21,22 +16,21 @@ from service.cases.actions import (
 )
 from service.cases.intake import IdempotencyConflict, MaterialsRefused, submit_application
 from service.cases.lifecycle import Action, TransitionRefused
-from service.cases.models import Case, Notification
-from service.cases.presenter import present_case, present_queue_entry
-from service.clock import local_midnight, local_today, now_utc
+from service.cases.models import Case
+from service.cases.news import mark_read_for, news_for
+from service.cases.presenter import present_case
+from service.cases.queue import (
+    decode_queue_cursor,
+    encode_queue_cursor,
+    queue_district,
+    queue_rows,
+)
 from service.clocks import pauses
-from service.clocks.deadlines import Kind
-from service.clocks.models import Deadline
-from service.clocks.presenter import deadline_view
-from service.clocks.store import load_calendar
 from service.db import db_session
 from service.errors import Problem
 from service.logs import case_no_var
 from service.pagination import (
     ID,
-    MAX_ID,
-    bad_cursor,
-    decode_cursor,
     decode_id_cursor,
     encode_cursor,
 )
@@ -279,8 +273,7 @@ def assign_case(data, case_no):
 @requires(kinds=("staff",))
 def queue(query):
     """The responsible district's cases, newest first, with filters and cursor pagination."""
-    principal = current_principal()
-    district = principal.district_code or query["district"]
+    district = queue_district(current_principal(), query["district"])
     if district is None:
         raise Problem(
             422,
@@ -289,86 +282,21 @@ def queue(query):
             "City-wide staff choose a district.",
             errors=[{"field": "district", "messages": ["Required for city-wide staff."]}],
         )
-    if not principal.can_see(district):
-        district = principal.district_code
-    # The responsible district's running clock: acceptance, then completion (one at a time).
-    clock = aliased(Deadline)
-    stmt = (
-        select(Case, ServiceCenter, StaffUser.display_name, clock)
-        .join(ServiceCenter, ServiceCenter.id == Case.accepting_center_id)
-        .outerjoin(StaffUser, StaffUser.id == Case.assignee_id)
-        .outerjoin(
-            clock,
-            (clock.case_id == Case.id)
-            & (clock.state == "open")
-            & clock.kind.in_([Kind.ACCEPT, Kind.COMPLETE]),
-        )
-        .where(Case.responsible_district == district)
-        .order_by(Case.created_at.desc(), Case.id.desc())
+    after = decode_queue_cursor(query["cursor"]) if query["cursor"] else None
+    entries, last = queue_rows(
+        db_session(),
+        _ext("cipher"),
+        _ext("policy").clocks,
+        current_principal(),
+        district,
+        query,
+        after,
+        query["limit"],
     )
-    if query["due"]:
-        stmt = stmt.where(clock.due_state.in_(query["due"]))
-    if query["status"]:
-        stmt = stmt.where(Case.status.in_(query["status"]))
-    if query["item"]:
-        stmt = stmt.where(Case.item_code == query["item"])
-    if query["center"]:
-        stmt = stmt.where(ServiceCenter.code == query["center"])
-    if query["assigned"] == "me":
-        stmt = stmt.where(Case.assignee_id == principal.id)
-    elif query["assigned"] == "none":
-        stmt = stmt.where(Case.assignee_id.is_(None))
-    if query["submitted_from"]:
-        stmt = stmt.where(Case.created_at >= _local_midnight(query["submitted_from"]))
-    if query["submitted_to"]:
-        stmt = stmt.where(Case.created_at < _local_midnight(query["submitted_to"], days=1))
-    if query["cursor"]:
-        created, case_id = _queue_cursor(query["cursor"])
-        stmt = stmt.where(
-            (Case.created_at < created) | ((Case.created_at == created) & (Case.id < case_id))
-        )
-    rows = db_session().execute(stmt.limit(query["limit"] + 1)).all()
-    page = rows[: query["limit"]]
-    cipher, rules = _ext("cipher"), _ext("policy").clocks
-    calendar, today = load_calendar(db_session()), local_today()
-    next_cursor = None
-    if len(rows) > query["limit"]:
-        last = page[-1][0]
-        next_cursor = encode_cursor([last.created_at.isoformat(), last.id])
     return {
-        "cases": [
-            present_queue_entry(
-                cipher, c, center, name, due and deadline_view(calendar, rules, today, due)
-            )
-            for c, center, name, due in page
-        ],
-        "next_cursor": next_cursor,
+        "cases": entries,
+        "next_cursor": last and encode_queue_cursor(last),
     }
-
-
-def _local_midnight(day: date, days: int = 0) -> datetime:
-    return local_midnight(day + timedelta(days=days))
-
-
-def _queue_cursor(cursor: str) -> tuple[datetime, int]:
-    key = decode_cursor(cursor)
-    try:
-        at, case_id = datetime.fromisoformat(key[0]), int(key[1])
-    except (ValueError, TypeError, IndexError) as exc:
-        raise bad_cursor() from exc
-    if at.tzinfo is None or not 0 < case_id <= MAX_ID:
-        raise bad_cursor()
-    return at, case_id
-
-
-def _audience(principal) -> list:
-    """A window sees its own center's news; staff their district's, by role."""
-    if principal.kind == "terminal":
-        return [Notification.center_id == principal.center_id]
-    return [
-        Notification.center_id.is_(None),
-        or_(Notification.role.is_(None), Notification.role == principal.role),
-    ]
 
 
 @blp.route("/notifications", methods=["GET"])
@@ -378,36 +306,11 @@ def _audience(principal) -> list:
 @requires()
 def notifications(query):
     """News of this side's cases, newest first: a window sees its own center's."""
-    principal = current_principal()
-    if principal.district_code is None:
-        return {"notifications": [], "next_cursor": None}
-    stmt = (
-        select(Notification, Case.case_no)
-        .join(Case, Case.id == Notification.case_id)
-        .where(Notification.district_code == principal.district_code)
-        .order_by(Notification.id.desc())
+    after = decode_id_cursor(query["cursor"]) if query["cursor"] else None
+    entries, last = news_for(
+        db_session(), current_principal(), query["unread"], after, query["limit"]
     )
-    stmt = stmt.where(*_audience(principal))
-    if query["unread"]:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    if query["cursor"]:
-        stmt = stmt.where(Notification.id < decode_id_cursor(query["cursor"]))
-    rows = db_session().execute(stmt.limit(query["limit"] + 1)).all()
-    page = rows[: query["limit"]]
-    return {
-        "notifications": [
-            {
-                "id": n.id,
-                "case_no": case_no,
-                "kind": n.kind,
-                "message_zh": n.message_zh,
-                "created_at": n.created_at,
-                "read_at": n.read_at,
-            }
-            for n, case_no in page
-        ],
-        "next_cursor": encode_cursor([page[-1][0].id]) if len(rows) > query["limit"] else None,
-    }
+    return {"notifications": entries, "next_cursor": last and encode_cursor([last])}
 
 
 @blp.route(f"/notifications/<{ID}:notification_id>/read", methods=["POST"])
@@ -416,16 +319,4 @@ def notifications(query):
 @requires()
 def mark_read(notification_id):
     """Mark one notification read."""
-    principal = current_principal()
-    session = db_session()
-    session.execute(
-        update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.district_code == principal.district_code,
-            Notification.read_at.is_(None),
-            *_audience(principal),
-        )
-        .values(read_at=now_utc())
-    )
-    session.commit()
+    mark_read_for(db_session(), current_principal(), notification_id)

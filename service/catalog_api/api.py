@@ -38,12 +38,10 @@ _CODE = re.compile(r"^[0-9A-Z]{12}$")
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Catalog")
 
 
-def _coverage():
-    principal = current_principal()
+def coverage_of(session, principal) -> dict[str, dict[str, set[str]]]:
+    """The items the principal's district may accept today, with their routes and agreements."""
     return acceptable_items(
-        agreements_of(db_session(), principal.district_code),
-        principal.district_code,
-        local_today(),
+        agreements_of(session, principal.district_code), principal.district_code, local_today()
     )
 
 
@@ -83,20 +81,14 @@ def _search_cursor(cursor: str) -> tuple[int, int, str]:
     return key[0], key[1], key[2]
 
 
-@blp.route("/catalog/items", methods=["GET"])
-@blp.arguments(ItemQuerySchema, location="query")
-@blp.response(200, ItemPageSchema)
-@blp.doc(security=BEARER_SECURITY)
-@requires()
-def list_items(query):
-    """Search the items this district may accept under agreements in force, best match first.
-
-    `q` matches words of the name or an alias, the 基本编码, pinyin initials ("sbk") and full
-    pinyin ("shebaoka"); every word must match. Without `q`, items come in 基本编码 order.
-    """
-    coverage = _coverage()
+def search_items(
+    session, principal, q: str | None, department: str | None, cursor: str | None, limit: int
+) -> dict:
+    """The items `principal`'s district may accept today that match `q`, best match first,
+    as a page: {"items": [...], "next_cursor": ...}. The API and the window pages both use it."""
+    coverage = coverage_of(session, principal)
     v = versions_in_force(local_today())
-    terms = query_terms(query["q"] or "")
+    terms = query_terms(q or "")
     matches, score = match_all(
         terms,
         code=Item.basic_code,
@@ -111,16 +103,16 @@ def list_items(query):
         .join(v, v.item_id == Item.id)
         .where(Item.basic_code.in_(coverage), matches)
     )
-    if query["department"]:
-        stmt = stmt.where(v.department == query["department"])
-    if query["cursor"]:
-        after = _search_cursor(query["cursor"])
+    if department:
+        stmt = stmt.where(v.department == department)
+    if cursor:
+        after = _search_cursor(cursor)
         stmt = stmt.where(
             tuple_(-score, name_length, Item.basic_code) > tuple_(-after[0], after[1], after[2])
         )
-    stmt = stmt.order_by(score.desc(), name_length, Item.basic_code).limit(query["limit"] + 1)
-    rows = db_session().execute(stmt).all()
-    page, more = rows[: query["limit"]], len(rows) > query["limit"]
+    stmt = stmt.order_by(score.desc(), name_length, Item.basic_code).limit(limit + 1)
+    rows = session.execute(stmt).all()
+    page, more = rows[:limit], len(rows) > limit
     last = page[-1] if page else None
     return {
         "items": [present_version(code, version, coverage[code]) for code, version, *_ in page],
@@ -128,14 +120,30 @@ def list_items(query):
     }
 
 
-@blp.route("/catalog/items/<string:basic_code>", methods=["GET"])
-@blp.response(200, ItemSchema)
+@blp.route("/catalog/items", methods=["GET"])
+@blp.arguments(ItemQuerySchema, location="query")
+@blp.response(200, ItemPageSchema)
 @blp.doc(security=BEARER_SECURITY)
 @requires()
-def read_item(basic_code):
-    """One item as in force today, with its versions (including any that start later)."""
-    coverage = _coverage()
-    session = db_session()
+def list_items(query):
+    """Search the items this district may accept under agreements in force, best match first.
+
+    `q` matches words of the name or an alias, the 基本编码, pinyin initials ("sbk") and full
+    pinyin ("shebaoka"); every word must match. Without `q`, items come in 基本编码 order.
+    """
+    return search_items(
+        db_session(),
+        current_principal(),
+        query["q"],
+        query["department"],
+        query["cursor"],
+        query["limit"],
+    )
+
+
+def item_in_force(session, principal, basic_code: str) -> dict | None:
+    """One item as in force today with its versions, if `principal`'s district may accept it."""
+    coverage = coverage_of(session, principal)
     item = None
     if _CODE.match(basic_code):
         item = session.scalar(select(Item).where(Item.basic_code == basic_code))
@@ -148,7 +156,7 @@ def read_item(basic_code):
             default=None,
         )
     if current is None:
-        raise Problem(404, "not-found", "Not found", f"No item {basic_code} for this district.")
+        return None
     shown = present_version(basic_code, current, coverage[basic_code])
     shown["versions"] = [
         {
@@ -162,13 +170,25 @@ def read_item(basic_code):
     return shown
 
 
+@blp.route("/catalog/items/<string:basic_code>", methods=["GET"])
+@blp.response(200, ItemSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires()
+def read_item(basic_code):
+    """One item as in force today, with its versions (including any that start later)."""
+    shown = item_in_force(db_session(), current_principal(), basic_code)
+    if shown is None:
+        raise Problem(404, "not-found", "Not found", f"No item {basic_code} for this district.")
+    return shown
+
+
 @blp.route("/catalog/departments", methods=["GET"])
 @blp.response(200, DepartmentSchema(many=True))
 @blp.doc(security=BEARER_SECURITY)
 @requires()
 def list_departments():
     """The departments of the items this district may accept, with how many items each has."""
-    coverage = _coverage()
+    coverage = coverage_of(db_session(), current_principal())
     v = versions_in_force(local_today())
     stmt = (
         select(v.department, func.count())

@@ -204,3 +204,20 @@ def remove_expired(session: Session, store: Store, retention_days: int) -> int:
         session.commit()
         removed += len(rows)
     return removed
+
+
+def staged_files(session: Session, terminal: Principal, ids: list[int]) -> list[CaseFile]:
+    """The terminal's own staged scans among `ids` that no application has used yet."""
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(CaseFile)
+            .where(
+                CaseFile.id.in_(ids),
+                CaseFile.case_id.is_(None),
+                CaseFile.terminal_id == terminal.id,
+            )
+            .order_by(CaseFile.id)
+        )
+    )

@@ -5,12 +5,12 @@ from datetime import datetime
 
 from flask import current_app
 from flask_smorest import Blueprint
-from sqlalchemy import select, tuple_
+from sqlalchemy import tuple_
 
 from service.accounts.auth import BEARER_SECURITY, requires
-from service.cases.models import Case
 from service.db import db_session
 from service.errors import Problem
+from service.outbox.dead_letters import dead_letters_query, present_dead_letter
 from service.outbox.models import OutboxMessage
 from service.outbox.processing import replay_dead
 from service.outbox.schemas import (
@@ -33,12 +33,7 @@ ADMIN = requires(kinds=("staff",), roles=("admin",))
 @ADMIN
 def list_dead(query):
     """Deliveries that used up their retry budget, oldest first."""
-    stmt = (
-        select(OutboxMessage, Case.case_no)
-        .outerjoin(Case, Case.id == OutboxMessage.case_id)
-        .where(OutboxMessage.status == "dead")
-        .order_by(OutboxMessage.created_at, OutboxMessage.id)
-    )
+    stmt = dead_letters_query()
     if query["cursor"]:
         key = decode_cursor(query["cursor"])
         try:
@@ -51,18 +46,7 @@ def list_dead(query):
     rows = db_session().execute(stmt.limit(query["limit"] + 1)).all()
     page = rows[: query["limit"]]
     return {
-        "dead_letters": [
-            {
-                "id": m.id,
-                "task": m.task,
-                "queue": m.queue,
-                "case_no": case_no,
-                "attempts": m.attempts,
-                "last_error": m.last_error,
-                "created_at": m.created_at,
-            }
-            for m, case_no in page
-        ],
+        "dead_letters": [present_dead_letter(m, case_no) for m, case_no in page],
         "next_cursor": encode_cursor([page[-1][0].created_at.isoformat(), str(page[-1][0].id)])
         if len(rows) > query["limit"]
         else None,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from catalog.districts import DISTRICT_NAMES
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
+from service.accounts.credentials import Principal
 from service.audit.verify import verify_timelines
 from service.clock import local_today
 from service.db import db_session
@@ -68,9 +69,20 @@ class VerifySchema(Schema):
     first_broken = fields.Dict(allow_none=True)
 
 
-def _scope(requested: str | None) -> str:
-    district = current_principal().district_code
-    return district or requested or CITY
+def report_scope(principal: Principal, requested: str | None) -> str:
+    """Whose figures the reader gets: their own district's, or city-wide readers' choice."""
+    return principal.district_code or requested or CITY
+
+
+def report_response(session, month: str, scope: str, fmt: str) -> Response:
+    """The month's report (frozen if the month is closed) as a response; files as downloads."""
+    content, closed = month_file(session, month, scope, fmt)
+    response = Response(content, mimetype=MEDIA_TYPES[fmt])
+    if fmt != "json":
+        name = file_name(month, scope, fmt)
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["X-Tongban-Month-Closed"] = "true" if closed else "false"
+    return response
 
 
 @blp.route("/stats/monthly", methods=["GET"])
@@ -80,14 +92,8 @@ def _scope(requested: str | None) -> str:
 def monthly(query):
     """The month's report: the matrix, items, centers, agreements, ratings, rectification,
     overdue cases and adjustments. A closed month answers its frozen file, byte for byte."""
-    scope, fmt, month = _scope(query["district"]), query["format"], query["month"]
-    content, closed = month_file(db_session(), month, scope, fmt)
-    response = Response(content, mimetype=MEDIA_TYPES[fmt])
-    if fmt != "json":
-        name = file_name(month, scope, fmt)
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["X-Tongban-Month-Closed"] = "true" if closed else "false"
-    return response
+    scope = report_scope(current_principal(), query["district"])
+    return report_response(db_session(), query["month"], scope, query["format"])
 
 
 @blp.route("/stats/months", methods=["GET"])

@@ -109,6 +109,10 @@ def test_run_command_brings_up_the_system_and_ctrl_c_stops_it(tmp_path):
             "GET", f"{run.base}/api/v1/applications/{case['case_no']}", None, auth
         )
         assert status == 200 and again["case_no"] == case["case_no"]
+        # The pages and their assets are served by the same processes (gunicorn).
+        for path, kind in (("/login", "text/html"), ("/assets/app.css", "text/css")):
+            with urllib.request.urlopen(run.base + path, timeout=5) as response:
+                assert response.status == 200 and response.headers["Content-Type"].startswith(kind)
     finally:
         code = run.interrupt()
     assert code == 0, run.tail()

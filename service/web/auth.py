@@ -1,0 +1,91 @@
+"""Who is signed in to the pages: a session cookie that names a terminal key or staff token by
+its SHA-256, resolved on every request through the same principals as the API."""
+
+import time
+from collections.abc import Callable
+from functools import wraps
+
+from flask import current_app, g, redirect, request, session, url_for
+
+from service.accounts.credentials import Principal, principal_for_digest
+from service.db import db_session
+
+SESSION_KEY = "auth"
+
+
+class PageForbidden(Exception):
+    """Signed in, but this page is for another role."""
+
+
+def sign_in(kind: str, digest: str) -> None:
+    """Start a fresh session (never reuse one from before login: session fixation)."""
+    session.clear()
+    session.permanent = True
+    session[SESSION_KEY] = [kind, digest, int(time.time())]
+
+
+def sign_out() -> None:
+    session.clear()
+
+
+def session_digest() -> tuple[str, str] | None:
+    auth = session.get(SESSION_KEY)
+    if isinstance(auth, list) and len(auth) == 3 and all(isinstance(a, str) for a in auth[:2]):
+        return auth[0], auth[1]
+    return None
+
+
+def signed_in() -> Principal | None:
+    """The principal of this browser session, or None (expired, revoked, or never signed in).
+
+    A terminal's key or a staff member's token is checked again on every request, so rotating a
+    key, deactivating a user or revoking a token ends their web sessions at once."""
+    if "web_principal" in g:
+        return g.web_principal
+    principal = None
+    auth = session.get(SESSION_KEY)
+    found = session_digest()
+    if found is not None:
+        ttl = current_app.extensions["tongban.settings"].staff_token_ttl_hours * 3600
+        # Staff tokens expire by themselves; a terminal's key does not, so its session does.
+        fresh = isinstance(auth[2], int) and time.time() - auth[2] < ttl
+        if fresh:
+            principal = principal_for_digest(db_session(), *found)
+    g.web_principal = principal
+    if principal is not None:
+        g.principal = principal  # the access log names who made the request
+    return principal
+
+
+def page_requires(*, kinds: tuple[str, ...] = ("terminal", "staff"), roles: tuple[str, ...] = ()):
+    """Pages for the given principal kinds and staff roles; others are sent to log in."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = signed_in()
+            if principal is None:
+                target = request.full_path if request.method == "GET" else None
+                return redirect(url_for("login.staff", next=target))
+            allowed = principal.kind in kinds and (
+                principal.kind != "staff" or not roles or principal.role in roles
+            )
+            if not allowed:
+                raise PageForbidden()
+            return view(principal, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def home_of(principal: Principal) -> str:
+    """The page each kind of user starts from."""
+    if principal.kind == "terminal":
+        return url_for("window.home")
+    return {
+        "clerk": url_for("office.queue"),
+        "supervisor": url_for("supervisor.dashboard"),
+        "auditor": url_for("auditor.report"),
+        "admin": url_for("supervisor.dashboard"),
+    }[principal.role]

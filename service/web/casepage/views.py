@@ -1,0 +1,359 @@
+"""The case page for both sides: details with personal data masked, scans viewable in the page,
+deadlines, timeline, and the steps the viewer may take now as forms.
+
+Every step goes through the same service functions as the API's (perform, assign, attach,
+record_rating), with the same principal, so scoping and rules are the API's own.
+"""
+
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from service.accounts.credentials import Principal
+from service.cases.actions import (
+    ASSIGNABLE,
+    CaseNotFound,
+    assign,
+    material_names,
+    perform,
+    sides_of,
+    visible_case,
+    working_staff,
+)
+from service.cases.api import STEP_SCHEMAS
+from service.cases.lifecycle import ACTION_ZH, Action, Side
+from service.cases.presenter import present_case
+from service.cases.schemas import ActionSchema, AssignSchema, PauseSchema
+from service.clock import local_today
+from service.clocks import pauses
+from service.clocks.deadlines import PROCEDURES
+from service.db import db_session
+from service.materials.api import MailingSchema
+from service.materials.originals import record_arrival, record_mailing
+from service.materials.service import attach, files_of, open_for_download
+from service.ratings.api import RatingSchema
+from service.ratings.levels import LEVELS
+from service.ratings.service import RATEABLE, record_rating
+from service.web.auth import page_requires
+from service.web.blueprints import page_blueprint
+from service.web.casepage.labels import OUTCOME_ZH, event_zh
+from service.web.casepage.steps import step_body
+from service.web.forms import by_material, cleaned, load_form
+from service.web.outcomes import Refusal, attempt
+
+bp = page_blueprint("casepage", __name__, "/cases")
+ANYONE = page_requires()
+_CASE_NO_MAX = 40
+_FORM_ACTIONS = {a.value: a for a in STEP_SCHEMAS}
+
+
+def _ext(name: str):
+    return current_app.extensions[f"tongban.{name}"]
+
+
+def _case(principal: Principal, case_no: str):
+    case, _ = attempt(lambda: visible_case(db_session(), principal, case_no[:_CASE_NO_MAX]))
+    return case
+
+
+def _files(principal: Principal, case_no: str) -> list:
+    # A window of another center of the district sees the case but not its scans (as the API).
+    try:
+        return files_of(db_session(), principal, case_no)
+    except CaseNotFound:
+        return []
+
+
+def render_case(principal, case, *, errors=None, refusal=None, open_form=None, status=200):
+    """The case page; a refused step re-renders it with that form's errors open."""
+    session = db_session()
+    session.expire(case)  # a step may have changed it since it was read
+    view = present_case(session, _ext("cipher"), case, principal, _ext("policy").clocks)
+    sides = sides_of(principal, case)
+    files = _files(principal, case.case_no)
+    shown_scan = None
+    wanted = request.args.get("scan", "")
+    if wanted.isdigit():
+        shown_scan = next((f for f in files if f.id == int(wanted) and not f.removed_at), None)
+    can_claim = (
+        principal.kind == "staff"
+        and Side.RESPONSIBLE in sides
+        and case.status in ASSIGNABLE
+        and case.assignee_id != principal.id
+    )
+    can_rate = Side.ACCEPTING in sides and case.status in RATEABLE and view["rating"] is None
+    working = principal.kind == "staff" and Side.RESPONSIBLE in sides
+    clock = next(
+        (d for d in view["deadlines"] if d["kind"] == "complete" and d["state"] == "open"), None
+    )
+    paused = bool(clock and clock.get("due_state") == "paused")
+    colleagues = []
+    if working and principal.role == "supervisor" and case.status in ASSIGNABLE:
+        colleagues = working_staff(session, case.responsible_district)
+    return render_template(
+        "casepage/case.html",
+        case=view,
+        files=files,
+        shown_scan=shown_scan,
+        materials=material_names(case),
+        can_claim=can_claim,
+        can_rate=can_rate,
+        can_pause=working and clock is not None and not paused,
+        can_resume=working and paused,
+        colleagues=colleagues,
+        accepting=Side.ACCEPTING in sides,
+        responsible=Side.RESPONSIBLE in sides,
+        today=local_today().isoformat(),
+        levels=LEVELS,
+        procedures=PROCEDURES,
+        action_zh={a.value: n for a, n in ACTION_ZH.items()},
+        outcome_zh=OUTCOME_ZH,
+        event_zh=event_zh,
+        errors=errors or {},
+        refusal=refusal,
+        open_form=open_form,
+        form=request.form if open_form else {},
+    ), status
+
+
+@bp.get("/<string:case_no>")
+@ANYONE
+def show(principal: Principal, case_no: str):
+    """The case page; ?scan=<id> shows that scan in the page (the view is logged)."""
+    return render_case(principal, _case(principal, case_no))
+
+
+@bp.get("/<string:case_no>/scans/<int:file_id>")
+@ANYONE
+def scan(principal: Principal, case_no: str, file_id: int):
+    """One scan inline, for the viewer on the case page; goes on the timeline as a download."""
+    (row, stream), _ = attempt(
+        lambda: open_for_download(
+            db_session(), _ext("files"), principal, case_no[:_CASE_NO_MAX], file_id
+        )
+    )
+    response = send_file(stream, mimetype=row.content_type, download_name=row.original_name)
+    if row.content_type.startswith("image/"):
+        # Shown by itself, an image may run nothing; PDFs are left to the browser's viewer,
+        # which such a policy would stop (their type is judged by content when stored).
+        response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _after(principal, case, done_zh: str | None, refusal: Refusal | None, form_name: str):
+    if refusal is None:
+        flash(done_zh or "已办理。", "ok")
+        return redirect(url_for(".show", case_no=case.case_no), code=303)
+    errors = {refusal.field: [refusal.message_zh]} if refusal.field else {}
+    # As the API answers: details to fix are a 422, a step not allowed now a 409.
+    status = 422 if refusal.field else 409
+    return render_case(
+        principal,
+        case,
+        errors=errors,
+        refusal=refusal.message_zh,
+        open_form=form_name,
+        status=status,
+    )
+
+
+@bp.post("/<string:case_no>/steps/<string:action_name>")
+@ANYONE
+def step(principal: Principal, case_no: str, action_name: str):
+    """A lifecycle step (accept, request_supplement, reject, complete, supplement, deliver_result,
+    withdraw, close) from its form, checked by the API's schema for it."""
+    case = _case(principal, case_no)
+    action = _FORM_ACTIONS.get(action_name)
+    if action is None:
+        return render_case(principal, case, refusal="未知的操作。", status=404)
+    codes = list(material_names(case))
+    body = step_body(action, request.form, codes)
+    data, errors = load_form(STEP_SCHEMAS[action](), body)
+    if errors:
+        return render_case(
+            principal,
+            case,
+            errors=by_material(errors, body),
+            open_form=action.value,
+            status=422,
+        )
+    if action == Action.SUPPLEMENT:
+        refusal = _attach_scans(principal, case, codes)
+        if refusal is not None:
+            return _after(principal, case, None, refusal, action.value)
+
+    def run():
+        outcome = perform(db_session(), principal, case.case_no, action, data, _ext("policy"))
+        _ext("publisher").publish(outcome.to_publish)
+        return outcome
+
+    _, refusal = attempt(run)
+    return _after(principal, case, f"已{ACTION_ZH[action]}。", refusal, action.value)
+
+
+def _attach_scans(principal, case, codes: list[str]) -> Refusal | None:
+    """The supplement's scans, each attached as POST /cases/{no}/files does, before the step."""
+    settings = current_app.extensions["tongban.settings"]
+    for code in codes:
+        for upload in request.files.getlist(f"scan_{code}"):
+            if not upload or not upload.filename:
+                continue
+            _, refusal = attempt(
+                lambda code=code, upload=upload: attach(
+                    db_session(),
+                    _ext("files"),
+                    principal,
+                    case.case_no,
+                    code,
+                    upload.stream,
+                    upload.filename,
+                    settings.upload_limit_bytes,
+                )
+            )
+            if refusal is not None:
+                return Refusal(f"{upload.filename[:60]}：{refusal.message_zh}", f"materials.{code}")
+    return None
+
+
+def _form_step(principal, case_no: str, schema, fields: tuple[str, ...], name: str, done_zh, run):
+    """A step from a small form: the API's schema checks it, then `run(case, data)` takes it."""
+    case = _case(principal, case_no)
+    data, errors = load_form(schema, cleaned(request.form, *fields))
+    if errors:
+        return render_case(principal, case, errors=errors, open_form=name, status=422)
+    _, refusal = attempt(lambda: run(case, data))
+    return _after(principal, case, done_zh, refusal, name)
+
+
+@bp.post("/<string:case_no>/claim")
+@ANYONE
+def claim(principal: Principal, case_no: str):
+    """Take the case on yourself (a clerk or supervisor of the responsible district)."""
+    return _form_step(
+        principal,
+        case_no,
+        ActionSchema(),
+        ("version",),
+        "claim",
+        "已认领，办件由您办理。",
+        lambda case, data: assign(db_session(), principal, case.case_no, data["version"], None),
+    )
+
+
+@bp.post("/<string:case_no>/assign")
+@ANYONE
+def assign_to(principal: Principal, case_no: str):
+    """A supervisor gives the case to a clerk of the responsible district."""
+    return _form_step(
+        principal,
+        case_no,
+        AssignSchema(),
+        ("version", "username"),
+        "assign",
+        "已分派。",
+        lambda case, data: assign(
+            db_session(), principal, case.case_no, data["version"], data["username"]
+        ),
+    )
+
+
+@bp.post("/<string:case_no>/rating")
+@ANYONE
+def rate(principal: Principal, case_no: str):
+    """Record the citizen's rating (好差评) at the accepting window."""
+    return _form_step(
+        principal,
+        case_no,
+        RatingSchema(),
+        ("level", "comment"),
+        "rating",
+        "评价已录入。",
+        lambda case, data: record_rating(
+            db_session(), principal, case.case_no, data["level"], data["comment"], _rules()
+        ),
+    )
+
+
+@bp.post("/<string:case_no>/pause")
+@ANYONE
+def pause(principal: Principal, case_no: str):
+    """Pause the completion clock for a special procedure (hearing, testing, expert review...)."""
+    return _form_step(
+        principal,
+        case_no,
+        PauseSchema(),
+        ("version", "procedure", "reason"),
+        "pause",
+        "已暂停计时。",
+        lambda case, data: pauses.pause(
+            db_session(),
+            principal,
+            case.case_no,
+            data["version"],
+            data["procedure"],
+            data["reason"],
+        ),
+    )
+
+
+@bp.post("/<string:case_no>/resume")
+@ANYONE
+def resume(principal: Principal, case_no: str):
+    """Resume the completion clock; the working days paused are added to its deadline."""
+    return _form_step(
+        principal,
+        case_no,
+        ActionSchema(),
+        ("version", "note"),
+        "resume",
+        "已恢复计时。",
+        lambda case, data: pauses.resume(
+            db_session(), principal, case.case_no, data["version"], data["note"], _rules()
+        ),
+    )
+
+
+@bp.post("/<string:case_no>/originals")
+@ANYONE
+def mail_originals(principal: Principal, case_no: str):
+    """The window posted the paper originals the item asks for (carrier, tracking number)."""
+    case = _case(principal, case_no)
+    body = {
+        **cleaned(request.form, "carrier", "tracking_no", "mailed_on"),
+        "materials": [c for c in material_names(case) if request.form.get(f"orig_{c}")],
+    }
+    data, errors = load_form(MailingSchema(), body)
+    if errors:
+        return render_case(principal, case, errors=errors, open_form="originals", status=422)
+    _, refusal = attempt(
+        lambda: record_mailing(
+            db_session(),
+            principal,
+            case.case_no,
+            data["materials"],
+            data["carrier"],
+            data["tracking_no"],
+            data["mailed_on"],
+        )
+    )
+    return _after(principal, case, "已登记原件寄出。", refusal, "originals")
+
+
+@bp.post("/<string:case_no>/originals/<int:mailing_id>/arrived")
+@ANYONE
+def originals_arrived(principal: Principal, case_no: str, mailing_id: int):
+    """The responsible district received the originals."""
+    case = _case(principal, case_no)
+    _, refusal = attempt(lambda: record_arrival(db_session(), principal, case.case_no, mailing_id))
+    return _after(principal, case, "已登记原件送达。", refusal, "originals")
+
+
+def _rules():
+    return _ext("policy").clocks

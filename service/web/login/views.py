@@ -1,0 +1,97 @@
+"""Logging in and out of the pages.
+
+Staff log in with their username and password, as for an API token; the session holds the
+SHA-256 of a staff token issued at login, so logout revokes it and it expires like any token.
+
+A window PC logs in with its terminal's key: the domain's principal at a window is the terminal
+(it acts for its service center and district), and the key is what the center's admin already
+issues per window (`create-terminal`). A deployment enters it once when it sets the PC up; the
+session keeps only its SHA-256, and rotating or deactivating the terminal ends the session.
+"""
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app, redirect, render_template, request, url_for
+
+from service.accounts.credentials import (
+    check_staff_password,
+    credential_digest,
+    issue_token,
+    principal_for_digest,
+    revoke_token_digest,
+)
+from service.accounts.schemas import LoginSchema
+from service.db import db_session
+from service.web.auth import home_of, session_digest, sign_in, sign_out
+from service.web.blueprints import page_blueprint
+from service.web.forms import cleaned, load_form
+
+bp = page_blueprint("login", __name__)
+
+
+def _next_page(default: str) -> str:
+    """Where to go after login: a path on this site only (no open redirect)."""
+    target = request.values.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+        return target
+    return default
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def staff():
+    """Staff login with username and password."""
+    errors, message = {}, None
+    if request.method == "POST":
+        entered = cleaned(request.form, "username")
+        if request.form.get("password"):
+            entered["password"] = request.form["password"]  # as typed: spaces may count
+        data, errors = load_form(LoginSchema(), entered)
+        if data is not None:
+            session = db_session()
+            user = check_staff_password(session, data["username"], data["password"])
+            if user is None:
+                message = "用户名或密码错误。"
+            else:
+                settings = current_app.extensions["tongban.settings"]
+                token, _ = issue_token(
+                    session, user, timedelta(hours=settings.staff_token_ttl_hours)
+                )
+                session.commit()
+                kind, digest = credential_digest(token)
+                sign_in(kind, digest)
+                principal = principal_for_digest(session, kind, digest)
+                return redirect(_next_page(home_of(principal)))
+    status = 401 if message else 422 if errors else 200
+    return render_template(
+        "login/staff.html", errors=errors, message=message, form=request.form
+    ), status
+
+
+@bp.route("/login/window", methods=["GET", "POST"])
+def window():
+    """A window PC logs in with its terminal key."""
+    message = None
+    if request.method == "POST":
+        key = (request.form.get("key") or "").strip()
+        found = credential_digest(key) if len(key) <= 200 else None
+        principal = found and principal_for_digest(db_session(), *found)
+        if not principal or principal.kind != "terminal":
+            message = "终端密钥无效或已停用，请联系本中心管理员。"
+        else:
+            sign_in(*found)
+            return redirect(_next_page(home_of(principal)))
+    return render_template("login/window.html", message=message), 401 if message else 200
+
+
+@bp.post("/logout")
+def logout():
+    """Log out; a staff token is revoked, so the session cannot come back."""
+    found = session_digest()
+    if found and found[0] == "staff":
+        session = db_session()
+        revoke_token_digest(session, found[1])
+        session.commit()
+    sign_out()
+    return redirect(url_for("login.staff"))
