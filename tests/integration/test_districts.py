@@ -274,8 +274,13 @@ def test_callbacks_must_be_signed_and_fresh_and_count_once(anning, sim, client, 
     assert unknown.status_code == 404
     not_http = signed_post(client, "530102", callback(case_no, "accepted", now))
     assert not_http.status_code == 404
-    news = client.get("/api/v1/notifications", headers=xs).get_json()["notifications"]
-    assert {"accepted", "completed"} <= {n["kind"] for n in news if n["case_no"] == case_no}
+
+    def news_kinds():
+        news = client.get("/api/v1/notifications", headers=xs).get_json()["notifications"]
+        return {n["kind"] for n in news if n["case_no"] == case_no}
+
+    # The news travels to the window through the worker: wait for it, do not race it.
+    wait_for(lambda: {"accepted", "completed"} <= news_kinds(), 20, "news at the window")
 
 
 def test_a_report_on_a_case_still_on_its_way_is_refused_until_it_arrives(

@@ -53,3 +53,12 @@ def page_token(client, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     return csrf_of(response.get_data(as_text=True))
+
+
+def case_form(client, case_no: str) -> dict[str, str]:
+    """The hidden fields every step form on the case page carries: the case version read and
+    the session's CSRF token."""
+    page = client.get(f"/cases/{case_no}").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', page)
+    assert version, "no step form on the case page"
+    return {"version": version.group(1), "csrf_token": csrf_of(page)}

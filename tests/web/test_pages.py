@@ -17,6 +17,7 @@ from tests.helpers import (
     with_wrong_check_digit,
 )
 from tests.web.pages import (
+    case_form,
     csrf_of,
     login_staff,
     login_window,
@@ -216,10 +217,8 @@ def test_step_errors_are_chinese(app, migrated, fumin_case, settings):
     deliver_inline(migrated, settings, fumin_case)
     c = _client(app)
     login_staff(c, make_staff(migrated, "clerk", "530102"))
-    token = page_token(c, f"/cases/{fumin_case}")
-    version = re.search(
-        r'name="version" value="(\d+)"', c.get(f"/cases/{fumin_case}").get_data(as_text=True)
-    ).group(1)
+    hidden = case_form(c, fumin_case)
+    version, token = hidden["version"], hidden["csrf_token"]
     # A supplement request must name at least one material.
     response = c.post(
         f"/cases/{fumin_case}/steps/request_supplement",
@@ -295,16 +294,10 @@ def test_supplement_round_and_mailed_result_through_the_pages(app, migrated, fum
     office = _client(app)
     login_staff(office, make_staff(migrated, "clerk", "530102"))
 
-    def version_of(c):
-        page = c.get(f"/cases/{fumin_case}").get_data(as_text=True)
-        return re.search(r'name="version" value="(\d+)"', page).group(1), csrf_of(page)
-
-    version, token = version_of(office)
     response = office.post(
         f"/cases/{fumin_case}/steps/request_supplement",
         data={
-            "version": version,
-            "csrf_token": token,
+            **case_form(office, fumin_case),
             "need_M03": "1",
             "problem_M03": "申领登记表未签字",
             "problem_M04": "not asked for: unticked",
@@ -322,12 +315,10 @@ def test_supplement_round_and_mailed_result_through_the_pages(app, migrated, fum
     street = _client(app)
     login_window(street, make_terminal_key(migrated, "FM-YD"))
     assert fumin_case not in street.get("/window/").get_data(as_text=True)
-    version, token = version_of(window)
     response = window.post(
         f"/cases/{fumin_case}/steps/supplement",
         data={
-            "version": version,
-            "csrf_token": token,
+            **case_form(window, fumin_case),
             "got_M03": "1",
             "scan_M03": (io.BytesIO(PNG), "登记表.png"),
         },
@@ -345,12 +336,10 @@ def test_supplement_round_and_mailed_result_through_the_pages(app, migrated, fum
     assert scan.status_code == 200 and scan.data == PNG and scan.mimetype == "image/png"
 
     for step, extra in (("accept", {}), ("complete", {"outcome": "denied", "document_no": "N1"})):
-        version, token = version_of(office)
-        data = {"version": version, "csrf_token": token, **extra}
+        data = {**case_form(office, fumin_case), **extra}
         assert office.post(f"/cases/{fumin_case}/steps/{step}", data=data).status_code == 303
     # Mailing the result needs a tracking number; the message says so in Chinese.
-    version, token = version_of(window)
-    data = {"version": version, "csrf_token": token, "method": "mail", "carrier": "中国邮政"}
+    data = {**case_form(window, fumin_case), "method": "mail", "carrier": "中国邮政"}
     response = window.post(f"/cases/{fumin_case}/steps/deliver_result", data=data)
     assert response.status_code == 422
     assert "快递单号：邮寄送达时必填。" in response.get_data(as_text=True)
@@ -373,8 +362,7 @@ def test_supervisor_assigns_and_the_clerk_pauses_the_clock(
     login_staff(boss, make_staff(migrated, "supervisor", "530102"))
     page = boss.get(f"/cases/{fumin_case}").get_data(as_text=True)
     assert f'<option value="{clerk}">' in page  # only the district's working staff are offered
-    version = re.search(r'name="version" value="(\d+)"', page).group(1)
-    data = {"version": version, "csrf_token": csrf_of(page), "username": "nobody-here"}
+    data = {**case_form(boss, fumin_case), "username": "nobody-here"}
     response = boss.post(f"/cases/{fumin_case}/assign", data=data)
     assert response.status_code == 422 and "办理地没有该受理人员" in response.get_data(as_text=True)
     data["username"] = clerk
@@ -384,10 +372,7 @@ def test_supervisor_assigns_and_the_clerk_pauses_the_clock(
     login_staff(c, clerk)
 
     def post(path, **fields):
-        page = c.get(f"/cases/{fumin_case}").get_data(as_text=True)
-        version = re.search(r'name="version" value="(\d+)"', page).group(1)
-        data = {"version": version, "csrf_token": csrf_of(page), **fields}
-        return c.post(f"/cases/{fumin_case}/{path}", data=data)
+        return c.post(f"/cases/{fumin_case}/{path}", data={**case_form(c, fumin_case), **fields})
 
     assert post("steps/accept").status_code == 303
     response = post("pause", procedure="expert_review")
