@@ -83,6 +83,17 @@ def worker_env(settings):
     }
 
 
+@pytest.fixture(scope="module")
+def worker(worker_env, tmp_path_factory, migrated, request):
+    """A real Celery worker (with beat) for the module's tests, named after the module."""
+    from tests.processes import Worker
+
+    name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    w = Worker(worker_env, tmp_path_factory.mktemp("worker"), name)
+    yield w
+    w.stop()
+
+
 @pytest.fixture(scope="session")
 def migrated(settings):
     """The test database at the latest migration, with districts, catalog and demo centers."""

@@ -6,7 +6,6 @@ Steps taken "on" a given day run under time-machine in this process; the worker 
 import io
 from datetime import date, datetime
 
-import pytest
 import time_machine
 from sqlalchemy import text
 
@@ -14,16 +13,9 @@ from service.clock import SHANGHAI
 from service.clocks.supervision import supervise
 from service.outbox.policy import ClockRules
 from tests.helpers import act, application, read_case, status_of, submit
-from tests.processes import Worker, wait_for
+from tests.processes import wait_for
 
 CALENDAR_2027 = "日期,类型,名称\n2027-01-01,放假,元旦\n2027-02-07,上班,春节调休\n"
-
-
-@pytest.fixture(scope="module")
-def worker(worker_env, tmp_path_factory, migrated):
-    w = Worker(worker_env, tmp_path_factory.mktemp("worker"), "clocks")
-    yield w
-    w.stop()
 
 
 def on(day: date, hour: int = 10):

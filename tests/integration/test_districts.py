@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 from ops.embedded import free_port
 from service.districts.signing import CALLBACK, signed_headers
 from tests.helpers import application, delivery_error, event_types, read_case, status_of, submit
-from tests.processes import Simulator, Worker, wait_for
+from tests.processes import Simulator, wait_for
 
 ANNING = "530181"  # 安宁市: its own system here; cases come from 西山区's window
 SECRET = "anning-shared-secret-0123456789"
@@ -54,13 +54,6 @@ def admin(migrated):
         token, _ = issue_token(session, user, td(hours=2))
         session.commit()
     return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture(scope="module")
-def worker(worker_env, tmp_path_factory, migrated):
-    w = Worker(worker_env, tmp_path_factory.mktemp("worker"), "districts")
-    yield w
-    w.stop()
 
 
 @pytest.fixture(scope="module")

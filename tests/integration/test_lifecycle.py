@@ -1,7 +1,5 @@
 """The whole lifecycle both ways, through a real Celery worker on real Redis and PostgreSQL."""
 
-import pytest
-
 from tests.helpers import (
     act,
     application,
@@ -10,14 +8,7 @@ from tests.helpers import (
     status_of,
     submit,
 )
-from tests.processes import Worker, wait_for
-
-
-@pytest.fixture(scope="module")
-def worker(worker_env, tmp_path_factory, migrated):
-    w = Worker(worker_env, tmp_path_factory.mktemp("worker"), "lifecycle")
-    yield w
-    w.stop()
+from tests.processes import wait_for
 
 
 def delivered(engine, case_no):

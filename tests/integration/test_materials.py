@@ -4,20 +4,11 @@ only (logged). Deliveries run in a real worker process."""
 import io
 from datetime import timedelta
 
-import pytest
-
 from tests.helpers import application, delivery_error, read_case, status_of, submit
-from tests.processes import Worker, wait_for
+from tests.processes import wait_for
 
 PDF = b"%PDF-1.7\n" + b"scan of an ID card " * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"photo" * 100
-
-
-@pytest.fixture(scope="module")
-def worker(worker_env, tmp_path_factory, migrated):
-    w = Worker(worker_env, tmp_path_factory.mktemp("worker"), "materials")
-    yield w
-    w.stop()
 
 
 def stage(client, headers, data, name="scan.pdf"):

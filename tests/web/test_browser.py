@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests.helpers import make_id_number, status_of
-from tests.processes import Worker, wait_for
+from tests.processes import wait_for
 from tests.web.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -32,13 +32,6 @@ def live(app):
     server = LiveServer(app)
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def worker(worker_env, tmp_path_factory, migrated):
-    w = Worker(worker_env, tmp_path_factory.mktemp("worker"), "browser")
-    yield w
-    w.stop()
 
 
 @pytest.fixture(scope="module")
