@@ -162,6 +162,9 @@ def test_window_to_back_office_and_back(browser, live, worker, migrated, tmp_pat
     # 五华's supervisor sees the completion in this month's figures.
     boss.reload()
     assert _figure(boss, "completed") == completed_before + 1
+    assert _figure(boss, "forwarded") >= 1
+    average = boss.locator("[data-figure=average_working_days] .value").inner_text()
+    assert float(average) >= 0  # a number once something was completed, not "—"
     assert boss.locator("svg[role=img]").count() >= 2
     shots.take(boss, "supervisor-dashboard", full_page=True)
     boss.goto("/reports/")
