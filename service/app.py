@@ -7,6 +7,7 @@ import uuid
 
 from flask import Flask, g, request
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import cli, db, errors, guards, health, logs
 from service.accounts.api import blp as auth_blp
@@ -38,6 +39,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     logs.configure(settings.log_level)
     app = Flask(__name__)
+    if settings.proxy_hops:
+        # Behind that many reverse proxies the client is in X-Forwarded-For; trusting the header
+        # without a proxy would let anyone pick the address the look-up limit counts.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     app.json.ensure_ascii = False
     app.config.update(
         SECRET_KEY=settings.secret_key,

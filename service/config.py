@@ -59,6 +59,7 @@ class Settings:
     file_retention_days: int
     file_store: str = "filesystem"
     s3: S3Settings | None = None
+    proxy_hops: int = 0
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -162,7 +163,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         file_retention_days=_int(environ, "TONGBAN_FILE_RETENTION_DAYS", 180),
         file_store=file_store,
         s3=s3,
+        proxy_hops=_proxy_hops(environ),
     )
+
+
+def _proxy_hops(environ: Mapping[str, str]) -> int:
+    hops = _int(environ, "TONGBAN_PROXY_HOPS", 0)
+    if not 0 <= hops <= 5:
+        raise ConfigError("TONGBAN_PROXY_HOPS must be between 0 and 5")
+    return hops
 
 
 def _s3_settings(environ: Mapping[str, str], production: bool) -> S3Settings:

@@ -49,3 +49,28 @@ def test_lookups_are_rate_limited_per_client(client, terminal):
     limited = lookup(client, case_no, "0000", "10.0.0.9")
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "60"
     assert "频繁" in limited.get_json()["detail_zh"]
+
+
+def test_the_client_address_comes_from_the_proxy_only_when_told(app, settings, terminal):
+    import dataclasses
+
+    from service.app import create_app
+
+    case_no = submit(app.test_client(), terminal("FM-01"), application()).get_json()["case_no"]
+    prefix = case_no[:-5]  # other numbers of the same day: only the address limit can apply
+
+    def codes(client, ip_base):
+        return [
+            client.get(
+                f"/api/v1/public/cases/{prefix}{n:05d}",
+                query_string={"id_last4": "0000"},
+                environ_base={"REMOTE_ADDR": "10.9.9.9"},
+                headers={"X-Forwarded-For": f"{ip_base}.{n}"},
+            ).status_code
+            for n in range(90000, 90007)
+        ]
+
+    # No proxy configured: the header is the client's word, ignored; one address, limited.
+    assert codes(app.test_client(), "172.16.0")[-1] == 429
+    behind_one = create_app(dataclasses.replace(settings, proxy_hops=1)).test_client()
+    assert set(codes(behind_one, "172.17.0")) == {404}  # seven clients behind the proxy
