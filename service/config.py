@@ -60,6 +60,8 @@ class Settings:
     file_store: str = "filesystem"
     s3: S3Settings | None = None
     proxy_hops: int = 0
+    login_failures: int = 5
+    login_window_seconds: int = 900
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -164,6 +166,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         file_store=file_store,
         s3=s3,
         proxy_hops=_proxy_hops(environ),
+        login_failures=max(_int(environ, "TONGBAN_LOGIN_FAILURES", 5), 1),
+        login_window_seconds=max(_int(environ, "TONGBAN_LOGIN_WINDOW_SECONDS", 900), 1),
     )
 
 

@@ -70,6 +70,8 @@ def settings(servers, tmp_path_factory):
         "TONGBAN_BREAKER_THRESHOLD": "2",
         "TONGBAN_BREAKER_COOLDOWN_SECONDS": "1",
         "TONGBAN_UPLOAD_LIMIT_BYTES": "200000",
+        # Every test logs in from 127.0.0.1; the login throttle has a test with its own limits.
+        "TONGBAN_LOGIN_FAILURES": "1000",
     }
     os.environ.update(environ)
     return load_settings(environ)

@@ -7,12 +7,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
-from service.accounts.credentials import (
-    authenticate,
-    check_staff_password,
-    issue_token,
-    revoke_token,
-)
+from service.accounts.credentials import authenticate, issue_token, revoke_token
+from service.accounts.login import LoginLimits, LoginThrottled, staff_login
 from service.accounts.schemas import LoginSchema, PrincipalSchema, TokenSchema
 from service.db import db_session
 from service.errors import Problem
@@ -24,10 +20,30 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Staff 
 class TokenResource(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(201, TokenSchema)
+    @blp.alt_response(429, description="Too many failed logins for this name or address")
     def post(self, login):
         """Log in as staff and get a bearer token."""
         session = db_session()
-        user = check_staff_password(session, login["username"], login["password"])
+        settings = current_app.extensions["tongban.settings"]
+        try:
+            user = staff_login(
+                session,
+                current_app.extensions["tongban.redis"],
+                LoginLimits(settings.login_failures, settings.login_window_seconds),
+                login["username"],
+                login["password"],
+                request.remote_addr,
+            )
+        except LoginThrottled as err:
+            minutes = -(-err.retry_after // 60)
+            raise Problem(
+                429,
+                "too-many-requests",
+                "Too many failed logins",
+                f"Too many failed logins for this name or address; try again in {minutes} min.",
+                detail_zh=f"登录失败次数过多，请 {minutes} 分钟后再试。",
+                headers={"Retry-After": str(err.retry_after)},
+            ) from err
         if user is None:
             raise Problem(
                 401,
@@ -36,7 +52,6 @@ class TokenResource(MethodView):
                 "Wrong username or password.",
                 detail_zh="用户名或密码错误。",
             )
-        settings = current_app.extensions["tongban.settings"]
         token, expires_at = issue_token(
             session, user, timedelta(hours=settings.staff_token_ttl_hours)
         )
