@@ -16,7 +16,7 @@ then stops the stream, waits for every delivery and reports submitted, delivered
 duplicated from the database: delivered is a case with a `received` event on its timeline,
 duplicated a case with more than one (or more than one inbox row for its delivery, or more than
 one distinct delivery at the simulated system). Exit status 1 unless lost and duplicated are 0.
-How long: about 6 minutes with the defaults.
+How long: about 5 minutes with the defaults.
 """
 
 import argparse
