@@ -21,7 +21,7 @@ test: $(VENV)/.installed
 # Benchmarks and the fault suite: not part of `make test`. Each starts the real stack (embedded
 # PostgreSQL and Redis, gunicorn, Celery) under var/<name>/ and prints a Markdown table.
 # bench:  1,000,000 synthetic cases; first run ~20 min (generating them and closing months),
-#         later runs ~2.5 min. BENCH_ARGS="--cases 100000" for a smaller set (~3 min).
+#         later runs ~2.5 min. BENCH_ARGS="--cases 100000" for a smaller set (~5 min).
 # faults: worker SIGKILLs, Redis and PostgreSQL restarts, a district system down; ~5 min.
 # fuzz:   schemathesis over the OpenAPI document as terminal, clerk and admin; ~6 min.
 bench: $(VENV)/.installed

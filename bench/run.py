@@ -18,7 +18,7 @@ measures, in order:
 
 How long: with 1,000,000 cases about 7 minutes to generate them and 9 to close the earlier
 months (first run only, measured on a busy machine), then about 2.5 minutes of measuring.
-`--cases 100000` takes about 3.
+`--cases 100000` takes about 5.
 The table is also written to var/bench/last-run.md.
 """
 
