@@ -1,8 +1,8 @@
 """Restart a stack process that exits on its own, as compose's `restart: unless-stopped` does.
 
 The fault suite needs it: a Celery worker may die of a broker restart by itself (kombu's
-Redis transport, "Unrecoverable error: AttributeError ... 'hostname'"; see celery/celery
-#10205 and #8030 for the family), and production relies on the supervisor then. Exits the
+Redis transport, "Unrecoverable error: AttributeError ... 'hostname'"; related reports:
+celery/celery #10205 and #8030), and production relies on the supervisor then. Exits the
 suite causes on purpose (SIGKILL) happen under `lock`, so they are never counted here.
 """
 
