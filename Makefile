@@ -20,9 +20,9 @@ test: $(VENV)/.installed
 
 # Benchmarks and the fault suite: not part of `make test`. Each starts the real stack (embedded
 # PostgreSQL and Redis, gunicorn, Celery) under var/<name>/ and prints a Markdown table.
-# bench:  1,000,000 synthetic cases; first run ~20 min (generating and closing months), later
-#         runs ~6 min. BENCH_ARGS="--cases 100000" for a quicker look (~5 min).
-# faults: worker SIGKILLs, Redis and PostgreSQL restarts, a district system down; ~6 min.
+# bench:  1,000,000 synthetic cases; first run ~20 min (generating them and closing months),
+#         later runs ~2.5 min. BENCH_ARGS="--cases 100000" for a smaller set (~5 min).
+# faults: worker SIGKILLs, Redis and PostgreSQL restarts, a district system down; ~5 min.
 # fuzz:   schemathesis over the OpenAPI document as terminal, clerk and admin; ~6 min.
 bench: $(VENV)/.installed
 	$(PY) -m bench.run $(BENCH_ARGS)

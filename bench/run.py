@@ -16,8 +16,9 @@ measures, in order:
 5. forwarding latency at a steady rate, intake commit to receipt, with the worker running;
 6. peak resident memory of API and worker during 3 to 5.
 
-How long: with 1,000,000 cases about 4 minutes to generate them and 9 to close the earlier
-months (first run only), then about 6 minutes of measuring. `--cases 100000` takes about 5.
+How long: with 1,000,000 cases about 7 minutes to generate them and 9 to close the earlier
+months (first run only, measured on a busy machine), then about 2.5 minutes of measuring.
+`--cases 100000` takes about 5.
 The table is also written to var/bench/last-run.md.
 """
 
@@ -51,7 +52,7 @@ def prepare(stack: Stack, cases: int, month: str) -> None:
         return
     marker.unlink(missing_ok=True)
     stack.recreate_database()
-    minutes = cases / 1_000_000 * 4
+    minutes = cases / 1_000_000 * 7
     say(f"generating {cases:,} synthetic cases (about {minutes:.0f} min on 2 cores)")
     engine = create_engine(stack.sqlalchemy_url)
     # One placeholder ID number (the README's example) and phone, encrypted with this stack's

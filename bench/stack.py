@@ -213,6 +213,11 @@ class Stack:
                 process.wait(10)
         self._logs.pop(name).close()
 
+    def forget(self, name: str) -> None:
+        """Drop a process that has exited, closing its log."""
+        self.processes.pop(name)
+        self._logs.pop(name).close()
+
     def rss(self, name: str) -> int:
         """Resident KiB of a process and its children, summed."""
         return sum(rss_kib(pid) for pid in process_tree(self.processes[name].pid))

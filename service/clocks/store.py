@@ -46,14 +46,29 @@ class YearImported:
     recomputed: int  # deadlines counted again with the year known
 
 
+# session.info key: (transaction, calendar) of the last load in this session.
+_CACHED = "tongban.calendar"
+
+
 def load_calendar(session: Session) -> WorkCalendar:
-    """Bundled official data plus every imported year."""
+    """Bundled official data plus every imported year; loaded once per transaction.
+
+    A delivery or an application counts days two or three times in one transaction, and the
+    load was a quarter of a delivery's time. A new transaction loads again, so an import
+    committed elsewhere is seen; an import in this one drops the cached calendar.
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get(_CACHED)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        return cached[1]
     imported: dict[int, dict[date, str]] = {
         year: {} for year in session.scalars(select(CalendarYear.year))
     }
     for row in session.scalars(select(CalendarDay)):
         imported[row.year][row.day] = row.kind
-    return official_calendar(imported)
+    calendar = official_calendar(imported)
+    session.info[_CACHED] = (session.get_transaction(), calendar)
+    return calendar
 
 
 def known_years(session: Session) -> list[dict]:
@@ -135,6 +150,7 @@ def import_year(
         CalendarDay(day=day, year=year, kind=kind, name=name) for day, (kind, name) in days.items()
     )
     session.flush()
+    session.info.pop(_CACHED, None)  # this transaction's calendar has just changed
     recomputed = recompute(session, load_calendar(session))
     kinds = [kind for kind, _ in days.values()]
     return YearImported(year, kinds.count(HOLIDAY), kinds.count(WORKDAY), recomputed)
