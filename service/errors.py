@@ -8,6 +8,7 @@ at fault as a dotted path (`applicant.id_number`).
 import logging
 from typing import Any
 
+import sqlalchemy.exc
 from flask import Flask, Response, g, json
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -116,6 +117,23 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         return problem_response(http_problem(exc))
+
+    @app.errorhandler(sqlalchemy.exc.OperationalError)
+    @app.errorhandler(sqlalchemy.exc.TimeoutError)
+    def _database_unavailable(exc: Exception) -> Response:
+        # The database is down, restarting or out of connections: not the request's fault,
+        # and clients (and load balancers) should come back, not report a bug.
+        log.warning("database unavailable", extra={"error_type": type(exc).__name__})
+        return problem_response(
+            Problem(
+                503,
+                "service-unavailable",
+                "Service unavailable",
+                "The database cannot be reached just now. Nothing was saved; retry shortly.",
+                detail_zh="系统暂时无法连接数据库，本次提交未保存，请稍后重试。",
+                headers={"Retry-After": "5"},
+            )
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -60,3 +60,18 @@ def test_malformed_and_wrongly_shaped_bodies_are_problems(client, terminal):
 def test_request_id_is_echoed(client):
     response = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert response.headers["X-Request-ID"] == "abc-123"
+
+
+def test_a_database_that_cannot_be_reached_is_a_503_to_retry(settings, terminal):
+    import dataclasses
+
+    from ops.embedded import free_port
+    from service.app import create_app
+
+    nowhere = f"postgresql://tongban@127.0.0.1:{free_port()}/tongban"  # nothing listens there
+    app = create_app(dataclasses.replace(settings, database_url=nowhere))
+    response = app.test_client().get("/api/v1/queue", headers=terminal("FM-01"))
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.content_type == "application/problem+json"
+    assert "未保存" in response.get_json()["detail_zh"]
+    assert app.test_client().get("/readyz").status_code == 503
