@@ -29,19 +29,18 @@ class TokenResource(MethodView):
             user = staff_login(
                 session,
                 current_app.extensions["tongban.redis"],
-                LoginLimits(settings.login_failures, settings.login_window_seconds),
+                LoginLimits.from_settings(settings),
                 login["username"],
                 login["password"],
                 request.remote_addr,
             )
         except LoginThrottled as err:
-            minutes = -(-err.retry_after // 60)
             raise Problem(
                 429,
                 "too-many-requests",
                 "Too many failed logins",
-                f"Too many failed logins for this name or address; try again in {minutes} min.",
-                detail_zh=f"登录失败次数过多，请 {minutes} 分钟后再试。",
+                f"Too many failed logins for this name or address; try again in {err.minutes} min.",
+                detail_zh=err.message_zh,
                 headers={"Retry-After": str(err.retry_after)},
             ) from err
         if user is None:

@@ -25,6 +25,10 @@ class LoginLimits:
     failures: int
     window_seconds: int
 
+    @classmethod
+    def from_settings(cls, settings) -> "LoginLimits":
+        return cls(settings.login_failures, settings.login_window_seconds)
+
 
 class LoginThrottled(Exception):
     """Too many failed logins; try again after `retry_after` seconds."""
@@ -32,6 +36,8 @@ class LoginThrottled(Exception):
     def __init__(self, retry_after: int):
         super().__init__(f"too many failed logins; retry after {retry_after} s")
         self.retry_after = retry_after
+        self.minutes = -(-retry_after // 60)  # rounded up, for people
+        self.message_zh = f"登录失败次数过多，请 {self.minutes} 分钟后再试。"
 
 
 def _keys(username: str, address: str | None) -> list[tuple[str, int]]:

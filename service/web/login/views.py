@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 from flask import current_app, redirect, render_template, request, url_for
 
 from service.accounts.credentials import (
-    check_staff_password,
     credential_digest,
     issue_token,
     principal_for_digest,
     revoke_token_digest,
 )
+from service.accounts.login import LoginLimits, LoginThrottled, staff_login
 from service.accounts.schemas import LoginSchema
 from service.db import db_session
 from service.web.auth import home_of, session_digest, sign_in, sign_out
@@ -42,7 +42,7 @@ def _next_page(default: str) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def staff():
     """Staff login with username and password."""
-    errors, message = {}, None
+    errors, message, status = {}, None, 200
     if request.method == "POST":
         entered = cleaned(request.form, "username")
         if request.form.get("password"):
@@ -50,11 +50,21 @@ def staff():
         data, errors = load_form(LoginSchema(), entered)
         if data is not None:
             session = db_session()
-            user = check_staff_password(session, data["username"], data["password"])
-            if user is None:
-                message = "用户名或密码错误。"
-            else:
-                settings = current_app.extensions["tongban.settings"]
+            settings = current_app.extensions["tongban.settings"]
+            try:
+                user = staff_login(
+                    session,
+                    current_app.extensions["tongban.redis"],
+                    LoginLimits.from_settings(settings),
+                    data["username"],
+                    data["password"],
+                    request.remote_addr,
+                )
+            except LoginThrottled as err:
+                user, message, status = None, err.message_zh, 429
+            if user is None and status != 429:
+                message, status = "用户名或密码错误。", 401
+            elif user is not None:
                 token, _ = issue_token(
                     session, user, timedelta(hours=settings.staff_token_ttl_hours)
                 )
@@ -63,7 +73,8 @@ def staff():
                 sign_in(kind, digest)
                 principal = principal_for_digest(session, kind, digest)
                 return redirect(_next_page(home_of(principal)))
-    status = 401 if message else 422 if errors else 200
+    if errors:
+        status = 422
     return render_template(
         "login/staff.html", errors=errors, message=message, form=request.form
     ), status
