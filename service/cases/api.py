@@ -14,6 +14,7 @@ from service.cases.actions import (
     perform,
     visible_case,
 )
+from service.cases.contact import mailing_contact
 from service.cases.intake import IdempotencyConflict, MaterialsRefused, submit_application
 from service.cases.lifecycle import Action, TransitionRefused
 from service.cases.models import Case
@@ -197,6 +198,20 @@ def _register_step(action: Action, schema) -> None:
 
 for _action, _schema in STEP_SCHEMAS.items():
     _register_step(_action, _schema)
+
+
+@blp.route("/cases/<string:case_no>/mailing-contact", methods=["GET"])
+@blp.response(200, schemas.MailingContactSchema)
+@blp.alt_response(409, description="Not a decided case whose result goes by mail")
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("terminal",))
+def mailing_contact_of(case_no):
+    """The applicant's full phone and address, for the window that took the application, to
+    mail the decided result. Everywhere else they are masked; each look is on the timeline."""
+    return run_step(
+        case_no,
+        lambda: mailing_contact(db_session(), _ext("cipher"), current_principal(), case_no),
+    )
 
 
 @blp.route("/cases/<string:case_no>/claim", methods=["POST"])

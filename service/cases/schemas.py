@@ -404,3 +404,12 @@ class PublicCaseSchema(Schema):
     accepting_district = fields.String()
     responsible_district = fields.String()
     updated_at = LocalDateTime()
+
+
+class MailingContactSchema(Schema):
+    """Unmasked, for the accepting window's mailing of the result only."""
+
+    case_no = fields.String()
+    name = fields.String()
+    phone = fields.String()
+    address = fields.String(allow_none=True)

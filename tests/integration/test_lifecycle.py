@@ -124,6 +124,29 @@ def test_withdrawal_by_the_applicant(worker, client, terminal, staff, engine):
     assert "已撤回" in late.get_json()["detail_zh"]
 
 
+def test_the_full_address_only_for_the_window_mailing_the_result(
+    worker, client, terminal, staff, engine
+):
+    window, clerk = terminal("FM-01"), staff("clerk", "530102")
+    case_no = submit(client, window, application(result_delivery="mail")).get_json()["case_no"]
+    path = f"/api/v1/cases/{case_no}/mailing-contact"
+    delivered(engine, case_no)
+    assert read_case(client, window, case_no)["applicant"]["phone"] == "139****5678"
+    early = client.get(path, headers=window)
+    assert early.status_code == 409  # nothing to mail yet
+    assert act(client, clerk, case_no, "accept").status_code == 200
+    done = {"outcome": "approved", "document_no": "五社保〔2026〕9号"}
+    assert act(client, clerk, case_no, "complete", **done).status_code == 200
+    contact = client.get(path, headers=window)
+    assert contact.status_code == 200, contact.get_json()
+    assert contact.get_json()["phone"] == "13912345678"
+    assert contact.get_json()["address"] == "云南省昆明市五华区华山西路1号"
+    assert "contact_viewed" in event_types(engine, case_no)
+    assert client.get(path, headers=terminal("FM-YD")).status_code == 404  # another center
+    assert client.get(path, headers=clerk).status_code == 403  # staff mail nothing
+    assert read_case(client, window, case_no)["applicant"]["phone"] == "139****5678"
+
+
 def test_same_district_goes_through_the_same_path(worker, client, terminal, staff, engine):
     window, clerk = terminal("WH-01"), staff("clerk", "530102")
     case_no = submit(client, window, application()).get_json()["case_no"]
