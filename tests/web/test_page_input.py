@@ -6,9 +6,12 @@ import io
 from tests.helpers import count, event_types
 from tests.web.pages import (
     PNG,
+    case_with_scan,
     intake_form,
+    page_token,
     post_supplement,
     request_supplement,
+    staff_client,
     window_client,
 )
 
@@ -35,3 +38,27 @@ def test_nul_in_a_supplement_scan_name_is_refused(app, migrated, settings, fumin
     assert response.status_code == 400
     assert "不可见的控制字符" in response.get_data(as_text=True)
     assert "file_attached" not in event_types(engine, fumin_case)
+
+
+def test_ids_past_bigint_on_a_visible_case_are_404(app, migrated, fumin_case):
+    office = staff_client(app, migrated)[0]
+    assert office.get(f"/cases/{fumin_case}").status_code == 200  # the case itself is visible
+    response = office.get(f"/cases/{fumin_case}/scans/{HUGE_ID}")
+    assert response.status_code == 404 and "未找到" in response.get_data(as_text=True)
+    token = page_token(office, f"/cases/{fumin_case}")
+    response = office.post(
+        f"/cases/{fumin_case}/originals/{HUGE_ID}/arrived", data={"csrf_token": token}
+    )
+    assert response.status_code == 404 and "未找到" in response.get_data(as_text=True)
+
+
+def test_scan_parameter_takes_ascii_digits_only(app, migrated, client, terminal):
+    case_no, scan_id = case_with_scan(client, terminal("FM-01"))
+    office = staff_client(app, migrated)[0]
+    shown = office.get(f"/cases/{case_no}", query_string={"scan": str(scan_id)})
+    assert 'id="scan"' in shown.get_data(as_text=True)
+    # "²" and "١" are str.isdigit(), but no int() takes the first; neither is an id.
+    for wanted in ("²", "١", "１", HUGE_ID, "-1", f" {scan_id}", ""):
+        response = office.get(f"/cases/{case_no}", query_string={"scan": wanted})
+        assert response.status_code == 200, wanted
+        assert 'id="scan"' not in response.get_data(as_text=True), wanted

@@ -5,6 +5,8 @@ Every step goes through the same service functions as the API's (perform, assign
 record_rating), with the same principal, so scoping and rules are the API's own.
 """
 
+import re
+
 from flask import (
     current_app,
     flash,
@@ -37,6 +39,7 @@ from service.db import db_session
 from service.materials.api import MailingSchema
 from service.materials.originals import record_arrival, record_mailing
 from service.materials.service import attach, files_of, open_for_download
+from service.pagination import ID, MAX_ID
 from service.ratings.api import RatingSchema
 from service.ratings.levels import LEVELS
 from service.ratings.service import RATEABLE, record_rating
@@ -51,6 +54,7 @@ bp = page_blueprint("casepage", __name__, "/cases")
 ANYONE = page_requires()
 _CASE_NO_MAX = 40
 _FORM_ACTIONS = {a.value: a for a in STEP_SCHEMAS}
+_SCAN_ID = re.compile(r"[0-9]{1,19}")  # ASCII only: str.isdigit() takes "²", which int() refuses
 
 
 def _ext(name: str):
@@ -79,7 +83,7 @@ def render_case(principal, case, *, errors=None, refusal=None, open_form=None, s
     files = _files(principal, case.case_no)
     shown_scan = None
     wanted = request.args.get("scan", "")
-    if wanted.isdigit():
+    if _SCAN_ID.fullmatch(wanted) and int(wanted) <= MAX_ID:
         shown_scan = next((f for f in files if f.id == int(wanted) and not f.removed_at), None)
     can_claim = (
         principal.kind == "staff"
@@ -129,7 +133,7 @@ def show(principal: Principal, case_no: str):
     return render_case(principal, _case(principal, case_no))
 
 
-@bp.get("/<string:case_no>/scans/<int:file_id>")
+@bp.get(f"/<string:case_no>/scans/<{ID}:file_id>")
 @ANYONE
 def scan(principal: Principal, case_no: str, file_id: int):
     """One scan inline, for the viewer on the case page; goes on the timeline as a download."""
@@ -346,7 +350,7 @@ def mail_originals(principal: Principal, case_no: str):
     return _after(principal, case, "已登记原件寄出。", refusal, "originals")
 
 
-@bp.post("/<string:case_no>/originals/<int:mailing_id>/arrived")
+@bp.post(f"/<string:case_no>/originals/<{ID}:mailing_id>/arrived")
 @ANYONE
 def originals_arrived(principal: Principal, case_no: str, mailing_id: int):
     """The responsible district received the originals."""
