@@ -2,12 +2,15 @@
 oversize bodies, too many scans, and POSTs without the session's CSRF token."""
 
 import io
+import re
 
+from service.uploads import MAX_SCANS, request_limit_bytes
 from tests.helpers import count, event_types
 from tests.web.pages import (
     PNG,
     case_with_scan,
     intake_form,
+    make_terminal_key,
     page_token,
     post_supplement,
     request_supplement,
@@ -62,3 +65,40 @@ def test_scan_parameter_takes_ascii_digits_only(app, migrated, client, terminal)
         response = office.get(f"/cases/{case_no}", query_string={"scan": wanted})
         assert response.status_code == 200, wanted
         assert 'id="scan"' not in response.get_data(as_text=True), wanted
+
+
+def test_oversize_bodies_are_413_before_csrf_in_kind(app, migrated, settings):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    assert limit == request_limit_bytes(settings.upload_limit_bytes)
+    assert limit >= (MAX_SCANS + 1) * settings.upload_limit_bytes
+    window = window_client(app, migrated)
+    big = b"\x89PNG\r\n\x1a\n" + bytes(limit)
+    # No CSRF token: the size is refused first, as a Chinese page.
+    response = window.post(
+        "/window/items/000112001000",
+        data={"scan_M01": (io.BytesIO(big), "大.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413 and response.mimetype == "text/html"
+    assert "文件过大" in response.get_data(as_text=True)
+    key = make_terminal_key(migrated, "FM-01")
+    response = app.test_client().post(
+        "/api/v1/uploads",
+        headers={"Authorization": f"Bearer {key}"},
+        data={"file": (io.BytesIO(big), "big.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413 and response.mimetype == "application/problem+json"
+    assert response.get_json()["detail_zh"]
+
+
+def test_intake_stores_no_more_scans_than_an_application_may_name(app, migrated, engine):
+    window = window_client(app, migrated)
+    before = count(engine, "case_files")
+    scans = [(io.BytesIO(PNG + bytes([i])), f"第{i}页.png") for i in range(MAX_SCANS + 3)]
+    response = intake_form(window, scan_M01=scans)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f"每项材料最多{MAX_SCANS}份扫描件，超出的3份未上传" in page
+    assert len(re.findall(r'name="staged_M01"', page)) == MAX_SCANS
+    assert count(engine, "case_files") - before == MAX_SCANS
