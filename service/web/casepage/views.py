@@ -22,6 +22,7 @@ from service.cases.actions import (
     ASSIGNABLE,
     CaseNotFound,
     assign,
+    locked_case,
     material_names,
     perform,
     sides_of,
@@ -189,7 +190,14 @@ def step(principal: Principal, case_no: str, action_name: str):
             status=422,
         )
     if action == Action.SUPPLEMENT:
-        refusal = _attach_scans(principal, case, codes)
+        # A stale form must attach nothing: check the version it was read at first (perform()
+        # checks it again under its own lock, so a step taken in between is still a conflict).
+        _, refusal = attempt(
+            lambda: locked_case(db_session(), principal, case.case_no, data["version"])
+        )
+        if refusal is None:
+            db_session().rollback()  # the lock is not held while the scans are stored
+            refusal = _attach_scans(principal, case, codes)
         if refusal is not None:
             return _after(principal, case, None, refusal, action.value)
 
