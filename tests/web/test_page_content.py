@@ -4,15 +4,48 @@ steps are offered."""
 
 from pathlib import Path
 
-from tests.helpers import event_types, scalar
+import pytest
+
+from tests.helpers import application, deliver_inline, event_types, scalar, submit
 from tests.web.pages import (
     case_form,
     post_supplement,
     request_supplement,
+    staff_client,
     window_client,
 )
 
 SERVICE = Path(__file__).resolve().parents[2] / "service"
+
+
+def _received_case(client, terminal, migrated, settings) -> str:
+    response = submit(client, terminal("FM-01"), application())
+    assert response.status_code == 201
+    case_no = response.get_json()["case_no"]
+    deliver_inline(migrated, settings, case_no)
+    return case_no
+
+
+@pytest.mark.parametrize("role", ["clerk", "supervisor"])
+def test_claim_is_offered_only_when_the_service_would_take_it(
+    app, migrated, client, terminal, settings, role
+):
+    case_no = _received_case(client, terminal, migrated, settings)
+    holder, _ = staff_client(app, migrated)
+    assert "认领办件" in holder.get(f"/cases/{case_no}").get_data(as_text=True)
+    response = holder.post(f"/cases/{case_no}/claim", data=case_form(holder, case_no))
+    assert response.status_code == 303
+    assert "认领办件" not in holder.get(f"/cases/{case_no}").get_data(as_text=True)  # own case
+    other, _ = staff_client(app, migrated, role)
+    page = other.get(f"/cases/{case_no}").get_data(as_text=True)
+    response = other.post(f"/cases/{case_no}/claim", data=case_form(other, case_no))
+    if role == "clerk":
+        # Another clerk holds it: assign() refuses, so the page does not offer it.
+        assert "认领办件" not in page
+        assert response.status_code == 409 and "已被其他人员认领" in response.get_data(as_text=True)
+    else:
+        assert "认领办件" in page  # a supervisor may take it over
+        assert response.status_code == 303
 
 
 def test_a_stale_supplement_form_attaches_nothing(app, migrated, fumin_case, settings, engine):

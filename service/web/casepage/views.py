@@ -22,6 +22,7 @@ from service.cases.actions import (
     ASSIGNABLE,
     CaseNotFound,
     assign,
+    claim_refused,
     locked_case,
     material_names,
     perform,
@@ -86,11 +87,11 @@ def render_case(principal, case, *, errors=None, refusal=None, open_form=None, s
     wanted = request.args.get("scan", "")
     if _SCAN_ID.fullmatch(wanted) and int(wanted) <= MAX_ID:
         shown_scan = next((f for f in files if f.id == int(wanted) and not f.removed_at), None)
+    # Offered only when assign() would take it (one rule), and not for a case already one's own.
     can_claim = (
         principal.kind == "staff"
-        and Side.RESPONSIBLE in sides
-        and case.status in ASSIGNABLE
         and case.assignee_id != principal.id
+        and claim_refused(principal, case) is None
     )
     can_rate = Side.ACCEPTING in sides and case.status in RATEABLE and view["rating"] is None
     working = principal.kind == "staff" and Side.RESPONSIBLE in sides
