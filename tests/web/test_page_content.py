@@ -2,6 +2,7 @@
 queue's and the supervisor's lists, the receipt's wording, the timeline's labels, and which
 steps are offered."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,31 @@ def _received_case(client, terminal, migrated, settings) -> str:
     case_no = response.get_json()["case_no"]
     deliver_inline(migrated, settings, case_no)
     return case_no
+
+
+def test_receipt_names_the_intake_clerk_and_the_configured_limit(
+    app, migrated, fumin_case, engine, monkeypatch
+):
+    policy = app.extensions["tongban.policy"]
+    clocks = dataclasses.replace(policy.clocks, accept_limit_days=7)
+    monkeypatch.setitem(
+        app.extensions, "tongban.policy", dataclasses.replace(policy, clocks=clocks)
+    )
+    clerk = scalar(
+        engine,
+        "SELECT e.actor_name FROM case_events e JOIN cases c ON c.id = e.case_id"
+        " WHERE c.case_no = :n AND e.type = 'submitted'",
+        n=fumin_case,
+    )
+    # Printed again later at another window PC of the same center.
+    page = (
+        window_client(app, migrated)
+        .get(f"/window/cases/{fumin_case}/receipt")
+        .get_data(as_text=True)
+    )
+    assert "办理地收到后7个工作日内决定是否受理" in page
+    assert f"窗口经办：{clerk}　" in page
+    assert "窗口经办：网页终端" not in page
 
 
 @pytest.mark.parametrize("role", ["clerk", "supervisor"])
