@@ -3,10 +3,14 @@ queue's and the supervisor's lists, the receipt's wording, the timeline's labels
 steps are offered."""
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 
+from service.cases.lifecycle import Action
+from service.ratings.levels import STEPS
+from service.web.casepage.labels import EVENT_ZH
 from tests.helpers import application, deliver_inline, event_types, scalar, submit
 from tests.web.pages import (
     case_form,
@@ -25,6 +29,30 @@ def _received_case(client, terminal, migrated, settings) -> str:
     case_no = response.get_json()["case_no"]
     deliver_inline(migrated, settings, case_no)
     return case_no
+
+
+def _written_event_types() -> set[str]:
+    """Every event type the service can write: the literals given as `type=` to append_event,
+    the ratings' `_event(..., "type", ...)`, every lifecycle action, every rectification step."""
+    found = set()
+    for path in SERVICE.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        if "append_event(" not in source:
+            continue
+        for line in re.findall(r"\btype=([^\n]*)", source):  # type="claimed" if ... else "assigned"
+            found |= set(re.findall(r'"([a-z_]+)"', line))
+        found |= set(re.findall(r'\b_event\(\s*session,[^)]*?"([a-z_]+)"', source, re.S))
+    found |= {a.value for a in Action} | {f"rectification_{step}" for step in STEPS}
+    return found
+
+
+def test_every_event_type_has_a_chinese_label():
+    written = _written_event_types()
+    # The scan above must see the service's writers, or this test would prove nothing.
+    assert {"submitted", "assigned", "file_attached", "appeal_reviewed"} <= written
+    missing = sorted(t for t in written if t not in EVENT_ZH)
+    assert not missing, f"no Chinese label for {missing}"
+    assert all(re.search(r"[\u4e00-\u9fff]", EVENT_ZH[t]) for t in written)
 
 
 def test_receipt_names_the_intake_clerk_and_the_configured_limit(
