@@ -7,13 +7,17 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from service.cases.lifecycle import Action
+from service.cases.personal import mask_address, mask_id_number, mask_phone
 from service.ratings.levels import STEPS
 from service.web.casepage.labels import EVENT_ZH
 from tests.helpers import application, deliver_inline, event_types, scalar, submit
 from tests.web.pages import (
+    PNG,
     case_form,
+    case_with_scan,
     post_supplement,
     request_supplement,
     staff_client,
@@ -23,12 +27,137 @@ from tests.web.pages import (
 SERVICE = Path(__file__).resolve().parents[2] / "service"
 
 
+def _set_due_state(engine, case_no: str, state: str) -> None:
+    """Move the case's open clock to `state`: its due date, and the state the supervision job
+    would store for it (which the queue filters and counts by)."""
+    shift = {"overdue": -30, "due_soon": 1}[state]
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE deadlines SET due_state = :s, due_on = CURRENT_DATE + :d"
+                " WHERE state = 'open' AND case_id = (SELECT id FROM cases WHERE case_no = :n)"
+            ),
+            {"s": state, "d": shift, "n": case_no},
+        )
+
+
 def _received_case(client, terminal, migrated, settings) -> str:
     response = submit(client, terminal("FM-01"), application())
     assert response.status_code == 201
     case_no = response.get_json()["case_no"]
     deliver_inline(migrated, settings, case_no)
     return case_no
+
+
+def test_pages_mask_the_id_number_phone_and_address(app, migrated, client, terminal):
+    body = application()
+    applicant = body["applicant"]
+    case_no = submit(client, terminal("FM-01"), body).get_json()["case_no"]
+    window = window_client(app, migrated)
+    office, _ = staff_client(app, migrated)
+    pages = {
+        "window case page": window.get(f"/cases/{case_no}"),
+        "receipt": window.get(f"/window/cases/{case_no}/receipt"),
+        "office case page": office.get(f"/cases/{case_no}"),
+        "queue": office.get("/office/"),
+    }
+    for name, response in pages.items():
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, name
+        assert case_no in page, name
+        for field in ("id_number", "phone", "address"):
+            assert applicant[field] not in page, (name, field)
+        assert mask_id_number(applicant["id_number"]) in page, name
+    for name in ("window case page", "receipt", "office case page"):
+        assert mask_phone(applicant["phone"]) in pages[name].get_data(as_text=True), name
+    for name in ("window case page", "office case page"):
+        assert mask_address(applicant["address"]) in pages[name].get_data(as_text=True), name
+
+
+def test_another_centers_window_sees_no_scans(app, migrated, client, terminal, engine):
+    case_no, scan_id = case_with_scan(client, terminal("FM-01"))
+    # The center that took the application in sees and opens its scan.
+    own = window_client(app, migrated, "FM-01")
+    assert "身份证正面.png" in own.get(f"/cases/{case_no}").get_data(as_text=True)
+    assert own.get(f"/cases/{case_no}/scans/{scan_id}").status_code == 200
+    # Another center of the same district sees the case, but neither the scan nor its name.
+    street = window_client(app, migrated, "FM-YD")
+    page = street.get(f"/cases/{case_no}?scan={scan_id}")
+    assert page.status_code == 200
+    assert "身份证正面.png" not in page.get_data(as_text=True)
+    assert f"/scans/{scan_id}" not in page.get_data(as_text=True)
+    response = street.get(f"/cases/{case_no}/scans/{scan_id}")
+    assert response.status_code == 404 and response.data != PNG
+    assert event_types(engine, case_no).count("file_downloaded") == 1  # the own window's only
+
+
+def _due_count(page: str, state: str) -> int:
+    found = re.search(rf'class="chip due-{state}">.*?<b>(\d+)</b>', page, re.S)
+    assert found, f"no {state} count on the queue"
+    return int(found.group(1))
+
+
+def test_queue_filters_and_counts_by_due_state(app, migrated, client, terminal, settings, engine):
+    overdue = _received_case(client, terminal, migrated, settings)
+    on_time = _received_case(client, terminal, migrated, settings)
+    office, _ = staff_client(app, migrated)
+    before = office.get("/office/").get_data(as_text=True)
+    _set_due_state(engine, overdue, "overdue")
+    page = office.get("/office/").get_data(as_text=True)
+    assert _due_count(page, "overdue") == _due_count(before, "overdue") + 1
+    assert _due_count(page, "on_time") == _due_count(before, "on_time") - 1
+    filtered = office.get("/office/?due=overdue").get_data(as_text=True)
+    assert overdue in filtered and on_time not in filtered
+    assert 'name="due" value="overdue" checked' in filtered
+    assert all(row == "row-overdue" for row in re.findall(r'<tr class="(row-[a-z_]+)"', filtered))
+    filtered = office.get("/office/?due=on_time").get_data(as_text=True)
+    assert on_time in filtered and overdue not in filtered
+
+
+def _section(page: str, title: str) -> str:
+    start = page.index(f"<h2>{title}")
+    return page[start : page.index("</section>", start)]
+
+
+def test_supervisor_page_lists_overdue_and_due_soon_cases_and_connectors(
+    app, migrated, client, terminal, settings, engine
+):
+    from catalog.repository import agreements_of
+    from service.districts.models import DistrictConnector
+
+    overdue = _received_case(client, terminal, migrated, settings)
+    soon = _received_case(client, terminal, migrated, settings)
+    _set_due_state(engine, overdue, "overdue")
+    _set_due_state(engine, soon, "due_soon")
+    # A partner district's connector paused for the page to say so; as it was, afterwards.
+    with migrated.sessionmaker() as session:
+        partners = {d for a in agreements_of(session, "530102") for d in a.districts}
+        spare = sorted(partners - {"530102"})[0]
+        row = session.get(DistrictConnector, spare)
+        added = row is None
+        if added:
+            row = DistrictConnector(district_code=spare, kind="internal")
+            session.add(row)
+        was = row.paused, row.paused_reason
+        row.paused, row.paused_reason = True, "系统升级测试"
+        session.commit()
+    try:
+        boss, _ = staff_client(app, migrated, "supervisor")
+        page = boss.get("/supervisor/").get_data(as_text=True)
+    finally:
+        with migrated.sessionmaker() as session:
+            row = session.get(DistrictConnector, spare)
+            if added:
+                session.delete(row)
+            else:
+                row.paused, row.paused_reason = was
+            session.commit()
+    late, coming = _section(page, "已超期办件"), _section(page, "即将到期办件")
+    assert overdue in late and soon not in late
+    assert soon in coming and overdue not in coming
+    connectors = _section(page, "办理地系统连接")
+    assert "已暂停（系统升级测试）" in connectors
+    assert "正常" in connectors
 
 
 def _written_event_types() -> set[str]:

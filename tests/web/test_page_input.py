@@ -5,10 +5,12 @@ import io
 import re
 
 from service.uploads import MAX_SCANS, request_limit_bytes
-from tests.helpers import count, event_types
+from tests.helpers import count, deliver_inline, event_types, scalar, status_of
 from tests.web.pages import (
     PNG,
+    case_form,
     case_with_scan,
+    csrf_of,
     intake_form,
     make_terminal_key,
     page_token,
@@ -102,3 +104,34 @@ def test_intake_stores_no_more_scans_than_an_application_may_name(app, migrated,
     assert f"每项材料最多{MAX_SCANS}份扫描件，超出的3份未上传" in page
     assert len(re.findall(r'name="staged_M01"', page)) == MAX_SCANS
     assert count(engine, "case_files") - before == MAX_SCANS
+
+
+def test_more_posts_without_the_session_token_are_refused(
+    app, migrated, settings, fumin_case, engine
+):
+    deliver_inline(migrated, settings, fumin_case)
+    office = staff_client(app, migrated)[0]
+    hidden = case_form(office, fumin_case)
+    for data in ({"version": hidden["version"]}, {**hidden, "csrf_token": "forged"}):
+        response = office.post(f"/cases/{fumin_case}/steps/accept", data=data)
+        assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)
+    assert status_of(engine, fumin_case) == "received"
+    # An upload: the intake form with its scan, but no token.
+    window = window_client(app, migrated)
+    before = count(engine, "case_files"), count(engine, "cases")
+    response = window.post(
+        "/window/items/000112001000",
+        data={"got_M01": "1", "scan_M01": (io.BytesIO(PNG), "身份证.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)
+    assert (count(engine, "case_files"), count(engine, "cases")) == before
+    # Logout: another site cannot sign the user out, nor revoke the token.
+    assert office.post("/logout").status_code == 400
+    assert office.post("/logout", data={"csrf_token": "forged"}).status_code == 400
+    assert office.get("/office/").status_code == 200
+    revoked = "SELECT count(*) FROM staff_tokens WHERE revoked_at IS NOT NULL"
+    revoked_before = scalar(engine, revoked)
+    token = csrf_of(office.get("/office/").get_data(as_text=True))
+    assert office.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert scalar(engine, revoked) == revoked_before + 1
