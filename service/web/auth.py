@@ -25,10 +25,13 @@ def sign_in(kind: str, digest: str) -> None:
 
 
 def sign_out() -> None:
+    """End this browser's session: the cookie no longer names a credential (nor a CSRF token)."""
     session.clear()
 
 
 def session_digest() -> tuple[str, str] | None:
+    """(kind, SHA-256 digest) of the credential this session names, or None if it names none;
+    not checked against the database (signed_in() does that)."""
     auth = session.get(SESSION_KEY)
     if isinstance(auth, list) and len(auth) == 3 and all(isinstance(a, str) for a in auth[:2]):
         return auth[0], auth[1]
