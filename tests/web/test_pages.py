@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import text
 
+from service.accounts.credentials import credential_digest
 from tests.helpers import (
     event_types,
     make_id_number,
@@ -93,6 +94,32 @@ def test_window_logs_in_with_its_terminal_key_only(app, migrated):
     # A window is no back office.
     assert c.get("/office/").status_code == 403
     assert "无权访问" in c.get("/office/").get_data(as_text=True)
+
+
+def test_window_logout_ends_the_session_on_the_server(app, migrated, engine):
+    c = _client(app)
+    key = make_terminal_key(migrated, "FM-01")
+    login_window(c, key)
+    copied = _client(app)
+    copied.set_cookie("tongban_session", c.get_cookie("tongban_session").value)
+    assert copied.get("/window/").status_code == 200
+    token = csrf_of(c.get("/window/").get_data(as_text=True))
+    assert c.post("/logout", data={"csrf_token": token}).status_code == 302
+    # The terminal's key is not revoked (the PC's API use shares it), but that login is over.
+    response = copied.get("/window/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    with engine.connect() as conn:
+        states = conn.execute(
+            text(
+                "SELECT s.revoked_at IS NOT NULL FROM window_sessions s"
+                " JOIN terminals t ON t.id = s.terminal_id WHERE t.key_hash = :h"
+            ),
+            {"h": credential_digest(key)[1]},
+        ).all()
+    assert [tuple(r) for r in states] == [(True,)]
+    # Logging in again starts a new one.
+    login_window(c, key)
+    assert c.get("/window/").status_code == 200
 
 
 def test_posts_without_the_session_token_are_refused(app, migrated, fumin_case, engine):
