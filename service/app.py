@@ -27,6 +27,7 @@ from service.outbox.policy import DeliveryPolicy
 from service.outbox.publisher import Publisher
 from service.ratings.api import blp as ratings_blp
 from service.stats.api import blp as stats_blp
+from service.uploads import request_limit_bytes
 from service.web.docs import DOCS_ASSETS_URL
 from service.web.docs import bp as docs_bp
 from service.web.setup import init_app as init_pages
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.config.update(
         SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=request_limit_bytes(settings.upload_limit_bytes),
         API_TITLE="Tongban 通办",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",

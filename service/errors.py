@@ -13,6 +13,8 @@ from flask import Flask, Response, g, json
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 PROBLEM_BASE = "https://tongban.example/problems/"
+# What a window shows for an HTTP error that carries no message of its own.
+_HTTP_DETAIL_ZH = {413: "提交的内容过大，请压缩或分开上传。"}
 log = logging.getLogger("tongban.errors")
 
 
@@ -107,6 +109,7 @@ def http_problem(exc: HTTPException) -> Problem:
         exc.name.lower().replace(" ", "-"),
         exc.name,
         exc.description,
+        detail_zh=_HTTP_DETAIL_ZH.get(status),
         headers=headers,
     )
 

@@ -1,4 +1,5 @@
-"""Uploaded data files (catalogs, calendars): a size cap, and their errors as problems."""
+"""Uploaded files: size caps (data files, scans, whole request bodies), data files' errors as
+problems."""
 
 from typing import Any
 
@@ -6,8 +7,16 @@ from catalog.rows import RowError
 from catalog.tabular import FileFormatError
 from service.errors import Problem
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a catalog or calendar file
+MAX_SCANS = 20  # scans per material an application may name (MaterialHandedInSchema)
 SHOWN_ERRORS = 1000
+
+
+def request_limit_bytes(upload_limit_bytes: int) -> int:
+    """The largest request body the app reads (Flask's MAX_CONTENT_LENGTH): a material's worth
+    of scans of the largest size accepted plus one for the form's fields, or a data file and its
+    fields. A larger body is a 413 before anything parses it (CSRF check, NUL guard, forms)."""
+    return max((MAX_SCANS + 1) * upload_limit_bytes, MAX_FILE_BYTES + 1024 * 1024)
 
 
 def read_upload(upload: Any) -> bytes:

@@ -62,6 +62,12 @@ def count(engine, table: str) -> int:
         return conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
 
 
+def scalar(engine, sql: str, **params):
+    """One value from a query of the test database, for checking what a request stored."""
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar_one()
+
+
 def read_case(client, headers: dict, case_no: str) -> dict:
     response = client.get(f"/api/v1/applications/{case_no}", headers=headers)
     assert response.status_code == 200, response.get_json()

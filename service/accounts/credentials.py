@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from service.accounts.models import ServiceCenter, StaffToken, StaffUser, Terminal
+from service.accounts.models import ServiceCenter, StaffToken, StaffUser, Terminal, WindowSession
 
 TERMINAL_KEY_PREFIX = "tbk_"
 STAFF_TOKEN_PREFIX = "tbs_"
@@ -115,6 +115,37 @@ def revoke_token_digest(session: Session, digest: str) -> None:
     session.execute(
         update(StaffToken)
         .where(StaffToken.token_hash == digest, StaffToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+
+
+def open_window_session(session: Session, terminal_id: int, ttl: timedelta) -> str:
+    """Record a page login of a terminal; returns the random id for its session cookie."""
+    sid = secrets.token_urlsafe(32)
+    session.add(
+        WindowSession(
+            terminal_id=terminal_id, sid_hash=_sha256(sid), expires_at=datetime.now(UTC) + ttl
+        )
+    )
+    return sid
+
+
+def window_session_open(session: Session, terminal_id: int, sid: str) -> bool:
+    """Whether `sid` is a page login of this terminal that is neither revoked nor expired."""
+    found = session.scalar(select(WindowSession).where(WindowSession.sid_hash == _sha256(sid)))
+    return (
+        found is not None
+        and found.terminal_id == terminal_id
+        and found.revoked_at is None
+        and found.expires_at > datetime.now(UTC)
+    )
+
+
+def revoke_window_session(session: Session, sid: str) -> None:
+    """End the page login `sid` (logout): a copy of its cookie stops working too."""
+    session.execute(
+        update(WindowSession)
+        .where(WindowSession.sid_hash == _sha256(sid), WindowSession.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
     )
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.orm import Base
@@ -82,3 +82,20 @@ class StaffToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[StaffUser] = relationship(lazy="joined")
+
+
+class WindowSession(Base):
+    """One page login of a window PC. The terminal's key neither expires nor is revoked at
+    logout (the PC's API use and other logins share it), so each login is a row that logout
+    revokes; the session cookie carries a random id, stored here as its SHA-256 only."""
+
+    __tablename__ = "window_sessions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    terminal_id: Mapped[int] = mapped_column(
+        ForeignKey("terminals.id", ondelete="CASCADE"), index=True
+    )
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -224,31 +224,50 @@ def working_staff(session: Session, district: str) -> list[StaffUser]:
     return [u for u in users if _can_work(u, district)]
 
 
-def assign(
-    session: Session, principal: Principal, case_no: str, version: int, username: str | None
-) -> Case:
-    """Claim a case (no username) or, as a supervisor, assign it to a colleague; commits."""
-    case = locked_case(session, principal, case_no, version)
+def _assign_refused(principal: Principal, case: Case) -> TransitionRefused | None:
+    """Why the principal may not take this case on or hand it out now, if they may not."""
     if Side.RESPONSIBLE not in sides_of(principal, case):
-        raise TransitionRefused(
+        return TransitionRefused(
             "not-your-step",
             "Only the responsible district's clerks and supervisors take cases on.",
             "只有办理地的受理人员可以认领或分派办件。",
         )
     if case.status not in ASSIGNABLE:
-        raise TransitionRefused(
+        return TransitionRefused(
             "invalid-transition",
             f"A case that is {case.status} is not worked any more.",
             "办件当前状态不能认领或分派。",
         )
+    return None
+
+
+def claim_refused(principal: Principal, case: Case) -> TransitionRefused | None:
+    """Why the principal may not claim this case now, or None if they may: the rule assign()
+    enforces, for pages to ask before offering the step."""
+    refused = _assign_refused(principal, case)
+    held_by_another = case.assignee_id not in (None, principal.id)
+    if refused is None and held_by_another and principal.role != "supervisor":
+        return TransitionRefused(
+            "already-claimed",
+            "Another clerk has this case; a supervisor can reassign it.",
+            "该办件已被其他人员认领，如需调整请联系督办员分派。",
+        )
+    return refused
+
+
+def assign(
+    session: Session, principal: Principal, case_no: str, version: int, username: str | None
+) -> Case:
+    """Claim a case (no username) or, as a supervisor, assign it to a colleague; commits."""
+    case = locked_case(session, principal, case_no, version)
+    if username is None:
+        refused = claim_refused(principal, case)
+    else:
+        refused = _assign_refused(principal, case)
+    if refused is not None:
+        raise refused
     if username is None:
         assignee = session.get(StaffUser, principal.id)
-        if case.assignee_id not in (None, assignee.id) and principal.role != "supervisor":
-            raise TransitionRefused(
-                "already-claimed",
-                "Another clerk has this case; a supervisor can reassign it.",
-                "该办件已被其他人员认领，如需调整请联系督办员分派。",
-            )
     else:
         if principal.role != "supervisor":
             raise TransitionRefused(

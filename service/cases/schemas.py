@@ -26,6 +26,7 @@ from service.clock import local_today
 from service.clocks.deadlines import DUE_STATES, PROCEDURES
 from service.pagination import MAX_ID
 from service.schemas import LocalDateTime, PageQuerySchema, PlaceSchema
+from service.uploads import MAX_SCANS
 
 _DISTRICT_CODE = validate.Regexp(r"^\d{6}$", error="Must be a 6-digit GB/T 2260 district code.")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -88,7 +89,7 @@ class MaterialHandedInSchema(Schema):
     files = fields.List(
         fields.Integer(validate=validate.Range(min=1, max=MAX_ID)),
         load_default=list,
-        validate=validate.Length(max=20),
+        validate=validate.Length(max=MAX_SCANS),
         metadata={"description": "ids of its scans, from POST /uploads"},
     )
     originals = fields.Integer(load_default=0, validate=validate.Range(min=0, max=99))

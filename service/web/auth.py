@@ -1,5 +1,6 @@
 """Who is signed in to the pages: a session cookie that names a terminal key or staff token by
-its SHA-256, resolved on every request through the same principals as the API."""
+its SHA-256, resolved on every request through the same principals as the API. A window's
+cookie also names its login (a window session row), which logout revokes."""
 
 import time
 from collections.abc import Callable
@@ -7,32 +8,50 @@ from functools import wraps
 
 from flask import current_app, g, redirect, request, session, url_for
 
-from service.accounts.credentials import Principal, principal_for_digest
+from service.accounts.credentials import Principal, principal_for_digest, window_session_open
 from service.db import db_session
 
 SESSION_KEY = "auth"
+WINDOW_SID_KEY = "window_sid"
 
 
 class PageForbidden(Exception):
     """Signed in, but this page is for another role."""
 
 
-def sign_in(kind: str, digest: str) -> None:
-    """Start a fresh session (never reuse one from before login: session fixation)."""
+def sign_in(kind: str, digest: str, window_sid: str | None = None) -> None:
+    """Start a fresh session (never reuse one from before login: session fixation); a window's
+    names its login's id from open_window_session()."""
     session.clear()
     session.permanent = True
     session[SESSION_KEY] = [kind, digest, int(time.time())]
+    if window_sid is not None:
+        session[WINDOW_SID_KEY] = window_sid
 
 
 def sign_out() -> None:
+    """End this browser's session: the cookie no longer names a credential (nor a CSRF token)."""
     session.clear()
 
 
 def session_digest() -> tuple[str, str] | None:
+    """(kind, SHA-256 digest) of the credential this session names, or None if it names none;
+    not checked against the database (signed_in() does that)."""
     auth = session.get(SESSION_KEY)
     if isinstance(auth, list) and len(auth) == 3 and all(isinstance(a, str) for a in auth[:2]):
         return auth[0], auth[1]
     return None
+
+
+def window_sid() -> str | None:
+    """The id of this session's window login, if it names one."""
+    sid = session.get(WINDOW_SID_KEY)
+    return sid if isinstance(sid, str) else None
+
+
+def _window_login_open(principal: Principal) -> bool:
+    sid = window_sid()
+    return sid is not None and window_session_open(db_session(), principal.id, sid)
 
 
 def signed_in() -> Principal | None:
@@ -51,6 +70,14 @@ def signed_in() -> Principal | None:
         fresh = isinstance(auth[2], int) and time.time() - auth[2] < ttl
         if fresh:
             principal = principal_for_digest(db_session(), *found)
+        # A terminal's key outlives logout, so a window's session counts only while its login
+        # does: a copy of a logged-out cookie is refused.
+        if (
+            principal is not None
+            and principal.kind == "terminal"
+            and not _window_login_open(principal)
+        ):
+            principal = None
     g.web_principal = principal
     if principal is not None:
         g.principal = principal  # the access log names who made the request

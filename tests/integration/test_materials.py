@@ -255,3 +255,18 @@ def test_retention_removes_files_and_says_so(
     assert events[-1] == "files_removed"
     file_id = client.get(f"/api/v1/cases/{case_no}/files", headers=clerk).get_json()[0]["id"]
     assert client.get(f"/api/v1/cases/{case_no}/files/{file_id}", headers=clerk).status_code == 404
+
+
+def test_nul_in_a_multipart_field_or_file_name_is_a_400_problem(client, terminal):
+    # PostgreSQL text cannot hold NUL: refused up front as for JSON, never a 500 from the insert.
+    window = terminal("FM-01")
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    for response in (
+        stage(client, window, PNG, "scan\x00.png"),
+        upload(client, window, case_no, "M01", PNG, "scan\x00.png"),
+        upload(client, window, case_no, "M\x0001", PNG),
+    ):
+        assert response.status_code == 400, response.get_data(as_text=True)
+        assert response.mimetype == "application/problem+json"
+        problem = response.get_json()
+        assert problem["type"].endswith("validation-error") and problem["detail_zh"]

@@ -7,34 +7,25 @@ import re
 import pytest
 from sqlalchemy import text
 
+from service.accounts.credentials import credential_digest
 from tests.helpers import (
-    SOCIAL_SECURITY_CARD,
-    application,
     event_types,
     make_id_number,
     status_of,
-    submit,
     with_wrong_check_digit,
 )
 from tests.web.pages import (
+    PNG,
     case_form,
     csrf_of,
+    intake_form,
     login_staff,
     login_window,
     make_staff,
     make_terminal_key,
     page_token,
+    post_supplement,
 )
-
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
-
-
-@pytest.fixture
-def fumin_case(client, terminal):
-    """A 富民 window's application for someone insured in 五华 (via the API)."""
-    response = submit(client, terminal("FM-01"), application())
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["case_no"]
 
 
 def _client(app):
@@ -105,6 +96,32 @@ def test_window_logs_in_with_its_terminal_key_only(app, migrated):
     assert "无权访问" in c.get("/office/").get_data(as_text=True)
 
 
+def test_window_logout_ends_the_session_on_the_server(app, migrated, engine):
+    c = _client(app)
+    key = make_terminal_key(migrated, "FM-01")
+    login_window(c, key)
+    copied = _client(app)
+    copied.set_cookie("tongban_session", c.get_cookie("tongban_session").value)
+    assert copied.get("/window/").status_code == 200
+    token = csrf_of(c.get("/window/").get_data(as_text=True))
+    assert c.post("/logout", data={"csrf_token": token}).status_code == 302
+    # The terminal's key is not revoked (the PC's API use shares it), but that login is over.
+    response = copied.get("/window/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    with engine.connect() as conn:
+        states = conn.execute(
+            text(
+                "SELECT s.revoked_at IS NOT NULL FROM window_sessions s"
+                " JOIN terminals t ON t.id = s.terminal_id WHERE t.key_hash = :h"
+            ),
+            {"h": credential_digest(key)[1]},
+        ).all()
+    assert [tuple(r) for r in states] == [(True,)]
+    # Logging in again starts a new one.
+    login_window(c, key)
+    assert c.get("/window/").status_code == 200
+
+
 def test_posts_without_the_session_token_are_refused(app, migrated, fumin_case, engine):
     c = _client(app)
     login_staff(c, make_staff(migrated, "clerk", "530102"))
@@ -155,30 +172,10 @@ def test_other_districts_case_is_404_on_every_page(app, migrated, fumin_case):
     assert fumin_case in page and "张𠈌" in page
 
 
-def _intake_form(c, **fields):
-    html = c.get(f"/window/items/{SOCIAL_SECURITY_CARD}").get_data(as_text=True)
-    data = {
-        "csrf_token": csrf_of(html),
-        "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1),
-        "name": "李四",
-        "id_number": make_id_number(),
-        "phone": "13912345678",
-        "insured_district": "530102",
-        "result_delivery": "window",
-        "got_M01": "1",
-        "got_M03": "1",
-        "got_M04": "1",
-    }
-    data.update(fields)
-    return c.post(
-        f"/window/items/{SOCIAL_SECURITY_CARD}", data=data, content_type="multipart/form-data"
-    )
-
-
 def test_intake_errors_are_chinese_and_keep_the_scans(app, migrated):
     c = _client(app)
     login_window(c, make_terminal_key(migrated, "FM-01"))
-    response = _intake_form(
+    response = intake_form(
         c,
         id_number=with_wrong_check_digit(make_id_number()),
         phone="12",
@@ -193,11 +190,11 @@ def test_intake_errors_are_chinese_and_keep_the_scans(app, migrated):
     staged = re.findall(r'name="staged_M01" value="(\d+)"', page)
     assert len(staged) == 1 and "已上传：身份证.png" in page
     # Fix the fields; a required material still missing is named with the intake's reason.
-    response = _intake_form(c, got_M03="", staged_M01=staged[0])
+    response = intake_form(c, got_M03="", staged_M01=staged[0])
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "缺少，必须提交" in page
-    response = _intake_form(c, staged_M01=staged[0])
+    response = intake_form(c, staged_M01=staged[0])
     assert response.status_code == 303
     receipt = c.get(response.headers["Location"]).get_data(as_text=True)
     assert "跨区通办收件回执" in receipt and "扫描件1份" in receipt
@@ -206,7 +203,7 @@ def test_intake_errors_are_chinese_and_keep_the_scans(app, migrated):
 def test_a_scan_that_is_no_image_is_refused_in_chinese(app, migrated):
     c = _client(app)
     login_window(c, make_terminal_key(migrated, "FM-01"))
-    response = _intake_form(c, scan_M01=(io.BytesIO(b"MZ not a scan"), "virus.exe"))
+    response = intake_form(c, scan_M01=(io.BytesIO(b"MZ not a scan"), "virus.exe"))
     assert response.status_code == 422
     assert "virus.exe：" in response.get_data(as_text=True)
 
@@ -315,15 +312,7 @@ def test_supplement_round_and_mailed_result_through_the_pages(app, migrated, fum
     street = _client(app)
     login_window(street, make_terminal_key(migrated, "FM-YD"))
     assert fumin_case not in street.get("/window/").get_data(as_text=True)
-    response = window.post(
-        f"/cases/{fumin_case}/steps/supplement",
-        data={
-            **case_form(window, fumin_case),
-            "got_M03": "1",
-            "scan_M03": (io.BytesIO(PNG), "登记表.png"),
-        },
-        content_type="multipart/form-data",
-    )
+    response = post_supplement(window, fumin_case)
     assert response.status_code == 303
     assert status_of(migrated.engine, fumin_case) == "supplemented"
     # The supplement's scan is on the case, for the responsible district to view in the page.
@@ -489,7 +478,7 @@ def test_reports_on_screen_and_files_as_the_api_gives_them(app, migrated, fumin_
 def test_a_field_at_fault_points_at_its_message(app, migrated):
     c = _client(app)
     login_window(c, make_terminal_key(migrated, "FM-01"))
-    page = _intake_form(c, id_number="123").get_data(as_text=True)
+    page = intake_form(c, id_number="123").get_data(as_text=True)
     assert 'aria-invalid="true" aria-describedby="err-applicant-id_number"' in page
     assert 'id="err-applicant-id_number"' in page
 

@@ -17,6 +17,10 @@ EVENT_ZH: dict[str, str] = {
     "originals_mailed": "原件寄出",
     "originals_arrived": "原件送达",
     "rated": "录入评价",
+    "rectification_callback": "差评整改回访",
+    "rectification_close": "差评整改办结",
+    "rectification_appeal": "差评申诉",
+    "appeal_reviewed": "申诉审核",
 }
 
 OUTCOME_ZH = {"approved": "准予许可（办结）", "denied": "不予许可（办结）"}

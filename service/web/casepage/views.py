@@ -5,6 +5,8 @@ Every step goes through the same service functions as the API's (perform, assign
 record_rating), with the same principal, so scoping and rules are the API's own.
 """
 
+import re
+
 from flask import (
     current_app,
     flash,
@@ -20,6 +22,8 @@ from service.cases.actions import (
     ASSIGNABLE,
     CaseNotFound,
     assign,
+    claim_refused,
+    locked_case,
     material_names,
     perform,
     sides_of,
@@ -37,6 +41,7 @@ from service.db import db_session
 from service.materials.api import MailingSchema
 from service.materials.originals import record_arrival, record_mailing
 from service.materials.service import attach, files_of, open_for_download
+from service.pagination import ID, MAX_ID
 from service.ratings.api import RatingSchema
 from service.ratings.levels import LEVELS
 from service.ratings.service import RATEABLE, record_rating
@@ -51,6 +56,7 @@ bp = page_blueprint("casepage", __name__, "/cases")
 ANYONE = page_requires()
 _CASE_NO_MAX = 40
 _FORM_ACTIONS = {a.value: a for a in STEP_SCHEMAS}
+_SCAN_ID = re.compile(r"[0-9]{1,19}")  # ASCII only: str.isdigit() takes "²", which int() refuses
 
 
 def _ext(name: str):
@@ -79,13 +85,13 @@ def render_case(principal, case, *, errors=None, refusal=None, open_form=None, s
     files = _files(principal, case.case_no)
     shown_scan = None
     wanted = request.args.get("scan", "")
-    if wanted.isdigit():
+    if _SCAN_ID.fullmatch(wanted) and int(wanted) <= MAX_ID:
         shown_scan = next((f for f in files if f.id == int(wanted) and not f.removed_at), None)
+    # Offered only when assign() would take it (one rule), and not for a case already one's own.
     can_claim = (
         principal.kind == "staff"
-        and Side.RESPONSIBLE in sides
-        and case.status in ASSIGNABLE
         and case.assignee_id != principal.id
+        and claim_refused(principal, case) is None
     )
     can_rate = Side.ACCEPTING in sides and case.status in RATEABLE and view["rating"] is None
     working = principal.kind == "staff" and Side.RESPONSIBLE in sides
@@ -129,7 +135,7 @@ def show(principal: Principal, case_no: str):
     return render_case(principal, _case(principal, case_no))
 
 
-@bp.get("/<string:case_no>/scans/<int:file_id>")
+@bp.get(f"/<string:case_no>/scans/<{ID}:file_id>")
 @ANYONE
 def scan(principal: Principal, case_no: str, file_id: int):
     """One scan inline, for the viewer on the case page; goes on the timeline as a download."""
@@ -185,7 +191,14 @@ def step(principal: Principal, case_no: str, action_name: str):
             status=422,
         )
     if action == Action.SUPPLEMENT:
-        refusal = _attach_scans(principal, case, codes)
+        # A stale form must attach nothing: check the version it was read at first (perform()
+        # checks it again under its own lock, so a step taken in between is still a conflict).
+        _, refusal = attempt(
+            lambda: locked_case(db_session(), principal, case.case_no, data["version"])
+        )
+        if refusal is None:
+            db_session().rollback()  # the lock is not held while the scans are stored
+            refusal = _attach_scans(principal, case, codes)
         if refusal is not None:
             return _after(principal, case, None, refusal, action.value)
 
@@ -346,7 +359,7 @@ def mail_originals(principal: Principal, case_no: str):
     return _after(principal, case, "已登记原件寄出。", refusal, "originals")
 
 
-@bp.post("/<string:case_no>/originals/<int:mailing_id>/arrived")
+@bp.post(f"/<string:case_no>/originals/<{ID}:mailing_id>/arrived")
 @ANYONE
 def originals_arrived(principal: Principal, case_no: str, mailing_id: int):
     """The responsible district received the originals."""

@@ -6,7 +6,9 @@ SHA-256 of a staff token issued at login, so logout revokes it and it expires li
 A window PC logs in with its terminal's key: the domain's principal at a window is the terminal
 (it acts for its service center and district), and the key is what the center's admin already
 issues per window (`create-terminal`). A deployment enters it once when it sets the PC up; the
-session keeps only its SHA-256, and rotating or deactivating the terminal ends the session.
+session keeps only its SHA-256, and rotating or deactivating the terminal ends the session. The
+key is not revoked at logout (the PC's API use shares it), so each window login is a server-side
+window session that logout revokes: a copied cookie stops working then, not at the TTL.
 """
 
 from datetime import timedelta
@@ -17,13 +19,15 @@ from flask import current_app, redirect, render_template, request, url_for
 from service.accounts.credentials import (
     credential_digest,
     issue_token,
+    open_window_session,
     principal_for_digest,
     revoke_token_digest,
+    revoke_window_session,
 )
 from service.accounts.login import LoginLimits, LoginThrottled, staff_login
 from service.accounts.schemas import LoginSchema
 from service.db import db_session
-from service.web.auth import home_of, session_digest, sign_in, sign_out
+from service.web.auth import home_of, session_digest, sign_in, sign_out, window_sid
 from service.web.blueprints import page_blueprint
 from service.web.forms import cleaned, load_form
 
@@ -87,22 +91,30 @@ def window():
     if request.method == "POST":
         key = (request.form.get("key") or "").strip()
         found = credential_digest(key) if len(key) <= 200 else None
-        principal = found and principal_for_digest(db_session(), *found)
+        session = db_session()
+        principal = found and principal_for_digest(session, *found)
         if not principal or principal.kind != "terminal":
             message = "终端密钥无效或已停用，请联系本中心管理员。"
         else:
-            sign_in(*found)
+            ttl = timedelta(hours=current_app.extensions["tongban.settings"].staff_token_ttl_hours)
+            sid = open_window_session(session, principal.id, ttl)
+            session.commit()
+            sign_in(*found, window_sid=sid)
             return redirect(_next_page(home_of(principal)))
     return render_template("login/window.html", message=message), 401 if message else 200
 
 
 @bp.post("/logout")
 def logout():
-    """Log out; a staff token is revoked, so the session cannot come back."""
-    found = session_digest()
-    if found and found[0] == "staff":
+    """Log out; the staff token or the window session is revoked, so the session cannot come
+    back (nor a copy of its cookie)."""
+    found, sid = session_digest(), window_sid()
+    if found and (found[0] == "staff" or sid is not None):
         session = db_session()
-        revoke_token_digest(session, found[1])
+        if found[0] == "staff":
+            revoke_token_digest(session, found[1])
+        else:
+            revoke_window_session(session, sid)
         session.commit()
     sign_out()
     return redirect(url_for("login.staff"))

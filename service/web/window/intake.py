@@ -12,10 +12,10 @@ from service.accounts.credentials import Principal
 from service.db import db_session
 from service.materials.service import stage, staged_files
 from service.materials.store import Refused
+from service.uploads import MAX_SCANS
 from service.web.forms import FormErrors
 
 _ID = re.compile(r"^\d{1,18}$")
-MAX_SCANS = 20  # MaterialHandedInSchema allows 20 files per material
 
 
 def _staged_ids(form: MultiDict, code: str) -> list[int]:
@@ -34,9 +34,14 @@ def stage_scans(
     for material in item["materials"]:
         code = material["code"]
         rows = staged_files(session, principal, _staged_ids(form, code))
-        for upload in files.getlist(f"scan_{code}"):
-            if not upload or not upload.filename:
-                continue
+        chosen = [u for u in files.getlist(f"scan_{code}") if u and u.filename]
+        room = max(MAX_SCANS - len(rows), 0)
+        if len(chosen) > room:
+            # Store no more than the application may name; the rest are not kept at all.
+            errors.setdefault(f"materials.{code}", []).append(
+                f"每项材料最多{MAX_SCANS}份扫描件，超出的{len(chosen) - room}份未上传。"
+            )
+        for upload in chosen[:room]:
             try:
                 rows.append(
                     stage(

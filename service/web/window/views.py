@@ -120,4 +120,12 @@ def receipt(principal: Principal, case_no: str):
     case, _ = attempt(lambda: visible_case(session, principal, case_no[:40]))
     view = present_case(session, _ext("cipher"), case, principal, _ext("policy").clocks)
     center = session.get(ServiceCenter, case.accepting_center_id)
-    return render_template("window/receipt.html", case=view, center=center)
+    # Signed by whoever took the application in, not whoever prints the receipt again later.
+    clerk = next((e.actor_name for e in case.events if e.type == "submitted"), None)
+    return render_template(
+        "window/receipt.html",
+        case=view,
+        center=center,
+        clerk=clerk or "",
+        accept_limit_days=_ext("policy").clocks.accept_limit_days,
+    )
