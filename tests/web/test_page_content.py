@@ -18,6 +18,8 @@ from tests.web.pages import (
     PNG,
     case_form,
     case_with_scan,
+    login_window,
+    make_terminal_key,
     post_supplement,
     request_supplement,
     staff_client,
@@ -252,3 +254,26 @@ def test_a_stale_supplement_form_attaches_nothing(app, migrated, fumin_case, set
     response = post_supplement(window, fumin_case)
     assert response.status_code == 303
     assert "file_attached" in event_types(engine, fumin_case)
+
+
+def test_the_window_sees_the_full_address_only_to_mail_the_result(app, migrated, settings, client):
+    key = make_terminal_key(migrated, "FM-01")
+    api = {"Authorization": f"Bearer {key}"}
+    case_no = submit(client, api, application(result_delivery="mail")).get_json()["case_no"]
+    deliver_inline(migrated, settings, case_no)
+    office, _ = staff_client(app, migrated)
+    for step, extra in (
+        ("accept", {}),
+        ("complete", {"outcome": "approved", "document_no": "五社保〔2026〕8号"}),
+    ):
+        form = {**case_form(office, case_no), **extra}
+        assert office.post(f"/cases/{case_no}/steps/{step}", data=form).status_code == 303
+    window = app.test_client()
+    login_window(window, key)
+    page = window.get(f"/cases/{case_no}").get_data(as_text=True)
+    assert "13912345678" not in page and "显示完整邮寄信息" in page
+    shown = window.get(f"/cases/{case_no}?contact=mail").get_data(as_text=True)
+    assert "13912345678" in shown and "云南省昆明市五华区华山西路1号" in shown
+    assert "查看完整邮寄信息" in shown  # the look is on the timeline
+    other = window_client(app, migrated, "FM-YD")  # another center of the district
+    assert "13912345678" not in other.get(f"/cases/{case_no}?contact=mail").get_data(as_text=True)

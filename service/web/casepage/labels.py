@@ -14,6 +14,7 @@ EVENT_ZH: dict[str, str] = {
     "file_attached": "上传扫描件",
     "file_downloaded": "查阅扫描件",
     "files_removed": "扫描件到期删除",
+    "contact_viewed": "查看完整邮寄信息",
     "originals_mailed": "原件寄出",
     "originals_arrived": "原件送达",
     "rated": "录入评价",

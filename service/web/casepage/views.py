@@ -31,7 +31,8 @@ from service.cases.actions import (
     working_staff,
 )
 from service.cases.api import STEP_SCHEMAS
-from service.cases.lifecycle import ACTION_ZH, Action, Side
+from service.cases.contact import mailing_contact
+from service.cases.lifecycle import ACTION_ZH, Action, Side, TransitionRefused
 from service.cases.presenter import present_case
 from service.cases.schemas import ActionSchema, AssignSchema, PauseSchema
 from service.clock import local_today
@@ -76,9 +77,19 @@ def _files(principal: Principal, case_no: str) -> list:
         return []
 
 
+def _mailing_contact(principal, case) -> dict | None:
+    """The full contact for the window mailing the result (logged), or None where not allowed."""
+    try:
+        return mailing_contact(db_session(), _ext("cipher"), principal, case.case_no)
+    except (CaseNotFound, TransitionRefused):
+        return None
+
+
 def render_case(principal, case, *, errors=None, refusal=None, open_form=None, status=200):
     """The case page; a refused step re-renders it with that form's errors open."""
     session = db_session()
+    # Before the case is shown, so that the look is already on the timeline it shows.
+    contact = _mailing_contact(principal, case) if request.args.get("contact") else None
     session.expire(case)  # a step may have changed it since it was read
     view = present_case(session, _ext("cipher"), case, principal, _ext("policy").clocks)
     sides = sides_of(principal, case)
@@ -104,6 +115,7 @@ def render_case(principal, case, *, errors=None, refusal=None, open_form=None, s
         colleagues = working_staff(session, case.responsible_district)
     return render_template(
         "casepage/case.html",
+        contact=contact,
         case=view,
         files=files,
         shown_scan=shown_scan,
