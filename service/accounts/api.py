@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.accounts.credentials import authenticate, issue_token, revoke_token
-from service.accounts.login import LoginLimits, LoginThrottled, staff_login
+from service.accounts.login import LoginThrottled, staff_login_for_request
 from service.accounts.schemas import LoginSchema, PrincipalSchema, TokenSchema
 from service.db import db_session
 from service.errors import Problem
@@ -26,14 +26,7 @@ class TokenResource(MethodView):
         session = db_session()
         settings = current_app.extensions["tongban.settings"]
         try:
-            user = staff_login(
-                session,
-                current_app.extensions["tongban.redis"],
-                LoginLimits.from_settings(settings),
-                login["username"],
-                login["password"],
-                request.remote_addr,
-            )
+            user = staff_login_for_request(session, login["username"], login["password"])
         except LoginThrottled as err:
             raise Problem(
                 429,

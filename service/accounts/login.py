@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 import redis
+from flask import current_app, request
 from sqlalchemy.orm import Session
 
 from service.accounts.credentials import check_staff_password
@@ -77,3 +78,15 @@ def staff_login(
     except redis.RedisError:
         log.warning("login throttle unavailable; failure not counted")
     return user
+
+
+def staff_login_for_request(session: Session, username: str, password: str) -> StaffUser | None:
+    """`staff_login` with this app's Redis and limits, for the client of the current request."""
+    return staff_login(
+        session,
+        current_app.extensions["tongban.redis"],
+        LoginLimits.from_settings(current_app.extensions["tongban.settings"]),
+        username,
+        password,
+        request.remote_addr,
+    )

@@ -24,7 +24,7 @@ from service.accounts.credentials import (
     revoke_token_digest,
     revoke_window_session,
 )
-from service.accounts.login import LoginLimits, LoginThrottled, staff_login
+from service.accounts.login import LoginThrottled, staff_login_for_request
 from service.accounts.schemas import LoginSchema
 from service.db import db_session
 from service.web.auth import home_of, session_digest, sign_in, sign_out, window_sid
@@ -56,14 +56,7 @@ def staff():
             session = db_session()
             settings = current_app.extensions["tongban.settings"]
             try:
-                user = staff_login(
-                    session,
-                    current_app.extensions["tongban.redis"],
-                    LoginLimits.from_settings(settings),
-                    data["username"],
-                    data["password"],
-                    request.remote_addr,
-                )
+                user = staff_login_for_request(session, data["username"], data["password"])
             except LoginThrottled as err:
                 user, message, status = None, err.message_zh, 429
             if user is None and status != 429:
