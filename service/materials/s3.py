@@ -15,6 +15,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from service.config import S3Settings
 from service.materials.store import Stored, received, sha256_of
 
 _MISSING = ("404", "NoSuchKey", "NotFound")
@@ -29,25 +30,15 @@ class S3Store:
         self.spool_dir.mkdir(parents=True, exist_ok=True)
 
     @classmethod
-    def connect(
-        cls,
-        *,
-        endpoint_url: str | None,
-        bucket: str,
-        region: str | None,
-        access_key_id: str | None,
-        secret_access_key: str | None,
-        prefix: str,
-        spool_dir: Path,
-        timeout_seconds: float = 30,
-    ) -> "S3Store":
-        """A store on a bucket; without keys boto3's own chain (instance roles …) is used."""
+    def connect(cls, s3: S3Settings, spool_dir: Path, timeout_seconds: float = 30) -> "S3Store":
+        """A store on the configured bucket; without keys boto3's own chain (instance roles …)
+        is used."""
         client = boto3.client(
             "s3",
-            endpoint_url=endpoint_url or None,
-            region_name=region or None,
-            aws_access_key_id=access_key_id or None,
-            aws_secret_access_key=secret_access_key or None,
+            endpoint_url=s3.endpoint_url,
+            region_name=s3.region,
+            aws_access_key_id=s3.access_key_id,
+            aws_secret_access_key=s3.secret_access_key,
             config=Config(
                 connect_timeout=timeout_seconds,
                 read_timeout=timeout_seconds,
@@ -57,7 +48,7 @@ class S3Store:
                 s3={"addressing_style": "path"},
             ),
         )
-        return cls(client, bucket, prefix, spool_dir)
+        return cls(client, s3.bucket, s3.prefix, spool_dir)
 
     def key(self, sha256: str) -> str:
         return f"{self.prefix}objects/{sha256[:2]}/{sha256[2:4]}/{sha256}"
