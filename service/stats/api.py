@@ -9,7 +9,6 @@ import re
 from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
-from sqlalchemy import select
 
 from catalog.districts import DISTRICT_NAMES
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
@@ -23,11 +22,11 @@ from service.stats.closing import (
     MonthNotOver,
     MonthsOutOfOrder,
     close_month,
+    closed_months,
     month_file,
     month_of,
 )
 from service.stats.export import FORMATS, MEDIA_TYPES, file_name
-from service.stats.models import StatMonth
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1", description="Statistics and audit")
 READERS = ("auditor", "supervisor", "admin")
@@ -100,9 +99,9 @@ def monthly(query):
 @blp.response(200, MonthSchema(many=True))
 @blp.doc(security=BEARER_SECURITY)
 @requires(kinds=("staff",), roles=READERS)
-def closed_months():
+def list_closed_months():
     """Closed months with their manifests (SHA-256 of every file)."""
-    return db_session().scalars(select(StatMonth).order_by(StatMonth.month.desc()))
+    return closed_months(db_session())
 
 
 @blp.route("/admin/stats/months/<string:month>/close", methods=["POST"])

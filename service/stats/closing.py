@@ -78,6 +78,11 @@ def live_report(session: Session, month: str, scope: str) -> dict[str, Any]:
     return report
 
 
+def closed_months(session: Session) -> list[StatMonth]:
+    """Every closed month, newest first, with its manifest."""
+    return list(session.scalars(select(StatMonth).order_by(StatMonth.month.desc())))
+
+
 def close_month(session: Session, month: str, by: str) -> StatMonth:
     """Freeze a finished month's reports and files; closing it again returns it unchanged."""
     if month >= month_of(local_today()):

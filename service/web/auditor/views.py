@@ -7,15 +7,13 @@ checked by the same query schema and scoped the same way.
 import json
 
 from flask import render_template, request
-from sqlalchemy import select
 
 from catalog.districts import KUNMING_DISTRICTS
 from service.accounts.credentials import Principal
 from service.clock import local_today
 from service.db import db_session
 from service.stats.api import READERS, MonthlyQuerySchema, report_response, report_scope
-from service.stats.closing import month_file, month_of
-from service.stats.models import StatMonth
+from service.stats.closing import closed_months, month_file, month_of
 from service.stats.report import MEASURES_ZH
 from service.web.auth import page_requires
 from service.web.blueprints import page_blueprint
@@ -43,7 +41,6 @@ def report(principal: Principal):
     session = db_session()
     scope = report_scope(principal, query["district"])
     content, closed = month_file(session, query["month"], scope, "json")
-    closed_months = session.scalars(select(StatMonth).order_by(StatMonth.month.desc())).all()
     return render_template(
         "auditor/report.html",
         report=json.loads(content),
@@ -54,7 +51,7 @@ def report(principal: Principal):
         figures_zh=MEASURES_ZH,
         city_wide=principal.district_code is None,
         districts=KUNMING_DISTRICTS,
-        closed_months=closed_months,
+        closed_months=closed_months(session),
         shown_rows=SHOWN_ROWS,
     ), 422 if errors else 200
 
