@@ -120,14 +120,14 @@ def deliver_inline(database, settings, case_no: str) -> None:
     set the clock with time-machine, which a worker process would not share."""
     from service.cases.delivery import make_handlers
     from service.crypto import FieldCipher
-    from service.materials.store import FileStore
+    from service.materials.storage import open_store
     from service.outbox.names import DELIVER_CASE, DELIVER_SUPPLEMENT
     from service.outbox.policy import DeliveryPolicy
     from service.outbox.processing import process
     from service.outbox.publisher import Publisher
 
     policy = DeliveryPolicy.from_settings(settings)
-    handlers = make_handlers(policy, FieldCipher(settings.data_key), FileStore(settings.files_dir))
+    handlers = make_handlers(policy, FieldCipher(settings.data_key), open_store(settings))
     with database.sessionmaker() as session:
         pending = session.execute(
             text(
