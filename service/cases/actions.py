@@ -196,7 +196,7 @@ def perform(
         side, kind, text = NEWS[action]
         if not (action == Action.WITHDRAW and event.status_from == Status.SUBMITTED):
             text_zh = text.format(no=case.case_no)
-            to_publish.append(notify(session, case, side, event.seq, kind, text_zh, policy))
+            to_publish += notify(session, case, side, event.seq, kind, text_zh, policy)
     if action == Action.SUPPLEMENT:
         to_publish.append(
             enqueue(

@@ -21,7 +21,7 @@ from service.cases.timeline import (
 from service.clock import now_utc
 from service.clocks.tracking import track
 from service.crypto import FieldCipher
-from service.districts.connectors import admit, http_target, record
+from service.districts.connectors import admit, has_own_system, http_target, record
 from service.districts.http import Misconfigured, post_event
 from service.districts.payloads import case_payload, file_links
 from service.materials.checks import check_files
@@ -42,10 +42,30 @@ def notify(
     kind: str,
     message_zh: str,
     policy: DeliveryPolicy,
-) -> OutboxMessage:
-    """Queue news of a case for one side, through the outbox like everything else."""
-    district = case.accepting_district if side == Side.ACCEPTING else case.responsible_district
-    return enqueue(
+) -> list[OutboxMessage]:
+    """News of a case for one side; returns the outbox rows to publish after commit.
+
+    News that stays in Tongban (for the accepting window, or for a back office we serve) is
+    written in the caller's transaction, so it happens exactly when the step does and costs no
+    task of its own. Only news for a district's own system goes through the outbox, to be
+    POSTed there like everything else it is sent.
+    """
+    accepting = side == Side.ACCEPTING
+    district = case.accepting_district if accepting else case.responsible_district
+    center_id = case.accepting_center_id if accepting else None
+    if center_id is not None or not has_own_system(session, district):
+        session.add(
+            Notification(
+                district_code=district,
+                center_id=center_id,
+                case_id=case.id,
+                event_seq=seq,
+                kind=kind,
+                message_zh=message_zh,
+            )
+        )
+        return []
+    message = enqueue(
         session,
         task=NOTIFY,
         queue=district_queue(district),
@@ -53,13 +73,14 @@ def notify(
             "case_id": case.id,
             "seq": seq,
             "district": district,
-            "center_id": case.accepting_center_id if side == Side.ACCEPTING else None,
+            "center_id": None,
             "kind": kind,
             "message_zh": message_zh,
         },
         case_id=case.id,
         policy=policy,
     )
+    return [message]
 
 
 def _receive(session: Session, case: Case, actor: Actor, via: Action, rules: ClockRules) -> int:
@@ -127,7 +148,7 @@ def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher, store: Store) -> 
     def withdrawn_news(session: Session, case: Case) -> list[OutboxMessage]:
         text = f"办件 {case.case_no} 已由申请人撤回"
         seq = _latest_seq(session, case)
-        return [notify(session, case, Side.RESPONSIBLE, seq, "withdrawn", text, policy)]
+        return notify(session, case, Side.RESPONSIBLE, seq, "withdrawn", text, policy)
 
     def deliver_case(session: Session, message: OutboxMessage) -> list[OutboxMessage]:
         case = session.get(Case, message.payload["case_id"])
@@ -145,18 +166,19 @@ def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher, store: Store) -> 
         remote = send(session, message, code, "case.created", lambda t: _with_files(case, t))
         session.refresh(case, with_for_update=True)
         if case.status != Status.SUBMITTED:
-            # Withdrawn while on its way: a district system that has it must hear so.
-            text = f"办件 {case.case_no} 已由申请人撤回"
-            seq = _latest_seq(session, case)
-            return [
-                notify(session, case, Side.RESPONSIBLE, seq, "withdrawn", text, policy)
-            ] * remote
+            # Withdrawn while on its way: a district system that has it must hear so (our own
+            # back office never saw it).
+            return withdrawn_news(session, case) if remote else []
         actor = district_system_actor(code) if remote else connector_actor(code)
         seq = _receive(session, case, actor, Action.FORWARD, policy.clocks)
         news = [(Side.ACCEPTING, "received", f"办件 {case.case_no} 已由办理地接收")]
         if not remote:
             news.append((Side.RESPONSIBLE, "new_case", f"新办件 {case.case_no}：{case.item_name}"))
-        return [notify(session, case, side, seq, kind, text, policy) for side, kind, text in news]
+        return [
+            message
+            for side, kind, text in news
+            for message in notify(session, case, side, seq, kind, text, policy)
+        ]
 
     def deliver_supplement(session: Session, message: OutboxMessage) -> list[OutboxMessage]:
         case = session.get(Case, message.payload["case_id"])
@@ -187,7 +209,7 @@ def make_handlers(policy: DeliveryPolicy, cipher: FieldCipher, store: Store) -> 
         if remote:
             return []
         text = f"办件 {case.case_no} 已补正材料，请继续办理"
-        return [notify(session, case, Side.RESPONSIBLE, seq, "supplemented", text, policy)]
+        return notify(session, case, Side.RESPONSIBLE, seq, "supplemented", text, policy)
 
     def apply_notification(session: Session, message: OutboxMessage) -> None:
         p = message.payload

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from marshmallow import EXCLUDE, Schema, ValidationError
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from catalog.rows import Day, Label, RowError, Text
@@ -49,24 +49,47 @@ class YearImported:
 # session.info key: (transaction, calendar) of the last load in this session.
 _CACHED = "tongban.calendar"
 
+# What the stored calendar is, in one short row: the imported years and a digest of their days.
+# Reading it costs one round trip; reading every day as ORM rows was most of a load's time.
+_FINGERPRINT = text(
+    "SELECT (SELECT string_agg(year::text, ',' ORDER BY year) FROM calendar_years),"
+    " (SELECT md5(string_agg(day::text || kind, ',' ORDER BY day)) FROM calendar_days)"
+)
+
+# The process's last calendar, by fingerprint. One entry: the calendar changes once a year.
+_latest: dict[tuple, WorkCalendar] = {}
+
+
+def _read_calendar(session: Session) -> WorkCalendar:
+    imported: dict[int, dict[date, str]] = {
+        year: {} for year in session.scalars(select(CalendarYear.year))
+    }
+    for day, year, kind in session.execute(
+        select(CalendarDay.day, CalendarDay.year, CalendarDay.kind)
+    ):
+        imported[year][day] = kind
+    return official_calendar(imported)
+
 
 def load_calendar(session: Session) -> WorkCalendar:
-    """Bundled official data plus every imported year; loaded once per transaction.
+    """Bundled official data plus every imported year, as this transaction sees them.
 
-    A delivery or an application counts days two or three times in one transaction, and the
-    load was a quarter of a delivery's time. A new transaction loads again, so an import
-    committed elsewhere is seen; an import in this one drops the cached calendar.
+    A delivery or an application counts days two or three times in one transaction, so the
+    calendar is kept for the transaction; and across transactions the process keeps the last
+    one it built, reusing it while the stored calendar's fingerprint is unchanged. An import
+    committed elsewhere changes the fingerprint, so the next transaction builds it anew; an
+    import in this transaction drops the transaction's copy.
     """
     transaction = session.get_transaction()
     cached = session.info.get(_CACHED)
     if transaction is not None and cached is not None and cached[0] is transaction:
         return cached[1]
-    imported: dict[int, dict[date, str]] = {
-        year: {} for year in session.scalars(select(CalendarYear.year))
-    }
-    for row in session.scalars(select(CalendarDay)):
-        imported[row.year][row.day] = row.kind
-    calendar = official_calendar(imported)
+    fingerprint = tuple(session.execute(_FINGERPRINT).one())
+    calendar = _latest.get(fingerprint)
+    if calendar is None:
+        calendar = _read_calendar(session)
+        _latest.clear()
+        _latest[fingerprint] = calendar
     session.info[_CACHED] = (session.get_transaction(), calendar)
     return calendar
 

@@ -31,6 +31,12 @@ class HttpTarget:
     read_timeout: float
 
 
+def has_own_system(session: Session, code: str) -> bool:
+    """Whether the district's back office is its own system rather than Tongban's."""
+    row = session.get(DistrictConnector, code)
+    return row is not None and row.kind == "http"
+
+
 def http_target(session: Session, cipher: FieldCipher, code: str) -> HttpTarget | None:
     """The district's HTTP system, or None when Tongban's own back office serves it."""
     row = session.get(DistrictConnector, code)

@@ -13,7 +13,16 @@ from werkzeug.serving import make_server
 
 from ops.embedded import free_port
 from service.districts.signing import CALLBACK, signed_headers
-from tests.helpers import application, delivery_error, event_types, read_case, status_of, submit
+from tests.helpers import (
+    act,
+    application,
+    delivery_error,
+    event_types,
+    read_case,
+    scalar,
+    status_of,
+    submit,
+)
 from tests.processes import Simulator, wait_for
 
 ANNING = "530181"  # 安宁市: its own system here; cases come from 西山区's window
@@ -277,6 +286,36 @@ def test_callbacks_must_be_signed_and_fresh_and_count_once(anning, sim, client, 
 
     # The news travels to the window through the worker: wait for it, do not race it.
     wait_for(lambda: {"accepted", "completed"} <= news_kinds(), 20, "news at the window")
+
+
+def test_news_for_a_district_system_is_sent_to_it_not_kept_for_a_back_office(
+    anning, sim, client, terminal, engine
+):
+    sim.mode("healthy")
+    window = terminal("XS-01")
+    case_no = to_anning(client, window)
+    received(engine, [case_no])
+    before = sim.state()["deliveries"]
+    assert act(client, window, case_no, "withdraw", reason="申请人不再需要").status_code == 200
+
+    def news_sent() -> bool:
+        status = scalar(
+            engine,
+            "SELECT o.status FROM outbox o JOIN cases c ON c.id = o.case_id "
+            "WHERE c.case_no = :n AND o.task = 'tongban.notify'",
+            n=case_no,
+        )
+        return status == "done"
+
+    wait_for(news_sent, 30, "the withdrawal news to reach 安宁's system")
+    assert sim.state()["deliveries"] == before + 1
+    kept = scalar(
+        engine,
+        "SELECT count(*) FROM notifications n JOIN cases c ON c.id = n.case_id "
+        "WHERE c.case_no = :n AND n.center_id IS NULL",
+        n=case_no,
+    )
+    assert kept == 0  # nobody in Tongban works 安宁's cases
 
 
 def test_a_report_on_a_case_still_on_its_way_is_refused_until_it_arrives(

@@ -1,5 +1,7 @@
 """The whole lifecycle both ways, through a real Celery worker on real Redis and PostgreSQL."""
 
+from sqlalchemy import text
+
 from tests.helpers import (
     act,
     application,
@@ -111,6 +113,34 @@ def test_wuhua_window_to_fumin_back_office_with_a_rejection(
     assert rejected["timeline"][-1]["reason"] == "申请人不在本县参保"
     assert act(client, window, case_no, "close").status_code == 200
     assert status_of(engine, case_no) == "closed"
+
+
+def outbox_tasks(engine, case_no) -> list[str]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT o.task FROM outbox o JOIN cases c ON c.id = o.case_id "
+                    "WHERE c.case_no = :n ORDER BY o.created_at"
+                ),
+                {"n": case_no},
+            ).scalars()
+        )
+
+
+def test_news_inside_tongban_is_written_with_the_step_itself(
+    worker, client, terminal, staff, engine
+):
+    window, clerk = terminal("FM-01"), staff("clerk", "530102")
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    delivered(engine, case_no)
+    # No waiting: the delivery's own transaction wrote both sides' news.
+    assert news(client, window, case_no) == ["received"]
+    assert news(client, clerk, case_no) == ["new_case"]
+    assert act(client, window, case_no, "withdraw", reason="申请人不再需要").status_code == 200
+    assert news(client, clerk, case_no) == ["withdrawn", "new_case"]
+    # One task for the whole journey: the delivery; no news went through the outbox.
+    assert outbox_tasks(engine, case_no) == ["tongban.deliver_case"]
 
 
 def test_withdrawal_by_the_applicant(worker, client, terminal, staff, engine):
