@@ -18,8 +18,14 @@ from catalog.models import (
 from catalog.routing import AgreementTerms
 
 
-def agreements_of(session: Session, district_code: str | None) -> list[AgreementTerms]:
-    """Every agreement the district is party to (all if None), in force or not, as terms."""
+def agreements_of(
+    session: Session, district_code: str | None, item_code: str | None = None
+) -> list[AgreementTerms]:
+    """Every agreement the district is party to (all if None), in force or not, as terms.
+
+    With `item_code`, each agreement's item codes are only that one (when it covers it): all
+    that routing one application needs, without reading every agreement's item list.
+    """
     query = select(Agreement).options(selectinload(Agreement.districts))
     if district_code is not None:
         query = query.join(agreement_districts).where(
@@ -30,12 +36,14 @@ def agreements_of(session: Session, district_code: str | None) -> list[Agreement
     # agreement's hundreds of items as a whole row cost more than the rest of routing.
     codes: dict[int, set[str]] = defaultdict(set)
     if agreements:
-        rows = session.execute(
+        query = (
             select(agreement_items.c.agreement_id, Item.basic_code)
             .join(Item, Item.id == agreement_items.c.item_id)
             .where(agreement_items.c.agreement_id.in_([a.id for a in agreements]))
         )
-        for agreement_id, basic_code in rows:
+        if item_code is not None:
+            query = query.where(Item.basic_code == item_code)
+        for agreement_id, basic_code in session.execute(query):
             codes[agreement_id].add(basic_code)
     return [
         AgreementTerms(

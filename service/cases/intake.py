@@ -187,8 +187,9 @@ def submit_application(
     responsible = responsible_district(
         item.territorial_basis, data["facts"], district_codes(session)
     )
+    code, today = item.basic_code, local_today(now)
     terms = covering_agreement(
-        agreements_of(session, accepting), accepting, responsible, item.basic_code, local_today(now)
+        agreements_of(session, accepting, code), accepting, responsible, code, today
     )
     problems = check_materials(item.materials, data["materials"], data["deferred_materials"])
     if problems:

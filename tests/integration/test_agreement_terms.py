@@ -34,3 +34,13 @@ def test_terms_name_every_item_and_district_in_three_queries(db, engine):
         }
     assert expected and {t.id: set(t.item_codes) for t in terms} == expected
     assert all("530124" in t.districts and len(t.districts) >= 2 for t in terms)
+
+
+def test_terms_for_one_item_name_only_that_item_where_it_is_covered(db):
+    every = agreements_of(db, "530124")
+    covered = next(iter(every[0].item_codes))
+    narrowed = {t.id: t.item_codes for t in agreements_of(db, "530124", covered)}
+    assert narrowed == {
+        t.id: frozenset({covered}) if covered in t.item_codes else frozenset() for t in every
+    }
+    assert not any(t.item_codes for t in agreements_of(db, "530124", "A99999999999"))
