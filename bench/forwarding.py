@@ -3,8 +3,8 @@ tasks on the same broker, and the latency from intake commit to receipt at a ste
 
 "Forwarded" here means the delivery applied at the responsible district: the case's
 `received` event, which puts it in that district's working queue. Throughput counts every
-`received` event from the first to the last of the drain (the deliveries' own follow-up work,
-such as notifications, runs interleaved and is part of the cost).
+`received` event from the first to the last of the drain (any follow-up work, such as news
+for a district's own system, runs interleaved and is part of the cost).
 """
 
 import time
