@@ -31,16 +31,22 @@ class HttpTarget:
     read_timeout: float
 
 
+def _sends_to_its_system(row: DistrictConnector | None) -> bool:
+    return (
+        row is not None and row.kind == "http" and bool(row.endpoint) and row.secret_enc is not None
+    )
+
+
 def has_own_system(session: Session, code: str) -> bool:
-    """Whether the district's back office is its own system rather than Tongban's."""
-    row = session.get(DistrictConnector, code)
-    return row is not None and row.kind == "http"
+    """Whether the district's work is sent to its own system (as `http_target` would find)
+    rather than kept for Tongban's back office; decrypts nothing."""
+    return _sends_to_its_system(session.get(DistrictConnector, code))
 
 
 def http_target(session: Session, cipher: FieldCipher, code: str) -> HttpTarget | None:
     """The district's HTTP system, or None when Tongban's own back office serves it."""
     row = session.get(DistrictConnector, code)
-    if row is None or row.kind != "http" or not row.endpoint or row.secret_enc is None:
+    if not _sends_to_its_system(row):
         return None
     return HttpTarget(
         district_code=code,
