@@ -42,3 +42,17 @@ def db_session() -> Session:
     if "db_session" not in g:
         g.db_session = get_db().sessionmaker()
     return g.db_session
+
+
+def transaction_cache(session: Session, key: str) -> dict:
+    """A dict kept in the session for its current transaction only: a later transaction (which
+    may see other commits) starts with an empty one."""
+    transaction = session.get_transaction()
+    if transaction is None:
+        session.connection()  # begin it now, so the dict is tied to the transaction it serves
+        transaction = session.get_transaction()
+    cached = session.info.get(key)
+    if cached is None or cached[0] is not transaction:
+        cached = (transaction, {})
+        session.info[key] = cached
+    return cached[1]

@@ -127,7 +127,7 @@ def deliver_inline(database, settings, case_no: str) -> None:
     from service.outbox.publisher import Publisher
 
     policy = DeliveryPolicy.from_settings(settings)
-    handlers = make_handlers(policy, FieldCipher(settings.data_key), open_store(settings))
+    handlers, _ = make_handlers(policy, FieldCipher(settings.data_key), open_store(settings))
     with database.sessionmaker() as session:
         pending = session.execute(
             text(

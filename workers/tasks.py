@@ -16,9 +16,17 @@ from service.db import Database
 from service.districts.reconcile import reconcile
 from service.materials.service import remove_expired, sweep_orphans
 from service.materials.storage import open_store
-from service.outbox.names import CLOSE_MONTHS, RECONCILE, RELAY, SUPERVISE, TIDY_FILES
+from service.outbox.names import (
+    CLOSE_MONTHS,
+    DRAIN,
+    DRAINED,
+    RECONCILE,
+    RELAY,
+    SUPERVISE,
+    TIDY_FILES,
+)
 from service.outbox.policy import DeliveryPolicy
-from service.outbox.processing import process, relay_due
+from service.outbox.processing import drain, process, relay_due
 from service.outbox.publisher import Publisher
 from service.stats.closing import close_due_months
 from workers.celery_app import app
@@ -31,7 +39,7 @@ policy = DeliveryPolicy.from_settings(settings)
 publisher = Publisher(settings.redis_url)
 cipher = FieldCipher(settings.data_key)
 files = open_store(settings)
-HANDLERS = make_handlers(policy, cipher, files)
+HANDLERS, BATCH_HANDLERS = make_handlers(policy, cipher, files)
 
 
 def _outbox_task(name: str):
@@ -47,6 +55,25 @@ def _outbox_task(name: str):
 
 
 OUTBOX_TASKS = {name: _outbox_task(name) for name in HANDLERS}
+
+
+@shared_task(name=DRAIN, ignore_result=True)
+def drain_deliveries(queue: str) -> int:
+    """Apply every new delivery waiting in a district queue, in batches."""
+    applied = sum(
+        drain(
+            database.sessionmaker,
+            queue,
+            task,
+            BATCH_HANDLERS[task],
+            HANDLERS[task],
+            policy,
+            publisher,
+        )
+        for task in DRAINED
+    )
+    log.info("queue drained", extra={"queue": queue, "applied": applied})
+    return applied
 
 
 @shared_task(name=RELAY, ignore_result=True)

@@ -21,9 +21,9 @@ from catalog.routing import RoutingError, covering_agreement, responsible_distri
 from service.accounts.credentials import Principal
 from service.cases.lifecycle import Status
 from service.cases.models import Case, CaseNumberCounter, IdempotencyRecord
-from service.cases.timeline import Actor, append_event
+from service.cases.timeline import Actor, append_event, start_chain
 from service.clock import local_today, now_utc
-from service.clocks.tracking import track
+from service.clocks.tracking import start_clocks, track
 from service.crypto import FieldCipher
 from service.materials.models import CaseFile
 from service.outbox.models import OutboxMessage
@@ -236,6 +236,8 @@ def submit_application(
     )
     session.add(case)
     session.flush()
+    start_chain(session, case)
+    start_clocks(session, case)
     scans = claim_scans(session, terminal, case, data["materials"])
     append_event(
         session,

@@ -10,8 +10,14 @@ from catalog.districts import DISTRICT_NAMES
 from service.accounts.credentials import Principal
 from service.audit.chain import GENESIS, link
 from service.cases.models import Case, CaseEvent
+from service.db import transaction_cache
 
 CURRENT = object()  # status_from default: the case's status before this event
+
+# Per transaction, {case id: (seq, hash) of its last event} for the chain heads it has read or
+# written, so a step of several events, or a batch of deliveries,
+# reads each case's head once. The caller holds the case's row lock, so no one else moves it.
+_HEADS = "tongban.chain_heads"
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,30 @@ def district_system_actor(district_code: str) -> Actor:
     return Actor("system", None, f"{name}业务系统", district_code)
 
 
+def _heads(session: Session) -> dict[int, tuple[int, str]]:
+    return transaction_cache(session, _HEADS)
+
+
+def start_chain(session: Session, case: Case) -> None:
+    """A case created in this transaction has no events yet: its first needs no look-up."""
+    _heads(session)[case.id] = (0, GENESIS)
+
+
+def read_heads(session: Session, case_ids: list[int]) -> None:
+    """Read the chain heads of many locked cases in one query, before appending to each."""
+    heads = _heads(session)
+    for case_id in case_ids:
+        heads[case_id] = (0, GENESIS)
+    rows = session.execute(
+        select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash)
+        .where(CaseEvent.case_id.in_(case_ids))
+        .order_by(CaseEvent.case_id, CaseEvent.seq.desc())
+        .distinct(CaseEvent.case_id)
+    )
+    for case_id, seq, hash_ in rows:
+        heads[case_id] = (seq, hash_)
+
+
 def append_event(
     session: Session,
     case: Case,
@@ -53,13 +83,17 @@ def append_event(
 ) -> CaseEvent:
     """Add the next event of the case, chained to the one before; call it before changing
     `case.status`. The caller holds the case's row lock, so the chain cannot fork."""
-    last = session.execute(
-        select(CaseEvent.seq, CaseEvent.hash)
-        .where(CaseEvent.case_id == case.id)
-        .order_by(CaseEvent.seq.desc())
-        .limit(1)
-    ).first()
-    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    heads = _heads(session)
+    head = heads.get(case.id)
+    if head is None:
+        last = session.execute(
+            select(CaseEvent.seq, CaseEvent.hash)
+            .where(CaseEvent.case_id == case.id)
+            .order_by(CaseEvent.seq.desc())
+            .limit(1)
+        ).first()
+        head = (last.seq, last.hash) if last else (0, GENESIS)
+    seq, prev_hash = head[0] + 1, head[1]
     fields = {
         "case_id": case.id,
         "seq": seq,
@@ -76,4 +110,5 @@ def append_event(
     }
     event = CaseEvent(**fields, prev_hash=prev_hash, hash=link(prev_hash, fields))
     session.add(event)
+    heads[case.id] = (seq, event.hash)
     return event

@@ -14,6 +14,7 @@ from service.clock import now_utc
 from service.clocks.calendar import HOLIDAY, WORKDAY, WorkCalendar, bundled, official_calendar
 from service.clocks.deadlines import due_on
 from service.clocks.models import CalendarDay, CalendarYear, Deadline
+from service.db import transaction_cache
 
 CALENDAR_LOCK = 0x7B0C_CA1E
 SHEET = "日历"
@@ -46,7 +47,7 @@ class YearImported:
     recomputed: int  # deadlines counted again with the year known
 
 
-# session.info key: (transaction, calendar) of the last load in this session.
+# Per transaction: the calendar this transaction loaded.
 _CACHED = "tongban.calendar"
 
 # What the stored calendar is, in one short row: the imported years and a digest of their days.
@@ -80,17 +81,16 @@ def load_calendar(session: Session) -> WorkCalendar:
     committed elsewhere changes the fingerprint, so the next transaction builds it anew; an
     import in this transaction drops the transaction's copy.
     """
-    transaction = session.get_transaction()
-    cached = session.info.get(_CACHED)
-    if transaction is not None and cached is not None and cached[0] is transaction:
-        return cached[1]
+    cached = transaction_cache(session, _CACHED)
+    if "calendar" in cached:
+        return cached["calendar"]
     fingerprint = tuple(session.execute(_FINGERPRINT).one())
     calendar = _latest.get(fingerprint)
     if calendar is None:
         calendar = _read_calendar(session)
         _latest.clear()
         _latest[fingerprint] = calendar
-    session.info[_CACHED] = (session.get_transaction(), calendar)
+    cached["calendar"] = calendar
     return calendar
 
 

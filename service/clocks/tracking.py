@@ -5,7 +5,7 @@ Called in the same transaction as the step itself, so a case never moves without
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.models import Agreement
@@ -15,7 +15,33 @@ from service.clocks.calendar import WorkCalendar
 from service.clocks.deadlines import DueState, Kind, due_on, standing
 from service.clocks.models import ClockPause, Deadline
 from service.clocks.store import load_calendar
+from service.db import transaction_cache
 from service.outbox.policy import ClockRules
+
+# Per transaction, {case id: {kind: Deadline}} for the cases whose clocks it has read: a step
+# (or a batch of deliveries) reads each case's deadlines once, and changes them as objects.
+_CLOCKS = "tongban.deadlines"
+
+
+def read_clocks(session: Session, case_ids: list[int]) -> None:
+    """Read the deadlines of many cases in one query, before tracking each of them."""
+    known = transaction_cache(session, _CLOCKS)
+    for case_id in case_ids:
+        known[case_id] = {}
+    for deadline in session.scalars(select(Deadline).where(Deadline.case_id.in_(case_ids))):
+        known[deadline.case_id][deadline.kind] = deadline
+
+
+def start_clocks(session: Session, case: Case) -> None:
+    """A case created in this transaction has no deadlines yet: nothing to read."""
+    transaction_cache(session, _CLOCKS)[case.id] = {}
+
+
+def _clocks(session: Session, case: Case) -> dict[str, Deadline]:
+    known = transaction_cache(session, _CLOCKS)
+    if case.id not in known:
+        read_clocks(session, [case.id])
+    return known[case.id]
 
 
 def open_deadline(
@@ -29,9 +55,9 @@ def open_deadline(
     limit_days: int,
 ) -> Deadline:
     """Start (or start again) a case's deadline of this kind."""
-    deadline = session.scalar(
-        select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == kind)
-    ) or Deadline(case_id=case.id, kind=kind.value)
+    clocks = _clocks(session, case)
+    deadline = clocks.get(kind.value) or Deadline(case_id=case.id, kind=kind.value)
+    clocks[kind.value] = deadline
     due = due_on(calendar, starts_on, limit_days, 0)
     deadline.district_code, deadline.starts_on, deadline.limit_days = (
         district,
@@ -48,11 +74,11 @@ def open_deadline(
 
 
 def _finish(session: Session, case: Case, kinds: list[Kind], state: str, at: datetime) -> None:
-    session.execute(
-        update(Deadline)
-        .where(Deadline.case_id == case.id, Deadline.kind.in_(kinds), Deadline.state == "open")
-        .values(state=state, met_at=at if state == "met" else None)
-    )
+    clocks = _clocks(session, case)
+    for kind in kinds:
+        deadline = clocks.get(kind.value)
+        if deadline is not None and deadline.state == "open":
+            deadline.state, deadline.met_at = state, at if state == "met" else None
 
 
 def end_pause(
@@ -87,9 +113,7 @@ def _end_running_pause(
 ) -> None:
     """A case completed or withdrawn mid-procedure: the pause ends with it."""
     pause = running_pause(session, case)
-    deadline = session.scalar(
-        select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == Kind.COMPLETE)
-    )
+    deadline = _clocks(session, case).get(Kind.COMPLETE.value)
     if pause is not None and deadline is not None:
         end_pause(calendar, rules, deadline, pause, at)
 
@@ -107,9 +131,7 @@ def paused_working_days(calendar: WorkCalendar, starts_on: date, since: date, un
 def working_days_taken(session: Session, case: Case, at: datetime) -> int | None:
     """Working days from acceptance (day 0) to `at`'s local day, less the days a special
     procedure paused the clock (a running one included); None when no completion clock runs."""
-    deadline = session.scalar(
-        select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == Kind.COMPLETE)
-    )
+    deadline = _clocks(session, case).get(Kind.COMPLETE.value)
     if deadline is None or deadline.state != "open":
         return None
     calendar = load_calendar(session)

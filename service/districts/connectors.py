@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from service.clock import now_utc
 from service.crypto import FieldCipher
+from service.db import transaction_cache
 from service.districts.breaker import Breaker
 from service.districts.models import DistrictConnector
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import Deferred
 
 SECRET_CONTEXT = "district_secret"
+_OWN_SYSTEM = "tongban.has_own_system"
 PAUSED_RECHECK_SECONDS = 30
 
 
@@ -39,8 +41,12 @@ def _sends_to_its_system(row: DistrictConnector | None) -> bool:
 
 def has_own_system(session: Session, code: str) -> bool:
     """Whether the district's work is sent to its own system (as `http_target` would find)
-    rather than kept for Tongban's back office; decrypts nothing."""
-    return _sends_to_its_system(session.get(DistrictConnector, code))
+    rather than kept for Tongban's back office; decrypts nothing. Known once per transaction,
+    also for a district with no connector row (which the session's identity map cannot keep)."""
+    known = transaction_cache(session, _OWN_SYSTEM)
+    if code not in known:
+        known[code] = _sends_to_its_system(session.get(DistrictConnector, code))
+    return known[code]
 
 
 def http_target(session: Session, cipher: FieldCipher, code: str) -> HttpTarget | None:

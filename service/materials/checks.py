@@ -12,14 +12,17 @@ class FileCorrupt(Exception):
     """A stored file no longer matches its checksum: the delivery must not count."""
 
 
-def check_files(session: Session, store: Store, case: Case) -> int:
-    """Every file of the case still matches its checksum, or FileCorrupt; returns how many."""
+def check_files(session: Session, store: Store, cases: list[Case]) -> int:
+    """Every file of the cases still matches its checksum, or FileCorrupt; returns how many."""
+    if not cases:
+        return 0
+    case_nos = {case.id: case.case_no for case in cases}
     rows = session.scalars(
-        select(CaseFile).where(CaseFile.case_id == case.id, CaseFile.removed_at.is_(None))
+        select(CaseFile).where(CaseFile.case_id.in_(case_nos), CaseFile.removed_at.is_(None))
     ).all()
     for row in rows:
         if not store.intact(row.sha256):
             raise FileCorrupt(
-                f"{case.case_no}: file {row.id} ({row.material_code}) fails its SHA-256"
+                f"{case_nos[row.case_id]}: file {row.id} ({row.material_code}) fails its SHA-256"
             )
     return len(rows)

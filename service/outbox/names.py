@@ -3,6 +3,7 @@
 DELIVER_CASE = "tongban.deliver_case"  # a new case to the responsible district
 DELIVER_SUPPLEMENT = "tongban.deliver_supplement"  # supplement handed in, back to it
 NOTIFY = "tongban.notify"  # news for one side (status back to the accepting side, ...)
+DRAIN = "tongban.drain_deliveries"  # a district queue's new deliveries, applied in batches
 RELAY = "tongban.relay_outbox"  # beat: re-publish rows not done within their lease
 SUPERVISE = "tongban.supervise"  # beat: mark deadlines due soon or overdue
 RECONCILE = "tongban.reconcile"  # beat: ask district systems about quiet cases
@@ -13,3 +14,8 @@ TIDY_FILES = "tongban.tidy_files"  # beat: retention and uploads that never comm
 def district_queue(district_code: str) -> str:
     """The Celery queue for work a district must do: one per district, so one outage stays put."""
     return f"district.{district_code}"
+
+
+# Tasks whose new messages are not published one by one: a district queue gets one drain task,
+# which applies all of them that are waiting (see outbox.processing.drain).
+DRAINED = frozenset({DELIVER_CASE})

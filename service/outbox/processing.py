@@ -29,9 +29,20 @@ log = logging.getLogger("tongban.outbox")
 # A handler applies one message's effects in the session it is given; it must not commit.
 # It may return new outbox rows to publish after commit.
 Handler = Callable[[Session, OutboxMessage], list[OutboxMessage] | None]
+# A batch handler does the same for many messages of one queue at once. It raises OneByOne when
+# they cannot be applied together (a district system takes them one request at a time).
+BatchHandler = Callable[[Session, list[OutboxMessage]], list[OutboxMessage]]
+
+# A drain applies up to BATCH messages per transaction, and at most ROUNDS transactions before
+# it hands the rest to a new drain task, so one busy district does not keep a worker forever.
+BATCH = 50
+ROUNDS = 10
 
 
-paused_districts = select(DistrictConnector.district_code).where(DistrictConnector.paused.is_(True))
+def _held_queues(session: Session) -> list[str]:
+    """A paused district's backlog waits in the database, taking no worker's time."""
+    paused = select(DistrictConnector.district_code).where(DistrictConnector.paused.is_(True))
+    return [district_queue(code) for code in session.scalars(paused)]
 
 
 class Deferred(Exception):
@@ -40,6 +51,10 @@ class Deferred(Exception):
     def __init__(self, reason: str, seconds: float):
         super().__init__(reason)
         self.seconds = seconds
+
+
+class OneByOne(Exception):
+    """These messages must be applied each in its own transaction, by `process`."""
 
 
 class Unavailable(Exception):
@@ -115,6 +130,93 @@ def process(
     return "applied" if first_time is not None else "duplicate"
 
 
+def drain(
+    sessions: sessionmaker,
+    queue: str,
+    task: str,
+    batch_handler: BatchHandler,
+    handler: Handler,
+    policy: DeliveryPolicy,
+    publisher: Publisher,
+) -> int:
+    """Apply the queue's new messages of `task` (not tried yet) in batches; returns how many.
+
+    Each batch is one transaction: the messages are locked (skipping any a worker holds), put in
+    the inbox, applied and marked done together, so a crash anywhere leaves all of them pending
+    for the next drain or the relay. A batch that fails is rolled back and its messages are
+    applied one by one, so one bad message costs only itself a retry.
+    """
+
+    def apply_batch() -> int:
+        ids: list[uuid.UUID] = []
+        try:
+            with sessions() as session, session.begin():
+                if queue in _held_queues(session):
+                    return 0  # the relay takes them once the district is resumed
+                messages = list(session.scalars(_fresh(queue, task)))
+                ids = [m.id for m in messages]
+                if not messages:
+                    return 0
+                first_time = set(
+                    session.scalars(
+                        insert(InboxRecord)
+                        .values([{"consumer": task, "message_id": m.id} for m in messages])
+                        .on_conflict_do_nothing()
+                        .returning(InboxRecord.message_id)
+                    )
+                )
+                todo = [m for m in messages if m.id in first_time]
+                follow_ups = batch_handler(session, todo) if todo else []
+                done_at = now_utc()
+                for message in messages:
+                    message.status, message.done_at, message.last_error = "done", done_at, None
+        except Exception as exc:
+            if not isinstance(exc, OneByOne):
+                log.warning(
+                    "batch failed; applying its messages one by one",
+                    extra={
+                        "queue": queue,
+                        "count": len(ids),
+                        "error": f"{type(exc).__name__}: {exc}",
+                    },
+                )
+            for message_id in ids:
+                process(sessions, str(message_id), handler, policy, publisher)
+            return len(ids)
+        publisher.publish(follow_ups)
+        log.info("batch applied", extra={"queue": queue, "count": len(ids)})
+        return len(ids)
+
+    publisher.drain_started(queue)
+    total = 0
+    for _ in range(ROUNDS):
+        claimed = apply_batch()
+        total += claimed
+        if claimed < BATCH:
+            break
+        # More are waiting: keep a drain queued, so a free worker process joins in (each skips
+        # the rows the other holds) and takes over when this one has done its rounds.
+        publisher.drain(queue)
+    return total
+
+
+def _fresh(queue: str, task: str):
+    """The queue's messages of `task` that nobody has tried yet, oldest first, locked."""
+    return (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.queue == queue,
+            OutboxMessage.task == task,
+            OutboxMessage.status == "pending",
+            OutboxMessage.attempts == 0,
+            OutboxMessage.waiting_on_district.is_(False),
+        )
+        .order_by(OutboxMessage.created_at)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    )
+
+
 def _defer(sessions: sessionmaker, message_id: uuid.UUID, exc: Deferred) -> str:
     with sessions() as session, session.begin():
         message = session.get(OutboxMessage, message_id, with_for_update=True)
@@ -164,8 +266,7 @@ def relay_due(
     """
     with sessions() as session, session.begin():
         now = now_utc()
-        # A paused district's backlog waits in the database, taking no worker's time.
-        held = [district_queue(code) for code in session.scalars(paused_districts)]
+        held = _held_queues(session)
         due = list(
             session.scalars(
                 select(OutboxMessage)
@@ -185,7 +286,7 @@ def relay_due(
                 message.last_error = message.last_error or "not done after every attempt"
                 log.error("delivery dead-lettered", extra={"outbox_id": str(message.id)})
         retry = [m for m in due if m.status == "pending"]
-        sent = publisher.publish(retry)
+        sent = publisher.publish(retry, one_by_one=True)
         for message in retry[:sent]:
             message.attempts += 1
             message.next_attempt_at = now + timedelta(seconds=policy.lease_seconds)

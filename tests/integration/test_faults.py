@@ -144,7 +144,7 @@ def test_same_task_message_twice_is_applied_once(worker_env, tmp_path, app, term
     with app.app_context():
         message = app.extensions["tongban.db"].sessionmaker().get(OutboxMessage, message_id)
     # The fast path already published it once; send the very same message twice more.
-    assert Publisher(worker_env["REDIS_URL"]).publish([message, message]) == 2
+    assert Publisher(worker_env["REDIS_URL"]).publish([message, message], one_by_one=True) == 2
     worker = Worker(worker_env, tmp_path, "dupes")
     try:
         received_once(engine, case_no)
