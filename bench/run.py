@@ -113,10 +113,10 @@ def main() -> None:
         table.monthly(args.month, total, events, base, full, TARGET_SECONDS)
 
         with PeakMemory(stack) as memory:
-            taken, bare = intake.measure_intake(
+            taken, bare, bare_write = intake.measure_intake(
                 stack, api, terminal_key, args.concurrency, args.seconds
             )
-            table.intake(args.concurrency, taken, bare)
+            table.intake(args.concurrency, taken, bare, bare_write)
             say(f"forwarding: the worker drains intake's {len(taken.case_nos):,} deliveries")
             delivered = forwarding.drain_rate(stack, engine, taken.case_nos)
             stack.terminate("worker")

@@ -44,7 +44,7 @@ class Table:
             f"< {target_s:.0f} s: {_verdict(full < target_s)}",
         )
 
-    def intake(self, concurrency: int, taken: Result, bare: Result) -> None:
+    def intake(self, concurrency: int, taken: Result, bare: Result, bare_write: Result) -> None:
         ratio = taken.rate / bare.rate
         self.add(
             f"intake, {concurrency} concurrent clients",
@@ -58,8 +58,17 @@ class Table:
             f"{taken.percentile(50):.1f} / {taken.percentile(99):.1f} ms",
             f"bare {bare.percentile(50):.1f} / {bare.percentile(99):.1f} ms",
         )
-        if taken.errors or bare.errors:
-            self.notes.append(f"errors: intake {taken.statuses}, bare {bare.statuses}")
+        self.add(
+            "intake beside a bare endpoint that commits one row",
+            f"{taken.rate:.0f} applications/s",
+            f"bare Flask + 1 INSERT/COMMIT {bare_write.rate:.0f} req/s",
+            f"{taken.rate / bare_write.rate:.2f}",
+        )
+        if taken.errors or bare.errors or bare_write.errors:
+            self.notes.append(
+                f"errors: intake {taken.statuses}, bare {bare.statuses},"
+                f" bare with a write {bare_write.statuses}"
+            )
 
     def forwarding_throughput(self, count: int, delivered: float, noop: float) -> None:
         ratio = delivered / noop

@@ -64,7 +64,7 @@ def not_found(case_no: str) -> Problem:
 def shown_case(case: Case) -> dict:
     """The case as the caller may see it, timeline reloaded."""
     session = db_session()
-    session.refresh(case, attribute_names=["events"])
+    session.expire(case, ["events"])  # a step's new events are not in the loaded list
     return present_case(session, _ext("cipher"), case, current_principal(), _ext("policy").clocks)
 
 

@@ -211,7 +211,7 @@ def submit_application(
     case = Case(
         case_no=next_case_no(session, accepting, now),
         item_id=item.item_id,
-        item_version_id=item.id,
+        item_version=item,
         item_code=item.basic_code,
         item_name=item.name,
         agreement_id=terms.id,

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from catalog.models import ItemVersion
+from catalog.models import Agreement, ItemVersion
 from catalog.orm import Base
 from service.cases.lifecycle import Status
 
@@ -76,6 +76,9 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     item_version: Mapped[ItemVersion] = relationship()
+    # Kept on the case once loaded: the identity map alone holds objects only weakly, so each
+    # get() of an agreement nobody kept was another SELECT.
+    agreement: Mapped[Agreement] = relationship()
     events: Mapped[list["CaseEvent"]] = relationship(
         order_by="CaseEvent.seq", back_populates="case"
     )

@@ -6,7 +6,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
-from catalog.models import Agreement
 from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter, StaffUser
 from service.cases.actions import latest_supplement_request, material_names, sides_of
@@ -64,7 +63,7 @@ def present_case(
     session: Session, cipher: FieldCipher, case: Case, principal: Principal, rules: ClockRules
 ) -> dict[str, Any]:
     center = session.get(ServiceCenter, case.accepting_center_id)
-    agreement = session.get(Agreement, case.agreement_id)
+    agreement = case.agreement
     address = case.address_enc and cipher.decrypt(case.address_enc, "address")
     return {
         "case_no": case.case_no,

@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.models import Agreement
 from service.cases.models import Case
 from service.clock import local_today
 from service.clocks.calendar import WorkCalendar
@@ -151,7 +150,7 @@ def track(session: Session, case: Case, event: str, at: datetime, rules: ClockRu
         open_deadline(session, calendar, rules, case, kind, district, today, limit_days)
 
     if event == "submitted":
-        agreement = session.get(Agreement, case.agreement_id)
+        agreement = case.agreement
         start(Kind.FORWARD, case.accepting_district, agreement.forward_limit_days)
     elif event == "forwarded":
         _finish(session, case, [Kind.FORWARD], "met", at)

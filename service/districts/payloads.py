@@ -6,7 +6,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
-from catalog.models import Agreement
 from service.accounts.models import ServiceCenter
 from service.cases.models import Case
 from service.crypto import FieldCipher
@@ -58,7 +57,7 @@ def case_payload(session: Session, cipher: FieldCipher, case: Case) -> dict[str,
             "implementation_code": version.implementation_code,
             "promised_limit_days": version.promised_limit_days,
         },
-        "agreement": session.get(Agreement, case.agreement_id).code,
+        "agreement": case.agreement.code,
         "accepting_district": _place(case.accepting_district),
         "accepting_center": {"code": center.code, "name": center.name},
         "responsible_district": _place(case.responsible_district),
