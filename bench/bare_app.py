@@ -17,13 +17,13 @@ app = Flask(__name__)
 _local = threading.local()
 
 
+# Made by the bench before this app starts (two workers creating it at once would collide).
+TABLE_DDL = "CREATE TABLE IF NOT EXISTS bench_writes (id bigserial PRIMARY KEY, body jsonb)"
+
+
 def _connection() -> psycopg.Connection:
     if getattr(_local, "conn", None) is None:
-        _local.conn = psycopg.connect(os.environ["DATABASE_URL"])
-        _local.conn.execute(
-            "CREATE TABLE IF NOT EXISTS bench_writes (id bigserial PRIMARY KEY, body jsonb)"
-        )
-        _local.conn.commit()
+        _local.conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
     return _local.conn
 
 

@@ -1,6 +1,9 @@
 """Intake throughput and latency at a fixed concurrency, beside bare Flask JSON endpoints: one
 that only echoes, and one that also stores the body in one committed row."""
 
+import psycopg
+
+from bench.bare_app import TABLE_DDL
 from bench.load import Result, Target, closed_loop
 from bench.stack import Stack, say
 
@@ -10,6 +13,9 @@ def measure_intake(
 ) -> tuple[Result, Result, Result]:
     """(intake, bare, bare with one write) under the same gunicorn settings and the same
     client. The bare app runs alone first and is stopped, so they never share the CPUs."""
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        conn.execute(TABLE_DDL)
+        conn.execute("TRUNCATE bench_writes")
     bare_base = stack.start_api("bench.bare_app:app", name="bare")
     baselines = []
     for path in ("/echo", "/write"):
