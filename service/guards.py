@@ -44,9 +44,10 @@ def _refuse_nul_in_parts() -> None:
     """A multipart body's fields and file names (parsed here, once; the views reuse the parse).
 
     The raw body cannot be searched as for a urlencoded one: a scan's bytes may hold NUL."""
+    # A part whose name werkzeug cannot read (`name="a\"`) comes with the name None.
     for name, value in request.form.items(multi=True):
-        if "\x00" in name or "\x00" in value:
+        if "\x00" in (name or "") or "\x00" in value:
             raise _nul_problem(name.replace("\x00", "") or "body")
     for name, upload in request.files.items(multi=True):
-        if "\x00" in name or "\x00" in (upload.filename or ""):
+        if "\x00" in (name or "") or "\x00" in (upload.filename or ""):
             raise _nul_problem(name.replace("\x00", "") or "file")

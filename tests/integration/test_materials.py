@@ -270,3 +270,29 @@ def test_nul_in_a_multipart_field_or_file_name_is_a_400_problem(client, terminal
         assert response.mimetype == "application/problem+json"
         problem = response.get_json()
         assert problem["type"].endswith("validation-error") and problem["detail_zh"]
+
+
+def test_a_multipart_part_whose_name_cannot_be_read_is_not_a_500(client, terminal):
+    # Found by schemathesis: `name="a\"` leaves the part without a name werkzeug can read.
+    window = terminal("FM-01")
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    boundary = "b0undary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="a\\"\r\n\r\n{{}}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="material_code"\r\n\r\nM01\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="s.png"\r\n\r\n'
+        ).encode()
+        + PNG
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = client.post(
+        f"/api/v1/cases/{case_no}/files",
+        headers=window,
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    # Refused like any unknown field, with the problem naming it, as for a readable name.
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    assert [e["field"] for e in response.get_json()["errors"]] == ["None"]
