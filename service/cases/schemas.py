@@ -169,7 +169,9 @@ class ApplicationSchema(Schema):
 
     @validates("materials")
     def _unique_materials(self, value: list, **kwargs) -> None:
-        codes = [m["code"] for m in value]
+        # Runs on the entries that loaded even when others failed: an entry whose code was
+        # refused has none (its error is reported already).
+        codes = [m["code"] for m in value if "code" in m]
         if len(codes) != len(set(codes)):
             raise ValidationError("Each material may be listed once.")
 

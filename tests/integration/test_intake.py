@@ -81,6 +81,16 @@ def test_every_bad_field_is_named_in_one_problem(client, terminal):
     }
 
 
+def test_a_material_with_a_refused_code_is_named_not_a_500(client, terminal):
+    # Found by schemathesis: the duplicate check ran on an entry whose code had been refused.
+    body = application()
+    body["materials"] = [{"code": ""}, {"code": "M01"}, {"code": "M01"}]
+    response = submit(client, terminal("FM-01"), body)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    errors = {e["field"]: e["messages"] for e in response.get_json()["errors"]}
+    assert set(errors) == {"materials.0.code", "materials"}, errors
+
+
 def test_bad_id_checksum_is_refused_and_says_so(client, terminal):
     body = application()
     body["applicant"]["id_number"] = with_wrong_check_digit(make_id_number())
