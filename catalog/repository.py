@@ -89,6 +89,17 @@ def versions_in_force(day: date) -> type[ItemVersion]:
     return aliased(ItemVersion, in_force)
 
 
+def item_names(session: Session, basic_codes: list[str], on: date) -> dict[str, str]:
+    """Each item's name as its version in force `on` gives it."""
+    version = versions_in_force(on)
+    rows = session.execute(
+        select(Item.basic_code, version.name)
+        .join(version, version.item_id == Item.id)
+        .where(Item.basic_code.in_(basic_codes))
+    )
+    return dict(rows.all())
+
+
 def latest_versions(
     session: Session, item_ids: list[int], on: date | None = None
 ) -> dict[int, ItemVersion]:

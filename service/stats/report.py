@@ -7,6 +7,7 @@ completion deadline, which already includes the working days a special procedure
 """
 
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Date, and_, cast, func, literal, or_, select
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
 from catalog.models import Agreement
+from catalog.repository import item_names
 from service.accounts.models import ServiceCenter
 from service.cases.lifecycle import STATUS_ZH, Status
 from service.cases.models import Case, CaseEvent
@@ -178,15 +180,10 @@ def _matrix(rows) -> list[dict]:
     ]
 
 
-def _items(session, base) -> list[dict]:
+def _items(session, base, last_day: date) -> list[dict]:
     rows = _rollup(base, "item_code")
-    names = dict(
-        session.execute(
-            select(Case.item_code, func.max(Case.item_name))
-            .where(Case.item_code.in_([r.item_code for r in rows]))
-            .group_by(Case.item_code)
-        ).all()
-    )
+    # The catalog's name at the month's end: reading it off the cases was a GROUP BY over all.
+    names = item_names(session, [r.item_code for r in rows], last_day)
     return [{"code": r.item_code, "name": names.get(r.item_code), **_figures(r)} for r in rows]
 
 
@@ -389,6 +386,8 @@ def _overdue(session, calendar: WorkCalendar, end, last_day, scope) -> list[dict
         )
         .order_by(Case.case_no, Deadline.kind)
     ).all()
+    # Thousands of rows share a few hundred (due, until) pairs; each count walks the days.
+    overdue_days = cache(lambda due, until: calendar.count(due, until).working_days)
     out = []
     for r in rows:
         met_by_end = r.met_at is not None and r.met_at < end
@@ -403,7 +402,7 @@ def _overdue(session, calendar: WorkCalendar, end, last_day, scope) -> list[dict
                 "deadline": KIND_ZH[Kind(r.kind)],
                 "due_on": r.due_on.isoformat(),
                 "finished_on": finished.isoformat() if finished else None,
-                "working_days_overdue": calendar.count(r.due_on, finished or last_day).working_days,
+                "working_days_overdue": overdue_days(r.due_on, finished or last_day),
                 "status_zh": STATUS_ZH[Status(r.status)],
             }
         )
@@ -439,7 +438,7 @@ def monthly_report(
         "scope_name": DISTRICT_NAMES.get(scope, "昆明市") if scope else "昆明市",
         "totals": _figures(totals),
         "matrix": _matrix(base),
-        "items": _items(session, base),
+        "items": _items(session, base, last_day),
         "centers": _centers(session, base),
         "agreements": _agreements(session, start, end, scope, base),
         "ratings": _ratings(session, start, end, scope),

@@ -149,7 +149,7 @@ def test_march_and_april_figures_match_the_hand_count(dataset, client, staff):
     assert figures(march["totals"]) == MARCH
     [pair] = march["matrix"]
     assert (pair["accepting"], pair["responsible"]) == (FM, WH) and figures(pair) == MARCH
-    assert [i["code"] for i in march["items"]] == ["000112001000"]
+    assert [(i["code"], i["name"]) for i in march["items"]] == [("000112001000", "社会保障卡申领")]
     assert [c["code"] for c in march["centers"]] == ["FM-01"]
     [agreement] = march["agreements"]
     assert agreement["code"] == "KM-WH-FM-2022" and figures(agreement["month"]) == MARCH
