@@ -25,9 +25,10 @@ from service.cases.timeline import Actor, append_event, start_chain
 from service.clock import local_today, now_utc
 from service.clocks.tracking import start_clocks, track
 from service.crypto import FieldCipher
+from service.districts.connectors import has_own_system
 from service.materials.models import CaseFile
 from service.outbox.models import OutboxMessage
-from service.outbox.names import DELIVER_CASE, district_queue
+from service.outbox.names import DELIVER_CASE, DRAINED_FLAG, district_queue
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import enqueue
 
@@ -259,7 +260,13 @@ def submit_application(
         session,
         task=DELIVER_CASE,
         queue=district_queue(responsible),
-        payload={"case_id": case.id, "case_no": case.case_no},
+        # Cases for a back office we serve are drained in batches; a district's own system
+        # gets each in a task of its own, so its calls run side by side and time out alone.
+        payload={
+            "case_id": case.id,
+            "case_no": case.case_no,
+            DRAINED_FLAG: not has_own_system(session, responsible),
+        },
         case_id=case.id,
         policy=policy,
     )

@@ -144,7 +144,8 @@ def recompute(session: Session, calendar: WorkCalendar) -> int:
     """
     n = 0
     query = select(Deadline).where(or_(Deadline.provisional.is_(True), Deadline.state == "open"))
-    for deadline in session.scalars(query.with_for_update()):
+    # In id order, as a batch of deliveries flushes its deadlines: the two never deadlock.
+    for deadline in session.scalars(query.order_by(Deadline.id).with_for_update()):
         due = due_on(calendar, deadline.starts_on, deadline.limit_days, deadline.paused_days)
         deadline.due_on, deadline.provisional = due.day, due.provisional
         n += 1

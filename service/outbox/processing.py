@@ -20,7 +20,7 @@ from service.clock import now_utc
 from service.districts.models import DistrictConnector
 from service.outbox.backoff import retry_delay
 from service.outbox.models import InboxRecord, OutboxMessage
-from service.outbox.names import district_queue
+from service.outbox.names import DRAINED_FLAG, district_queue
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.publisher import Publisher
 
@@ -98,8 +98,14 @@ def process(
     handler: Handler,
     policy: DeliveryPolicy,
     publisher: Publisher,
+    *,
+    untried_only: bool = False,
 ) -> str:
-    """Apply one message; returns "applied", "duplicate", "retry" or "dead"."""
+    """Apply one message; returns "applied", "duplicate", "retry" or "dead".
+
+    `untried_only` leaves alone a message someone has tried meanwhile: its next try waits for
+    its back-off, not for whoever else holds its id.
+    """
     message_id = uuid.UUID(outbox_id)
     follow_ups: list[OutboxMessage] = []
     try:
@@ -111,6 +117,8 @@ def process(
                 .with_for_update(skip_locked=True)
             )
             if message is None or message.status != "pending":
+                return "duplicate"
+            if untried_only and (message.attempts or message.waiting_on_district):
                 return "duplicate"
             first_time = session.scalar(
                 insert(InboxRecord)
@@ -180,8 +188,9 @@ def drain(
                         "error": f"{type(exc).__name__}: {exc}",
                     },
                 )
+            # Another drain may fall back on the same rows: each is tried once, not twice.
             for message_id in ids:
-                process(sessions, str(message_id), handler, policy, publisher)
+                process(sessions, str(message_id), handler, policy, publisher, untried_only=True)
             return len(ids)
         publisher.publish(follow_ups)
         log.info("batch applied", extra={"queue": queue, "count": len(ids)})
@@ -210,6 +219,7 @@ def _fresh(queue: str, task: str):
             OutboxMessage.status == "pending",
             OutboxMessage.attempts == 0,
             OutboxMessage.waiting_on_district.is_(False),
+            OutboxMessage.payload[DRAINED_FLAG].as_boolean().is_(True),
         )
         .order_by(OutboxMessage.created_at)
         .limit(BATCH)

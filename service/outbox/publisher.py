@@ -19,7 +19,7 @@ import redis
 from celery import Celery
 
 from service.outbox.models import OutboxMessage
-from service.outbox.names import DRAIN, DRAINED
+from service.outbox.names import DRAIN, DRAINED, DRAINED_FLAG
 
 log = logging.getLogger("tongban.outbox")
 
@@ -30,6 +30,11 @@ BACKOFF_AFTER_FAILURE_SECONDS = 10.0
 # How long a queued drain task stands for the messages published after it. Longer than a drain
 # waits in a busy queue; if one is lost, the relay publishes its rows after their lease.
 DRAIN_PENDING_SECONDS = 30
+
+
+def drained(message: OutboxMessage) -> bool:
+    """Whether the row is left to its queue's drain rather than published as a task."""
+    return message.task in DRAINED and bool((message.payload or {}).get(DRAINED_FLAG))
 
 
 def _drain_key(queue: str) -> str:
@@ -50,14 +55,14 @@ class Publisher:
         self._down_until = 0.0
 
     def publish(self, messages: Iterable[OutboxMessage], *, one_by_one: bool = False) -> int:
-        """Send each message (new deliveries as their queue's drain task, unless `one_by_one`);
+        """Send each message (a drained one as its queue's drain task, unless `one_by_one`);
         stop at the first broker failure. Returns how many were sent or left to a drain."""
         sent = 0
         if time.monotonic() < self._down_until:
             return sent
         drains: set[str] = set()
         for message in messages:
-            if one_by_one or message.task not in DRAINED:
+            if one_by_one or not drained(message):
                 if not self._send(message.task, str(message.id), message.queue, str(message.id)):
                     break
             elif message.queue not in drains:
@@ -74,7 +79,7 @@ class Publisher:
         try:
             if not self.redis.set(key, "1", nx=True, ex=DRAIN_PENDING_SECONDS):
                 return True
-        except redis.RedisError as exc:
+        except Exception as exc:  # any broker failure: the relay will take the rows
             return self._failed(exc, queue=queue)
         if self._send(DRAIN, queue, queue):
             return True
@@ -84,8 +89,10 @@ class Publisher:
 
     def drain_started(self, queue: str) -> None:
         """A drain is taking the queue's messages: what is published from now on needs a new
-        one. Called before the drain reads, so nothing committed meanwhile is missed."""
-        self.redis.delete(_drain_key(queue))
+        one. Called before the drain reads, so nothing committed meanwhile is missed. If Redis
+        does not answer, the key expires by itself and the drain goes on."""
+        with contextlib.suppress(redis.RedisError):
+            self.redis.delete(_drain_key(queue))
 
     def _send(self, task: str, arg: str, queue: str, task_id: str | None = None) -> bool:
         try:

@@ -162,6 +162,27 @@ def test_a_district_down_for_a_while_gets_every_case_once_after_it_recovers(
     assert timeline[-1]["actor"]["name"] == "安宁市业务系统"
 
 
+def test_cases_for_a_district_system_are_tasks_of_their_own_not_drained(
+    anning, sim, client, terminal, engine, worker
+):
+    sim.mode("healthy")
+    cases = [to_anning(client, terminal("XS-01")) for _ in range(3)]
+    received(engine, cases)
+    with engine.connect() as conn:
+        flags = conn.execute(
+            text(
+                "SELECT o.payload->>'drained' FROM outbox o JOIN cases c ON c.id = o.case_id"
+                " WHERE c.case_no = ANY(:nos) AND o.task = 'tongban.deliver_case'"
+            ),
+            {"nos": cases},
+        ).scalars()
+        assert list(flags) == ["false"] * 3
+    # Each went to the system in a task of its own: no drain ever held one of them.
+    assert f"district.{ANNING}" not in "".join(
+        line for line in worker.log().splitlines() if "batch" in line or "drained" in line
+    )
+
+
 def test_while_one_district_is_down_another_keeps_being_delivered(
     anning, sim, client, terminal, engine
 ):

@@ -51,7 +51,8 @@ def test_terminal_submits_and_reads_back(client, terminal, db):
     outbox = db.scalars(select(OutboxMessage).where(OutboxMessage.case_id == row.id)).all()
     assert len(outbox) == 1
     assert outbox[0].queue == "district.530102" and outbox[0].status == "pending"
-    assert outbox[0].payload == {"case_id": row.id, "case_no": row.case_no}
+    # 五华's back office is Tongban's own: the delivery is left to the district's drain.
+    assert outbox[0].payload == {"case_id": row.id, "case_no": row.case_no, "drained": True}
 
 
 def test_case_numbers_are_unique_and_sequential_per_district(client, terminal):

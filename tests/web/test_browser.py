@@ -63,10 +63,18 @@ def _context(browser, live):
     return context
 
 
+def _autofocused(page) -> None:
+    """Wait until the field with autofocus has the focus: keys typed before are lost."""
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.hasAttribute('autofocus')"
+    )
+
+
 def _staff_login(page, username: str) -> None:
     """Log in by keyboard alone: type, Tab, type, Enter."""
     page.goto("/login")
-    page.keyboard.type(username)  # the username field has autofocus
+    _autofocused(page)  # the username field
+    page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     with page.expect_navigation():
@@ -96,9 +104,11 @@ def test_window_to_back_office_and_back(browser, live, worker, migrated, tmp_pat
     window = _context(browser, live).new_page()
     window.goto("/login/window")
     shots.take(window, "login-window")
+    _autofocused(window)
     window.keyboard.type(key)
     window.keyboard.press("Enter")
     window.wait_for_url("**/window/")
+    _autofocused(window)
     window.keyboard.type("sbk")
     with window.expect_navigation():
         window.keyboard.press("Enter")
