@@ -103,7 +103,7 @@ def test_one_bad_case_in_a_batch_costs_only_itself_a_retry(
     from service.materials.store import FileStore
     from service.outbox.names import district_queue
     from service.outbox.policy import DeliveryPolicy
-    from service.outbox.processing import drain
+    from service.outbox.processing import drain, process
     from service.outbox.publisher import Publisher
 
     window = terminal("FM-01")
@@ -134,3 +134,15 @@ def test_one_bad_case_in_a_batch_costs_only_itself_a_retry(
     assert status_of(engine, bad) == "submitted"
     assert "SHA-256" in delivery_error(engine, bad)
     assert outbox_of(engine, bad)[1:] == ("pending", 1)  # the relay tries it again later
+
+    # Another drain that fell back on the same batch leaves the tried one to its back-off.
+    outcome = process(
+        migrated.sessionmaker,
+        str(outbox_of(engine, bad)[0]),
+        handlers[DELIVER_CASE],
+        policy,
+        Publisher(settings.redis_url),
+        untried_only=True,
+    )
+    assert outcome == "duplicate"
+    assert outbox_of(engine, bad)[1:] == ("pending", 1)
