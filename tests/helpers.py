@@ -115,6 +115,43 @@ def event_types(engine, case_no: str) -> list[str]:
         )
 
 
+def outbox_of(engine, case_no: str, task: str = "tongban.deliver_case"):
+    """(id, status, attempts) of the case's outbox row for `task`."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT o.id, o.status, o.attempts FROM outbox o JOIN cases c ON c.id = o.case_id "
+                "WHERE c.case_no = :n AND o.task = :t"
+            ),
+            {"n": case_no, "t": task},
+        ).one()
+
+
+def notifications_of(engine, case_no: str) -> int:
+    """How many notifications the case has made, for either side."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT count(*) FROM notifications n JOIN cases c ON c.id = n.case_id "
+                "WHERE c.case_no = :n"
+            ),
+            {"n": case_no},
+        ).scalar_one()
+
+
+def waiting_on_lock(engine) -> bool:
+    """Whether some session of the test database is waiting for a lock."""
+    with engine.connect() as conn:
+        return bool(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            ).scalar_one()
+        )
+
+
 def deliver_inline(database, settings, case_no: str) -> None:
     """Apply a case's pending deliveries in this process, the way a worker would: for tests that
     set the clock with time-machine, which a worker process would not share."""

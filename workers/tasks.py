@@ -19,7 +19,7 @@ from service.materials.storage import open_store
 from service.outbox.names import (
     CLOSE_MONTHS,
     DRAIN,
-    DRAINED,
+    DRAINED_TASK,
     RECONCILE,
     RELAY,
     SUPERVISE,
@@ -39,7 +39,7 @@ policy = DeliveryPolicy.from_settings(settings)
 publisher = Publisher(settings.redis_url)
 cipher = FieldCipher(settings.data_key)
 files = open_store(settings)
-HANDLERS, BATCH_HANDLERS = make_handlers(policy, cipher, files)
+HANDLERS, DELIVER_CASES = make_handlers(policy, cipher, files)
 
 
 def _outbox_task(name: str):
@@ -60,17 +60,14 @@ OUTBOX_TASKS = {name: _outbox_task(name) for name in HANDLERS}
 @shared_task(name=DRAIN, ignore_result=True)
 def drain_deliveries(queue: str) -> int:
     """Apply every new delivery waiting in a district queue, in batches."""
-    applied = sum(
-        drain(
-            database.sessionmaker,
-            queue,
-            task,
-            BATCH_HANDLERS[task],
-            HANDLERS[task],
-            policy,
-            publisher,
-        )
-        for task in DRAINED
+    applied = drain(
+        database.sessionmaker,
+        queue,
+        DRAINED_TASK,
+        DELIVER_CASES,
+        HANDLERS[DRAINED_TASK],
+        policy,
+        publisher,
     )
     log.info("queue drained", extra={"queue": queue, "applied": applied})
     return applied

@@ -118,9 +118,9 @@ def _latest_seq(session: Session, case: Case) -> int:
 
 def make_handlers(
     policy: DeliveryPolicy, cipher: FieldCipher, store: Store
-) -> tuple[dict[str, Handler], dict[str, BatchHandler]]:
-    """Task name -> handler, for the workers to register, and the batch handlers of the tasks
-    that are drained (`outbox.names.DRAINED`).
+) -> tuple[dict[str, Handler], BatchHandler]:
+    """Task name -> handler, for the workers to register, and the batch handler of the task
+    that is drained (`outbox.names.DRAINED_TASK`).
 
     A district served by Tongban's own back office (the internal connector) gets cases in its
     queue; a district with its own system gets each event POSTed to it, signed, before the case
@@ -270,4 +270,4 @@ def make_handlers(
         DELIVER_SUPPLEMENT: deliver_supplement,
         NOTIFY: apply_notification,
     }
-    return handlers, {DELIVER_CASE: deliver_cases}
+    return handlers, deliver_cases

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
@@ -15,8 +16,8 @@ from service.db import transaction_cache
 CURRENT = object()  # status_from default: the case's status before this event
 
 # Per transaction, {case id: (seq, hash) of its last event} for the chain heads it has read or
-# written, so a step of several events, or a batch of deliveries,
-# reads each case's head once. The caller holds the case's row lock, so no one else moves it.
+# written, so a step of several events, or a batch of deliveries, reads each case's head once.
+# The caller holds the case's row lock, so no one else moves it.
 _HEADS = "tongban.chain_heads"
 
 
@@ -63,7 +64,7 @@ def read_heads(session: Session, case_ids: list[int]) -> None:
         select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash)
         .where(CaseEvent.case_id.in_(case_ids))
         .order_by(CaseEvent.case_id, CaseEvent.seq.desc())
-        .distinct(CaseEvent.case_id)
+        .ext(distinct_on(CaseEvent.case_id))
     )
     for case_id, seq, hash_ in rows:
         heads[case_id] = (seq, hash_)
@@ -84,16 +85,10 @@ def append_event(
     """Add the next event of the case, chained to the one before; call it before changing
     `case.status`. The caller holds the case's row lock, so the chain cannot fork."""
     heads = _heads(session)
-    head = heads.get(case.id)
-    if head is None:
-        last = session.execute(
-            select(CaseEvent.seq, CaseEvent.hash)
-            .where(CaseEvent.case_id == case.id)
-            .order_by(CaseEvent.seq.desc())
-            .limit(1)
-        ).first()
-        head = (last.seq, last.hash) if last else (0, GENESIS)
-    seq, prev_hash = head[0] + 1, head[1]
+    if case.id not in heads:
+        read_heads(session, [case.id])
+    last_seq, prev_hash = heads[case.id]
+    seq = last_seq + 1
     fields = {
         "case_id": case.id,
         "seq": seq,

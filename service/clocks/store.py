@@ -174,7 +174,7 @@ def import_year(
         CalendarDay(day=day, year=year, kind=kind, name=name) for day, (kind, name) in days.items()
     )
     session.flush()
-    session.info.pop(_CACHED, None)  # this transaction's calendar has just changed
+    transaction_cache(session, _CACHED).clear()  # this transaction's calendar has just changed
     recomputed = recompute(session, load_calendar(session))
     kinds = [kind for kind, _ in days.values()]
     return YearImported(year, kinds.count(HOLIDAY), kinds.count(WORKDAY), recomputed)

@@ -16,8 +16,8 @@ def district_queue(district_code: str) -> str:
     return f"district.{district_code}"
 
 
-# Tasks whose new messages may be drained rather than published one by one: a district queue
+# The task whose new messages may be drained rather than published one by one: a district queue
 # gets one drain task, which applies all of them that are waiting (outbox.processing.drain).
 # Only rows whose payload says so (DRAINED_FLAG, set when the row is written) are drained.
-DRAINED = frozenset({DELIVER_CASE})
+DRAINED_TASK = DELIVER_CASE
 DRAINED_FLAG = "drained"

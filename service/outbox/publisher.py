@@ -19,7 +19,7 @@ import redis
 from celery import Celery
 
 from service.outbox.models import OutboxMessage
-from service.outbox.names import DRAIN, DRAINED, DRAINED_FLAG
+from service.outbox.names import DRAIN, DRAINED_FLAG, DRAINED_TASK
 
 log = logging.getLogger("tongban.outbox")
 
@@ -34,7 +34,7 @@ DRAIN_PENDING_SECONDS = 30
 
 def drained(message: OutboxMessage) -> bool:
     """Whether the row is left to its queue's drain rather than published as a task."""
-    return message.task in DRAINED and bool((message.payload or {}).get(DRAINED_FLAG))
+    return message.task == DRAINED_TASK and bool((message.payload or {}).get(DRAINED_FLAG))
 
 
 def _drain_key(queue: str) -> str:

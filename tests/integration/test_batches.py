@@ -10,8 +10,16 @@ import pytest
 from sqlalchemy import text
 
 from service.outbox.names import DELIVER_CASE
-from tests.helpers import application, delivery_error, event_types, status_of, submit
-from tests.integration.test_faults import _waiting_on_lock, notifications_of, outbox_of
+from tests.helpers import (
+    application,
+    delivery_error,
+    event_types,
+    notifications_of,
+    outbox_of,
+    status_of,
+    submit,
+    waiting_on_lock,
+)
 from tests.integration.test_materials import PDF, stage, with_scans
 from tests.processes import Worker, wait_for
 
@@ -79,7 +87,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(
             text("SELECT 1 FROM cases WHERE case_no = :n FOR UPDATE"), {"n": case_nos[4]}
         )
         doomed = Worker(worker_env, tmp_path, "doomed-batch")
-        wait_for(lambda: _waiting_on_lock(engine), 30, "the batch to wait on the held case")
+        wait_for(lambda: waiting_on_lock(engine), 30, "the batch to wait on the held case")
         doomed.kill()
         blocker.rollback()
     assert {status_of(engine, n) for n in case_nos} == {"submitted"}
@@ -116,14 +124,14 @@ def test_one_bad_case_in_a_batch_costs_only_itself_a_retry(
     good += submit_many(long_lease_client, window, 2)
 
     policy = DeliveryPolicy.from_settings(settings)
-    handlers, batch_handlers = make_handlers(
+    handlers, deliver_cases = make_handlers(
         policy, FieldCipher(settings.data_key), open_store(settings)
     )
     applied = drain(
         migrated.sessionmaker,
         district_queue("530102"),
         DELIVER_CASE,
-        batch_handlers[DELIVER_CASE],
+        deliver_cases,
         handlers[DELIVER_CASE],
         policy,
         Publisher(settings.redis_url),

@@ -8,32 +8,17 @@ import pytest
 from sqlalchemy import text
 
 from ops.embedded import EmbeddedRedis
-from service.outbox.names import DELIVER_CASE
 from service.outbox.publisher import Publisher
-from tests.helpers import application, event_types, status_of, submit
+from tests.helpers import (
+    application,
+    event_types,
+    notifications_of,
+    outbox_of,
+    status_of,
+    submit,
+    waiting_on_lock,
+)
 from tests.processes import Worker, wait_for
-
-
-def outbox_of(engine, case_no: str, task: str = DELIVER_CASE):
-    with engine.connect() as conn:
-        return conn.execute(
-            text(
-                "SELECT o.id, o.status, o.attempts FROM outbox o JOIN cases c ON c.id = o.case_id "
-                "WHERE c.case_no = :n AND o.task = :t"
-            ),
-            {"n": case_no, "t": task},
-        ).one()
-
-
-def notifications_of(engine, case_no: str) -> int:
-    with engine.connect() as conn:
-        return conn.execute(
-            text(
-                "SELECT count(*) FROM notifications n JOIN cases c ON c.id = n.case_id "
-                "WHERE c.case_no = :n"
-            ),
-            {"n": case_no},
-        ).scalar_one()
 
 
 def received_once(engine, case_no: str) -> None:
@@ -54,7 +39,7 @@ def test_worker_killed_mid_delivery_delivers_exactly_once(
         blocker.execute(text("SELECT 1 FROM cases WHERE case_no = :n FOR UPDATE"), {"n": case_no})
         worker = Worker(worker_env, tmp_path, "doomed")
         wait_for(
-            lambda: _waiting_on_lock(engine), 30, "the delivery to be in flight (waiting on a lock)"
+            lambda: waiting_on_lock(engine), 30, "the delivery to be in flight (waiting on a lock)"
         )
         worker.kill()
         blocker.rollback()
@@ -69,18 +54,6 @@ def test_worker_killed_mid_delivery_delivers_exactly_once(
         assert notifications_of(engine, case_no) == 2
     finally:
         survivor.stop()
-
-
-def _waiting_on_lock(engine) -> bool:
-    with engine.connect() as conn:
-        return bool(
-            conn.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                )
-            ).scalar_one()
-        )
 
 
 @pytest.fixture
