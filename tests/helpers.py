@@ -3,8 +3,10 @@
 import copy
 import random
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -183,3 +185,18 @@ def deliver_inline(database, settings, case_no: str) -> None:
             Publisher(settings.redis_url),
         )
         assert outcome == "applied", f"delivery of {case_no}: {outcome}"
+
+
+@contextmanager
+def statements_sent(engine) -> Iterator[list[str]]:
+    """The SQL statements `engine` sends while the block runs, in order."""
+    seen: list[str] = []
+
+    def keep(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)

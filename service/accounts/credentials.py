@@ -29,6 +29,8 @@ class Principal:
     role: str  # "terminal" for terminals; a staff role otherwise
     district_code: str | None  # None only for city-wide auditors and admins
     center_id: int | None = None
+    center_code: str | None = None  # a terminal's center, as answers name it
+    center_name: str | None = None
 
     @property
     def log_id(self) -> str:
@@ -182,6 +184,8 @@ def principal_for_digest(session: Session, kind: str, digest: str) -> Principal 
             role="terminal",
             district_code=terminal.center.district_code,
             center_id=terminal.center_id,
+            center_code=terminal.center.code,
+            center_name=terminal.center.name,
         )
     if kind == "staff":
         token = session.scalar(select(StaffToken).where(StaffToken.token_hash == digest))

@@ -19,7 +19,7 @@ from service.cases.intake import IdempotencyConflict, MaterialsRefused, submit_a
 from service.cases.lifecycle import Action, TransitionRefused
 from service.cases.models import Case
 from service.cases.news import mark_read_for, news_for
-from service.cases.presenter import present_case
+from service.cases.presenter import present_case, present_new_case
 from service.cases.queue import (
     decode_queue_cursor,
     encode_queue_cursor,
@@ -111,7 +111,15 @@ def submit(application, idempotency_key):
     headers = {"Location": url_for("cases.read", case_no=case.case_no)}
     if not result.created:
         headers["Idempotent-Replayed"] = "true"
-    return shown_case(case), 201, headers
+        return shown_case(case), 201, headers
+    view = present_new_case(
+        _ext("cipher"),
+        case,
+        current_principal(),
+        _ext("policy").clocks,
+        result.written,
+    )
+    return view, 201, headers
 
 
 @blp.route("/applications/<string:case_no>", methods=["GET"])

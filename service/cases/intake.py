@@ -14,16 +14,20 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from catalog.elements import is_required
-from catalog.repository import agreements_of, district_codes, version_in_force
 from catalog.routing import RoutingError, covering_agreement, responsible_district
 from service.accounts.credentials import Principal
+from service.cases import catalog_cache
 from service.cases.lifecycle import Status
 from service.cases.models import Case, CaseNumberCounter, IdempotencyRecord
 from service.cases.timeline import Actor, append_event, start_chain
 from service.clock import local_today, now_utc
-from service.clocks.tracking import start_clocks, track
+from service.clocks.calendar import WorkCalendar
+from service.clocks.models import Deadline
+from service.clocks.store import load_calendar
+from service.clocks.tracking import deadlines_of, start_clocks, track
 from service.crypto import FieldCipher
 from service.districts.connectors import has_own_system
 from service.materials.models import CaseFile
@@ -46,6 +50,8 @@ class IntakeResult:
     case: Case
     created: bool  # False when an earlier request with the same key made it
     to_publish: list[OutboxMessage] = field(default_factory=list)
+    # For a case made now: the calendar its deadlines were counted by, and the deadlines.
+    written: tuple[WorkCalendar, list[Deadline]] | None = None
 
 
 def request_fingerprint(data: dict[str, Any]) -> str:
@@ -176,7 +182,8 @@ def submit_application(
         return IntakeResult(earlier, created=False)
 
     now = now_utc()
-    item = version_in_force(session, data["item_code"], local_today(now))
+    today = local_today(now)
+    item = catalog_cache.item_in_force(session, data["item_code"], today)
     if item is None:
         raise IntakeRefused(
             "unknown_item",
@@ -186,12 +193,11 @@ def submit_application(
         )
     accepting = terminal.district_code
     responsible = responsible_district(
-        item.territorial_basis, data["facts"], district_codes(session)
+        item.territorial_basis, data["facts"], catalog_cache.known_districts(session, today)
     )
-    code, today = item.basic_code, local_today(now)
-    terms = covering_agreement(
-        agreements_of(session, accepting, code), accepting, responsible, code, today
-    )
+    code = item.basic_code
+    candidates = catalog_cache.terms_for(session, accepting, code, today)
+    terms = covering_agreement(candidates, accepting, responsible, code, today)
     problems = check_materials(item.materials, data["materials"], data["deferred_materials"])
     if problems:
         raise MaterialsRefused(problems)
@@ -215,7 +221,7 @@ def submit_application(
         item_version=item,
         item_code=item.basic_code,
         item_name=item.name,
-        agreement_id=terms.id,
+        agreement=catalog_cache.agreement(session, terms.id, today),
         accepting_district=accepting,
         accepting_center_id=terminal.center_id,
         terminal_id=terminal.id,
@@ -240,7 +246,7 @@ def submit_application(
     start_chain(session, case)
     start_clocks(session, case)
     scans = claim_scans(session, terminal, case, data["materials"])
-    append_event(
+    first = append_event(
         session,
         case,
         type="submitted",
@@ -256,6 +262,7 @@ def submit_application(
         },
     )
     track(session, case, "submitted", now, policy.clocks)
+    written = (load_calendar(session), deadlines_of(session, case))
     message = enqueue(
         session,
         task=DELIVER_CASE,
@@ -284,4 +291,6 @@ def submit_application(
         if earlier is None:
             raise
         return IntakeResult(earlier, created=False)
-    return IntakeResult(case, created=True, to_publish=[message])
+    # The timeline is the one event just written: known without reading it back.
+    set_committed_value(case, "events", [first])
+    return IntakeResult(case, created=True, to_publish=[message], written=written)

@@ -12,9 +12,12 @@ from service.cases.actions import latest_supplement_request, material_names, sid
 from service.cases.lifecycle import STATUS_ZH, Status, allowed_actions
 from service.cases.models import Case
 from service.cases.personal import mask_address, mask_id_number, mask_phone
-from service.clocks.presenter import case_deadlines
+from service.clocks.calendar import WorkCalendar
+from service.clocks.models import Deadline
+from service.clocks.presenter import case_deadlines, deadline_views
 from service.crypto import FieldCipher
-from service.materials.originals import originals_view
+from service.materials.models import OriginalMailing
+from service.materials.originals import mailings_of, originals_view
 from service.outbox.policy import ClockRules
 from service.ratings.levels import LEVELS
 from service.ratings.levels import STATUS_ZH as RECTIFICATION_ZH
@@ -62,7 +65,54 @@ def _rating(session: Session, case: Case) -> dict[str, Any] | None:
 def present_case(
     session: Session, cipher: FieldCipher, case: Case, principal: Principal, rules: ClockRules
 ) -> dict[str, Any]:
+    """The case as stored."""
     center = session.get(ServiceCenter, case.accepting_center_id)
+    return _present(
+        cipher,
+        case,
+        principal,
+        center={"code": center.code, "name": center.name},
+        assignee=_assignee(session, case),
+        deadlines=case_deadlines(session, case.id, rules),
+        rating=_rating(session, case),
+        mailings=mailings_of(session, case),
+    )
+
+
+def present_new_case(
+    cipher: FieldCipher,
+    case: Case,
+    principal: Principal,
+    rules: ClockRules,
+    written: tuple[WorkCalendar, list[Deadline]],
+) -> dict[str, Any]:
+    """A case the terminal `principal` has just submitted, from what it wrote: its center, the
+    deadlines it opened (with the calendar it counted them by), no assignee, rating or mailing
+    yet. Its timeline must be loaded already."""
+    calendar, deadlines = written
+    return _present(
+        cipher,
+        case,
+        principal,
+        center={"code": principal.center_code, "name": principal.center_name},
+        assignee=None,
+        deadlines=deadline_views(calendar, rules, deadlines),
+        rating=None,
+        mailings=[],
+    )
+
+
+def _present(
+    cipher: FieldCipher,
+    case: Case,
+    principal: Principal,
+    *,
+    center: dict[str, str],
+    assignee: str | None,
+    deadlines: list[dict[str, Any]],
+    rating: dict[str, Any] | None,
+    mailings: list[OriginalMailing],
+) -> dict[str, Any]:
     agreement = case.agreement
     address = case.address_enc and cipher.decrypt(case.address_enc, "address")
     return {
@@ -77,7 +127,7 @@ def present_case(
         },
         "agreement": agreement.code,
         "accepting_district": _place(case.accepting_district),
-        "accepting_center": {"code": center.code, "name": center.name},
+        "accepting_center": center,
         "responsible_district": _place(case.responsible_district),
         "applicant": {
             "name": case.applicant_name,
@@ -94,11 +144,11 @@ def present_case(
         "created_at": case.created_at,
         "updated_at": case.updated_at,
         "timeline": case.events,
-        "assignee": _assignee(session, case),
+        "assignee": assignee,
         "result": case.result,
-        "deadlines": case_deadlines(session, case.id, rules),
-        "rating": _rating(session, case),
-        "originals": originals_view(session, case),
+        "deadlines": deadlines,
+        "rating": rating,
+        "originals": originals_view(case, mailings),
         "supplement_requested": (
             latest_supplement_request(case) if case.status == Status.SUPPLEMENT_REQUESTED else []
         ),

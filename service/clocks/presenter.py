@@ -1,5 +1,6 @@
 """Deadlines as the API shows them: due day, working days left or overdue, in Chinese too."""
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -43,11 +44,19 @@ def deadline_view(
     return view
 
 
-def case_deadlines(session: Session, case_id: int, rules: ClockRules) -> list[dict[str, Any]]:
-    """Every deadline of a case, in the order the case meets them."""
+def deadline_views(
+    calendar: WorkCalendar, rules: ClockRules, deadlines: Iterable[Deadline]
+) -> list[dict[str, Any]]:
+    """A case's deadlines, in the order the case meets them."""
     order = {k.value: i for i, k in enumerate(Kind)}
-    rows = session.scalars(select(Deadline).where(Deadline.case_id == case_id))
-    calendar, today = load_calendar(session), local_today()
+    today = local_today()
     return [
-        deadline_view(calendar, rules, today, d) for d in sorted(rows, key=lambda d: order[d.kind])
+        deadline_view(calendar, rules, today, d)
+        for d in sorted(deadlines, key=lambda d: order[d.kind])
     ]
+
+
+def case_deadlines(session: Session, case_id: int, rules: ClockRules) -> list[dict[str, Any]]:
+    """Every deadline of a case as stored, in the order the case meets them."""
+    rows = session.scalars(select(Deadline).where(Deadline.case_id == case_id))
+    return deadline_views(load_calendar(session), rules, rows)

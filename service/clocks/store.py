@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from marshmallow import EXCLUDE, Schema, ValidationError
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from catalog.rows import Day, Label, RowError, Text
@@ -15,6 +15,7 @@ from service.clocks.calendar import HOLIDAY, WORKDAY, WorkCalendar, bundled, off
 from service.clocks.deadlines import due_on
 from service.clocks.models import CalendarDay, CalendarYear, Deadline
 from service.db import transaction_cache
+from service.reference import CALENDAR, LatestBuilt, changed_here
 
 CALENDAR_LOCK = 0x7B0C_CA1E
 SHEET = "日历"
@@ -50,15 +51,8 @@ class YearImported:
 # Per transaction: the calendar this transaction loaded.
 _CACHED = "tongban.calendar"
 
-# What the stored calendar is, in one short row: the imported years and a digest of their days.
-# Reading it costs one round trip; reading every day as ORM rows was most of a load's time.
-_FINGERPRINT = text(
-    "SELECT (SELECT string_agg(year::text, ',' ORDER BY year) FROM calendar_years),"
-    " (SELECT md5(string_agg(day::text || kind, ',' ORDER BY day)) FROM calendar_days)"
-)
-
-# The process's last calendar, by fingerprint. One entry: the calendar changes once a year.
-_latest: dict[tuple, WorkCalendar] = {}
+# The process's last calendar: it changes once a year, and a delivery or an application needs it.
+_latest: LatestBuilt[WorkCalendar] = LatestBuilt(CALENDAR)
 
 
 def _read_calendar(session: Session) -> WorkCalendar:
@@ -77,21 +71,14 @@ def load_calendar(session: Session) -> WorkCalendar:
 
     A delivery or an application counts days two or three times in one transaction, so the
     calendar is kept for the transaction; and across transactions the process keeps the last
-    one it built, reusing it while the stored calendar's fingerprint is unchanged. An import
-    committed elsewhere changes the fingerprint, so the next transaction builds it anew; an
+    one it built, reusing it while the stored calendar's revision is unchanged. An import
+    committed elsewhere gives a new revision, so the next transaction builds it anew; an
     import in this transaction drops the transaction's copy.
     """
     cached = transaction_cache(session, _CACHED)
-    if "calendar" in cached:
-        return cached["calendar"]
-    fingerprint = tuple(session.execute(_FINGERPRINT).one())
-    calendar = _latest.get(fingerprint)
-    if calendar is None:
-        calendar = _read_calendar(session)
-        _latest.clear()
-        _latest[fingerprint] = calendar
-    cached["calendar"] = calendar
-    return calendar
+    if "calendar" not in cached:
+        cached["calendar"] = _latest.get(session, lambda: _read_calendar(session))
+    return cached["calendar"]
 
 
 def known_years(session: Session) -> list[dict]:
@@ -174,7 +161,9 @@ def import_year(
         CalendarDay(day=day, year=year, kind=kind, name=name) for day, (kind, name) in days.items()
     )
     session.flush()
-    transaction_cache(session, _CACHED).clear()  # this transaction's calendar has just changed
+    # This transaction's calendar has just changed, and so has the revision it read.
+    transaction_cache(session, _CACHED).clear()
+    changed_here(session)
     recomputed = recompute(session, load_calendar(session))
     kinds = [kind for kind, _ in days.values()]
     return YearImported(year, kinds.count(HOLIDAY), kinds.count(WORKDAY), recomputed)

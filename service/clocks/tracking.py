@@ -36,6 +36,11 @@ def start_clocks(session: Session, case: Case) -> None:
     transaction_cache(session, _CLOCKS)[case.id] = {}
 
 
+def deadlines_of(session: Session, case: Case) -> list[Deadline]:
+    """The case's deadlines as this transaction has them, its own changes included."""
+    return list(_clocks(session, case).values())
+
+
 def _clocks(session: Session, case: Case) -> dict[str, Deadline]:
     known = transaction_cache(session, _CLOCKS)
     if case.id not in known:

@@ -108,13 +108,19 @@ def record_arrival(
     return mailing
 
 
-def originals_view(session: Session, case: Case) -> dict:
+def mailings_of(session: Session, case: Case) -> list[OriginalMailing]:
+    """The case's mailings of originals, first posted first."""
+    return list(
+        session.scalars(
+            select(OriginalMailing)
+            .where(OriginalMailing.case_id == case.id)
+            .order_by(OriginalMailing.id)
+        )
+    )
+
+
+def originals_view(case: Case, mailings: list[OriginalMailing]) -> dict:
     """What originals the case needs, what was posted, and what is still in transit."""
-    mailings = session.scalars(
-        select(OriginalMailing)
-        .where(OriginalMailing.case_id == case.id)
-        .order_by(OriginalMailing.id)
-    ).all()
     wanted = needs_originals(case)
     posted = {code for m in mailings for code in m.materials}
     return {

@@ -1,22 +1,15 @@
 """Agreement terms for routing: every item's code, read in a fixed number of queries (intake
 asks on every application, so the cost must not grow with an agreement's hundreds of items)."""
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from catalog.repository import agreements_of
+from tests.helpers import statements_sent
 
 
 def test_terms_name_every_item_and_district_in_three_queries(db, engine):
-    statements = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(engine) as statements:
         terms = agreements_of(db, "530124")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert len(statements) <= 3
     # Codes only: whole item rows (as ORM objects) for every item are what made intake slow.
     assert not any("items.created_at" in s for s in statements)

@@ -1,15 +1,16 @@
 """The working-day calendar is loaded once per transaction and built once per process: a second
 count in the same transaction reads nothing, a new transaction only checks the stored
-calendar's fingerprint, an import committed elsewhere is seen by the next transaction, and an
+calendar's revision, an import committed elsewhere is seen by the next transaction, and an
 import in the transaction is seen at once by the recount it triggers."""
 
 from datetime import date
 
-from sqlalchemy import delete, event
+from sqlalchemy import delete
 
 from catalog.tabular import RawTable
 from service.clocks.models import CalendarDay, CalendarYear
 from service.clocks.store import import_year, load_calendar
+from tests.helpers import statements_sent
 
 NEW_YEARS_DAY_2029 = date(2029, 1, 1)  # a Monday; no test imports 2029
 NEW_YEARS_DAY_2030 = date(2030, 1, 7)  # a Monday, made a holiday here and removed after
@@ -22,26 +23,16 @@ def _new_years_day(year: int) -> RawTable:
     )
 
 
-def _statements(engine):
-    seen = []
-
-    def keep(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", keep)
-    return seen, lambda: event.remove(engine, "before_cursor_execute", keep)
-
-
 def test_one_load_per_transaction(db):
-    seen, stop = _statements(db.get_bind())
     try:
-        first = load_calendar(db)
-        loaded = len(seen)
-        assert load_calendar(db) is first and len(seen) == loaded
-        db.rollback()
-        assert load_calendar(db) is first and len(seen) == loaded + 1  # the fingerprint only
+        with statements_sent(db.get_bind()) as seen:
+            first = load_calendar(db)
+            loaded = len(seen)
+            assert load_calendar(db) is first and len(seen) == loaded
+            db.rollback()
+            assert load_calendar(db) is first and len(seen) == loaded + 1  # the revisions only
+            assert "reference_revisions" in seen[-1]
     finally:
-        stop()
         db.rollback()
 
 

@@ -16,7 +16,15 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from service.clock import SHANGHAI
-from tests.helpers import act, application, deliver_inline, make_id_number, read_case, submit
+from tests.helpers import (
+    act,
+    application,
+    deliver_inline,
+    make_id_number,
+    read_case,
+    statements_sent,
+    submit,
+)
 
 WH, FM = "530102", "530124"
 
@@ -399,22 +407,12 @@ def test_cli_writes_a_month_and_verifies(app, dataset, tmp_path):
 def test_april_since_start_reads_only_the_closed_months_agreements(dataset, db, app):
     """After March closed (test above), April's totals since the agreement began add March's
     frozen figures, picked out of the closed reports in SQL rather than loading them whole."""
-    from sqlalchemy import event
-
     from service.clocks.store import load_calendar
     from service.stats.report import monthly_report
 
     engine = db.get_bind()
-    statements = []
-
-    def keep(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with statements_sent(engine) as statements:
         april = monthly_report(db, load_calendar(db), "2025-04", None)
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
     # March's frozen figures, April's, and the late March intake recorded after March closed.
     since = april["agreements"][0]["since_start"]
     both = {k: MARCH[k] + APRIL[k] for k in MARCH}

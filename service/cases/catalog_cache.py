@@ -1,0 +1,86 @@
+"""What intake reads from the catalog, kept per process for one catalog revision and one day.
+
+Each application needs its item's version in force, the districts, the agreements that may
+cover it and the one that does: six queries whose answers stay the same until an admin changes
+the catalog. They are read once per (revision, day), in a session of their own on the
+request's connection (so they are what the request's transaction sees), and the ORM rows are
+handed to the request's session with merge(load=False), which copies them without a query.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from catalog.models import Agreement, ItemVersion
+from catalog.repository import agreements_of, district_codes, version_in_force
+from catalog.routing import AgreementTerms
+from service.reference import CATALOG, LatestBuilt
+
+
+@dataclass
+class _Snapshot:
+    day: date
+    districts: frozenset[str] = frozenset()
+    versions: dict[str, ItemVersion | None] = field(default_factory=dict)
+    terms: dict[tuple[str, str], list[AgreementTerms]] = field(default_factory=dict)
+    agreements: dict[int, Agreement] = field(default_factory=dict)
+
+
+_latest: LatestBuilt[_Snapshot] = LatestBuilt(CATALOG)
+
+
+class _Reader:
+    """A session of its own on `session`'s connection: what it loads is detached, not expired,
+    when it closes, and the request's rollback cannot touch the cached rows."""
+
+    def __init__(self, session: Session):
+        self._session = Session(bind=session.connection())
+
+    def __enter__(self) -> Session:
+        return self._session
+
+    def __exit__(self, *_exc) -> None:
+        self._session.close()
+
+
+def _snapshot(session: Session, day: date) -> _Snapshot:
+    def build() -> _Snapshot:
+        with _Reader(session) as reader:
+            return _Snapshot(day, frozenset(district_codes(reader)))
+
+    return _latest.get(session, build, key=day)
+
+
+def known_districts(session: Session, day: date) -> frozenset[str]:
+    """Every district code in the catalog."""
+    return _snapshot(session, day).districts
+
+
+def item_in_force(session: Session, basic_code: str, day: date) -> ItemVersion | None:
+    """The item's version in force on `day`, in `session`; None if there is none."""
+    snapshot = _snapshot(session, day)
+    if basic_code not in snapshot.versions:
+        with _Reader(session) as reader:
+            snapshot.versions[basic_code] = version_in_force(reader, basic_code, day)
+    version = snapshot.versions[basic_code]
+    return version and session.merge(version, load=False)
+
+
+def terms_for(session: Session, district: str, basic_code: str, day: date) -> list[AgreementTerms]:
+    """The district's agreements, each with the item's code among its items if it covers it."""
+    snapshot = _snapshot(session, day)
+    key = (district, basic_code)
+    if key not in snapshot.terms:
+        with _Reader(session) as reader:
+            snapshot.terms[key] = agreements_of(reader, district, basic_code)
+    return snapshot.terms[key]
+
+
+def agreement(session: Session, agreement_id: int, day: date) -> Agreement:
+    """The agreement row, in `session`."""
+    snapshot = _snapshot(session, day)
+    if agreement_id not in snapshot.agreements:
+        with _Reader(session) as reader:
+            snapshot.agreements[agreement_id] = reader.get(Agreement, agreement_id)
+    return session.merge(snapshot.agreements[agreement_id], load=False)
