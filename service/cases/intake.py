@@ -208,6 +208,10 @@ def submit_application(
             "该事项不提供所选的结果送达方式。",
             field="result_delivery",
         )
+    # Cases for a back office we serve are drained in batches; a district's own system gets
+    # each in a task of its own, so its calls run side by side and time out alone. Asked
+    # before anything is written, so that no autoflush splits the case's rows in two.
+    drained = not has_own_system(session, responsible)
     names = {m["code"]: m["name"] for m in item.materials}
     deferred = [
         {**m, "promised_by": m["promised_by"].isoformat(), "name": names[m["code"]]}
@@ -267,13 +271,7 @@ def submit_application(
         session,
         task=DELIVER_CASE,
         queue=district_queue(responsible),
-        # Cases for a back office we serve are drained in batches; a district's own system
-        # gets each in a task of its own, so its calls run side by side and time out alone.
-        payload={
-            "case_id": case.id,
-            "case_no": case.case_no,
-            DRAINED_FLAG: not has_own_system(session, responsible),
-        },
+        payload={"case_id": case.id, "case_no": case.case_no, DRAINED_FLAG: drained},
         case_id=case.id,
         policy=policy,
     )
