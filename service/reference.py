@@ -1,13 +1,14 @@
 """Reference data kept per process: what is built from the catalog or the official calendar is
 reused while their revision in the database is unchanged.
 
-Triggers give a kind a new revision with every change to its tables (migration 0010), from a
-sequence, so a revision is never given to two different contents. A transaction reads all the
+Triggers give a kind a new revision with every change to its tables (migration 0010), a random
+UUID, so a revision is never given to two different contents. A transaction reads all the
 revisions once, in one short query.
 """
 
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
+from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ _READ = "tongban.revisions"
 T = TypeVar("T")
 
 
-def revision(session: Session, kind: str) -> int:
+def revision(session: Session, kind: str) -> UUID:
     """The revision of `kind` as this transaction first saw it."""
     known = transaction_cache(session, _READ)
     if not known:

@@ -3,9 +3,9 @@
 The catalog and the official calendar change a few times a year and are read by every
 application and delivery. A process keeps what it built from them while their revision holds;
 triggers on their tables give a kind a new revision in the same transaction as any change, so
-no code path that writes them can forget to. Revisions come from a sequence, so a number given
-to a change that was rolled back is never given again: a process cannot mistake what it built
-from that change for what another change committed.
+no code path that writes them can forget to. A revision is a random UUID, never a counter: a
+number given to a change that was rolled back, or counted again after a database was restored
+from a backup, could name other contents than the ones a process built for it.
 
 Revision ID: 0010
 Revises: 0009
@@ -36,18 +36,17 @@ WATCHED = {
 
 
 def upgrade() -> None:
-    op.execute('CREATE SEQUENCE reference_revision_seq')
     op.create_table(
         'reference_revisions',
         sa.Column('name', sa.String(length=32), nullable=False),
-        sa.Column('revision', sa.BigInteger(), nullable=False),
+        sa.Column('revision', sa.Uuid(), nullable=False),
         sa.PrimaryKeyConstraint('name', name=op.f('pk_reference_revisions')),
     )
     op.execute(
         """
         CREATE FUNCTION bump_reference_revision() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            UPDATE reference_revisions SET revision = nextval('reference_revision_seq')
+            UPDATE reference_revisions SET revision = gen_random_uuid()
             WHERE name = TG_ARGV[0];
             RETURN NULL;
         END $$
@@ -56,7 +55,7 @@ def upgrade() -> None:
     for kind, tables in WATCHED.items():
         op.execute(
             "INSERT INTO reference_revisions (name, revision)"
-            f" VALUES ('{kind}', nextval('reference_revision_seq'))"
+            f" VALUES ('{kind}', gen_random_uuid())"
         )
         for table in tables:
             op.execute(
@@ -72,4 +71,3 @@ def downgrade() -> None:
             op.execute(f'DROP TRIGGER {table}_revision ON {table}')
     op.execute('DROP FUNCTION bump_reference_revision()')
     op.drop_table('reference_revisions')
-    op.execute('DROP SEQUENCE reference_revision_seq')
