@@ -3,6 +3,11 @@
 With DATABASE_URL and REDIS_URL unset it starts the embedded PostgreSQL and Redis (data under
 var/), migrates, loads the demo data, then runs gunicorn, a Celery worker and beat until Ctrl-C,
 which stops every process it started. With the URLs set it uses those servers instead.
+
+Once the system has been ready, a process that exits on its own is started again, as compose's
+`restart: unless-stopped` does in production: a Celery worker can die of a broker restart by
+itself (kombu's Redis transport), and nothing is lost meanwhile (the outbox keeps every
+delivery). A process that keeps exiting stops the whole system with its name.
 """
 
 import os
@@ -12,12 +17,17 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 from ops.embedded import EmbeddedPostgres, EmbeddedRedis
 from service.config import REPO_ROOT, ConfigError
 
 STOP_GRACE_SECONDS = 20
+# More exits than this of one process within the window is a crash loop, not a hiccup.
+RESTARTS_ALLOWED = 5
+RESTART_WINDOW_SECONDS = 60
 ENTRYPOINT = REPO_ROOT / "docker" / "entrypoint.sh"
 # A district whose own case system is simulated in the demo ("" or "off" for none).
 DEMO_DISTRICT = os.environ.get("TONGBAN_DEMO_DISTRICT_SYSTEM", "530181")
@@ -42,6 +52,8 @@ class Launcher:
         self.var_dir = Path(os.environ.get("TONGBAN_VAR_DIR") or REPO_ROOT / "var")
         self.bind = os.environ.get("TONGBAN_BIND", "127.0.0.1:8000")
         self.processes: dict[str, subprocess.Popen] = {}
+        self.starters: dict[str, Callable[[], subprocess.Popen]] = {}
+        self.exits: dict[str, deque[float]] = {}
         self.postgres: EmbeddedPostgres | None = None
         self.redis: EmbeddedRedis | None = None
         self.stopping = False
@@ -91,39 +103,42 @@ class Launcher:
         database.engine.dispose()
         say("demo data: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
-    def spawn(self, role: str) -> None:
-        """Start one role through the container entrypoint, so both run it the same way."""
+    def run(self, name: str, start: Callable[[], subprocess.Popen]) -> None:
+        """Start a process, and keep how to start it again."""
+        self.starters[name] = start
+        self.processes[name] = start()
+
+    def _role(self, role: str) -> Callable[[], subprocess.Popen]:
+        """Starts one role through the container entrypoint, so both run it the same way."""
         env = {**os.environ, "PYTHON": sys.executable, "TONGBAN_BIND": self.bind}
-        self.processes[role] = subprocess.Popen([str(ENTRYPOINT), role], cwd=REPO_ROOT, env=env)
+        return lambda: subprocess.Popen([str(ENTRYPOINT), role], cwd=REPO_ROOT, env=env)
 
     def start_processes(self) -> None:
         for role in ("api", "worker", "beat"):
-            self.spawn(role)
+            self.run(role, self._role(role))
         if self.sim_port:
             say(f"simulating district {DEMO_DISTRICT}'s own case system on port {self.sim_port}")
             tongban = f"http://{self.bind.replace('0.0.0.0', '127.0.0.1')}"
-            self.processes["district-sim"] = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "ops.district_sim",
-                    "--port",
-                    str(self.sim_port),
-                    f"--secret={self.sim_secret}",  # a secret may begin with "-"
-                    "--district",
-                    DEMO_DISTRICT,
-                    "--tongban",
-                    tongban,
-                    "--auto",
-                ],
-                cwd=REPO_ROOT,
-            )
+            argv = [
+                sys.executable,
+                "-m",
+                "ops.district_sim",
+                "--port",
+                str(self.sim_port),
+                f"--secret={self.sim_secret}",  # a secret may begin with "-"
+                "--district",
+                DEMO_DISTRICT,
+                "--tongban",
+                tongban,
+                "--auto",
+            ]
+            self.run("district-sim", lambda: subprocess.Popen(argv, cwd=REPO_ROOT))
 
     def wait_ready(self, timeout: float = 60) -> str:
         base = f"http://{self.bind.replace('0.0.0.0', '127.0.0.1')}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self.check_children()
+            self.check_children(restart=False)  # an exit before ready is a setup error
             try:
                 with urllib.request.urlopen(base + "/readyz", timeout=2) as response:
                     if response.status == 200:
@@ -133,10 +148,26 @@ class Launcher:
             time.sleep(0.3)
         raise RuntimeError(f"{base}/readyz did not answer 200 within {timeout:.0f} s")
 
-    def check_children(self) -> None:
-        for name, process in self.processes.items():
-            if process.poll() is not None and not self.stopping:
-                raise RuntimeError(f"{name} exited with code {process.returncode}")
+    def check_children(self, restart: bool = True) -> None:
+        """Start again a process that exited on its own; raise if it may not be (before the
+        system was ready, or in a crash loop)."""
+        for name, process in list(self.processes.items()):
+            if process.poll() is None or self.stopping:
+                continue
+            exited = f"{name} exited with code {process.returncode}"
+            now = time.monotonic()
+            exits = self.exits.setdefault(name, deque())
+            exits.append(now)
+            while now - exits[0] > RESTART_WINDOW_SECONDS:
+                exits.popleft()
+            if not restart:
+                raise RuntimeError(exited)
+            if len(exits) > RESTARTS_ALLOWED:
+                raise RuntimeError(
+                    f"{exited}, {len(exits)} times in {RESTART_WINDOW_SECONDS} s; see its output"
+                )
+            say(f"{exited}; starting it again")
+            self.processes[name] = self.starters[name]()
 
     def stop(self) -> None:
         self.stopping = True

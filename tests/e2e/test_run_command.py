@@ -1,5 +1,6 @@
 """The run command from nothing: embedded servers, migrations, demo data, API, worker and beat;
-a curl-like client submits with the demo key; Ctrl-C stops everything; a second start reuses data.
+a curl-like client submits with the demo key; Ctrl-C stops everything; a second start reuses data
+and starts again a worker that died, which then forwards what was submitted.
 """
 
 import json
@@ -45,6 +46,29 @@ def _processes_using(path: Path) -> list[int]:
     return found
 
 
+def _child_running(parent: int, *words: str) -> int | None:
+    """The pid of `parent`'s child whose command line has all of `words`."""
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and all(w in cmdline for w in words):
+            return int(entry.name)
+    return None
+
+
+def _wait_for(what: str, check, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.5)
+    pytest.fail(f"{what}: not within {timeout:.0f} s")
+
+
 class RunCommand:
     def __init__(self, var_dir: Path):
         self.port = free_port()
@@ -88,10 +112,13 @@ class RunCommand:
         finally:
             self.log.close()
 
-    def tail(self) -> str:
+    def output(self) -> str:
         if not self.log.closed:
             self.log.flush()
-        return Path(self.log.name).read_text(errors="replace")[-3000:]
+        return Path(self.log.name).read_text(errors="replace")
+
+    def tail(self) -> str:
+        return self.output()[-3000:]
 
 
 def test_run_command_brings_up_the_system_and_ctrl_c_stops_it(tmp_path):
@@ -128,6 +155,24 @@ def test_run_command_brings_up_the_system_and_ctrl_c_stops_it(tmp_path):
         )
         assert status == 200 and same["case_no"] == case["case_no"]
         assert json.loads((var_dir / "demo-credentials.json").read_text()) == credentials
+
+        # A worker that dies (SIGKILL here; a broker restart can do it too) is started again,
+        # and an application submitted while it was gone is still forwarded.
+        worker = _child_running(second.process.pid, "celery", "worker")
+        assert worker is not None
+        os.kill(worker, signal.SIGKILL)
+        auth["Idempotency-Key"] = uuid.uuid4().hex
+        status, late = _request("POST", second.base + "/api/v1/applications", application(), auth)
+        assert status == 201, late
+        _wait_for(
+            "a new worker",
+            lambda: _child_running(second.process.pid, "celery", "worker") not in (None, worker),
+        )
+        url = f"{second.base}/api/v1/applications/{late['case_no']}"
+        _wait_for(
+            "its delivery", lambda: _request("GET", url, None, auth)[1]["status"] != "submitted"
+        )
+        assert "worker exited with code -9; starting it again" in second.output()
     finally:
         assert second.interrupt() == 0
     time.sleep(1)
