@@ -109,8 +109,8 @@ def main() -> None:
         table.reads(total, queue, case)
 
         say(f"monthly report for {args.month}, median of {args.rounds}")
-        base, full, events = measure(engine, args.month, args.rounds)
-        table.monthly(args.month, total, events, base, full, TARGET_SECONDS)
+        base, full, alone, events = measure(engine, args.month, args.rounds)
+        table.monthly(args.month, total, events, base, full, alone, TARGET_SECONDS)
 
         with PeakMemory(stack) as memory:
             taken, bare, bare_write = intake.measure_intake(

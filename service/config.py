@@ -54,6 +54,7 @@ class Settings:
     breaker_cooldown_seconds: int
     reconcile_interval_seconds: int
     reconcile_quiet_seconds: int
+    stats_partial_seconds: int
     files_dir: Path
     upload_limit_bytes: int
     file_retention_days: int
@@ -160,6 +161,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         breaker_cooldown_seconds=_int(environ, "TONGBAN_BREAKER_COOLDOWN_SECONDS", 30),
         reconcile_interval_seconds=_int(environ, "TONGBAN_RECONCILE_INTERVAL_SECONDS", 300),
         reconcile_quiet_seconds=_int(environ, "TONGBAN_RECONCILE_QUIET_SECONDS", 1800),
+        stats_partial_seconds=_int(environ, "TONGBAN_STATS_PARTIAL_SECONDS", 600),
         files_dir=Path(environ.get("TONGBAN_FILES_DIR") or var_dir / "files"),
         upload_limit_bytes=_int(environ, "TONGBAN_UPLOAD_LIMIT_BYTES", 20 * 1024 * 1024),
         file_retention_days=_int(environ, "TONGBAN_FILE_RETENTION_DAYS", 180),

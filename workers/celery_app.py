@@ -14,6 +14,7 @@ from service import logs
 from service.config import load_settings
 from service.outbox.names import (
     CLOSE_MONTHS,
+    KEEP_PARTIALS,
     RECONCILE,
     RELAY,
     SUPERVISE,
@@ -60,6 +61,12 @@ def make_celery() -> Celery:
                 "task": CLOSE_MONTHS,
                 "schedule": 3600.0,
                 "options": {"expires": 3600},
+            },
+            # So that a report of an open month reads only the events since the last count.
+            "keep-partials": {
+                "task": KEEP_PARTIALS,
+                "schedule": float(settings.stats_partial_seconds),
+                "options": {"expires": float(settings.stats_partial_seconds)},
             },
             "tidy-files": {"task": TIDY_FILES, "schedule": 3600.0, "options": {"expires": 3600}},
             "reconcile-districts": {

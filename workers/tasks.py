@@ -20,6 +20,7 @@ from service.outbox.names import (
     CLOSE_MONTHS,
     DRAIN,
     DRAINED_TASK,
+    KEEP_PARTIALS,
     RECONCILE,
     RELAY,
     SUPERVISE,
@@ -29,6 +30,7 @@ from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import drain, process, relay_due
 from service.outbox.publisher import Publisher
 from service.stats.closing import close_due_months
+from service.stats.partial import refresh_open_months
 from workers.celery_app import app
 
 log = logging.getLogger("tongban.worker")
@@ -108,6 +110,17 @@ def close_months() -> list[str]:
     if closed:
         log.info("months closed", extra={"months": closed})
     return closed
+
+
+@shared_task(name=KEEP_PARTIALS, ignore_result=True)
+def keep_partials() -> dict[str, int | None]:
+    """Count every open month's figures up to now, so its report reads only what follows."""
+    with database.sessionmaker() as session:
+        kept = refresh_open_months(session)
+    busy = [month for month, watermark in kept.items() if watermark is None]
+    if busy:
+        log.warning("timeline too busy; kept figures left as they were", extra={"months": busy})
+    return kept
 
 
 @shared_task(name=TIDY_FILES, ignore_result=True)

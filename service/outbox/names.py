@@ -8,6 +8,7 @@ RELAY = "tongban.relay_outbox"  # beat: re-publish rows not done within their le
 SUPERVISE = "tongban.supervise"  # beat: mark deadlines due soon or overdue
 RECONCILE = "tongban.reconcile"  # beat: ask district systems about quiet cases
 CLOSE_MONTHS = "tongban.close_months"  # beat: freeze finished months' statistics
+KEEP_PARTIALS = "tongban.keep_partials"  # beat: count open months' figures up to now
 TIDY_FILES = "tongban.tidy_files"  # beat: retention and uploads that never committed
 
 

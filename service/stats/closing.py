@@ -18,6 +18,7 @@ from service.clock import SHANGHAI, local_today, now_utc
 from service.clocks.store import load_calendar
 from service.stats.export import FORMATS, file_name, render
 from service.stats.models import StatMonth, StatMonthFile
+from service.stats.partial import kept_base
 from service.stats.report import FIGURES, late_counts, month_bounds, month_starts, monthly_report
 
 CITY = "city"
@@ -69,10 +70,12 @@ def adjustments(session: Session, month: str, scope: str) -> list[dict[str, Any]
     return out
 
 
-def live_report(session: Session, month: str, scope: str) -> dict[str, Any]:
-    """The month as the timeline has it now, with corrections to closed months before it."""
+def live_report(session: Session, month: str, scope: str, kept: bool = True) -> dict[str, Any]:
+    """The month as the timeline has it now, with corrections to closed months before it;
+    from the rows beat keeps for it (partial.py) where they serve, unless `kept` is False."""
     calendar = load_calendar(session)
-    report = monthly_report(session, calendar, month, _district(scope))
+    base = kept_base(session, month, _district(scope)) if kept else None
+    report = monthly_report(session, calendar, month, _district(scope), base)
     report["adjustments"] = adjustments(session, month, scope)
     report["closed"] = False
     return report
@@ -108,7 +111,7 @@ def close_month(session: Session, month: str, by: str) -> StatMonth:
     watermark = session.scalar(select(func.coalesce(func.max(CaseEvent.id), 0)))
     reports = {}
     for scope in SCOPES:
-        report = live_report(session, month, scope)
+        report = live_report(session, month, scope, kept=False)
         report["closed"] = True
         report["closed_at"] = closed_at.astimezone(SHANGHAI).isoformat(timespec="seconds")
         reports[scope] = report

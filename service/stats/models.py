@@ -1,8 +1,10 @@
-"""Closed months: the figures frozen when each month closed, and the files exported from them."""
+"""Closed months: the figures frozen when each month closed, and the files exported from them;
+and the open month's figures kept up to a recent event."""
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, LargeBinary, String, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,3 +37,18 @@ class StatMonthFile(Base):
     name: Mapped[str] = mapped_column(String(100))
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StatPartial(Base):
+    """The open month's report rows for its events up to a watermark, kept by beat so that a
+    report reads only the events after it (service/stats/partial.py)."""
+
+    __tablename__ = "stat_partials"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, Asia/Shanghai
+    # Every event up to this id had committed, or never would, when the rows were counted.
+    watermark: Mapped[int] = mapped_column(BigInteger)
+    # Completions on time are judged against due days that a calendar import may recount.
+    calendar_revision: Mapped[uuid.UUID] = mapped_column(Uuid)
+    rows: Mapped[list] = mapped_column(JSONB)  # the city's base rows: group keys and figures
+    made_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

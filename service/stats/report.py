@@ -71,8 +71,18 @@ def _in_scope(scope: str | None):
     return or_(Case.accepting_district == scope, Case.responsible_district == scope)
 
 
-def _counts(session: Session, start, end, scope, *group, after_event: int = 0, where=None) -> list:
-    """The figures, grouped by `group`, for the steps that happened in [start, end)."""
+def _counts(
+    session: Session,
+    start,
+    end,
+    scope,
+    *group,
+    after_event: int = 0,
+    up_to_event: int | None = None,
+    where=None,
+) -> list:
+    """The figures, grouped by `group`, for the steps that happened in [start, end) and were
+    recorded after event `after_event` (and up to `up_to_event`)."""
     # Looked up for completions only, not joined for every event of the month.
     on_time = (
         select(Deadline.id)
@@ -102,6 +112,7 @@ def _counts(session: Session, start, end, scope, *group, after_event: int = 0, w
             CaseEvent.occurred_at < end,
             CaseEvent.type.in_(list(MEASURES.values())),
             CaseEvent.id > after_event,
+            literal(True) if up_to_event is None else CaseEvent.id <= up_to_event,
             _in_scope(scope),
             literal(True) if where is None else where,
         )
@@ -148,7 +159,28 @@ def late_counts(session: Session, after_event: int, before: datetime, scope: str
     )
 
 
-def _rollup(rows, *keys: str) -> list[dict]:
+# The month's one pass over its events is grouped by these; every view is a sum of its rows.
+BASE_KEYS = (
+    "accepting_district",
+    "responsible_district",
+    "item_code",
+    "accepting_center_id",
+    "agreement_id",
+)
+
+
+def base_rows(
+    session: Session, start, end, scope, *, after_event: int = 0, up_to_event: int | None = None
+) -> list:
+    """The figures of the steps in [start, end) by BASE_KEYS, for the city (scope None) or the
+    cases a district accepted or is responsible for."""
+    group = [getattr(Case, key) for key in BASE_KEYS]
+    return _counts(
+        session, start, end, scope, *group, after_event=after_event, up_to_event=up_to_event
+    )
+
+
+def rollup(rows, *keys: str) -> list[dict]:
     """Sum the month's base rows over everything but `keys`, in key order."""
     sums: dict[tuple, dict[str, int]] = {}
     for row in rows:
@@ -157,17 +189,19 @@ def _rollup(rows, *keys: str) -> list[dict]:
         for figure in FIGURES:
             into[figure] += getattr(row, figure)
     return [
-        _Row(**dict(zip(keys, key, strict=True)), **figures)
+        FigureRow(**dict(zip(keys, key, strict=True)), **figures)
         for key, figures in sorted(sums.items(), key=lambda kv: tuple(str(k) for k in kv[0]))
     ]
 
 
-class _Row(dict):
+class FigureRow(dict):
+    """A row of keys and figures, read like a result row (row.submitted)."""
+
     __getattr__ = dict.get
 
 
 def _matrix(rows) -> list[dict]:
-    rows = _rollup(rows, "accepting_district", "responsible_district")
+    rows = rollup(rows, "accepting_district", "responsible_district")
     return [
         {
             "accepting": r.accepting_district,
@@ -181,14 +215,14 @@ def _matrix(rows) -> list[dict]:
 
 
 def _items(session, base, last_day: date) -> list[dict]:
-    rows = _rollup(base, "item_code")
+    rows = rollup(base, "item_code")
     # The catalog's name at the month's end: reading it off the cases was a GROUP BY over all.
     names = item_names(session, [r.item_code for r in rows], last_day)
     return [{"code": r.item_code, "name": names.get(r.item_code), **_figures(r)} for r in rows]
 
 
 def _centers(session, base) -> list[dict]:
-    rows = _rollup(base, "accepting_center_id")
+    rows = rollup(base, "accepting_center_id")
     centers = {c.id: c for c in session.scalars(select(ServiceCenter))}
     out = [
         {
@@ -218,7 +252,7 @@ def _agreements(session, start, end, scope, base) -> list[dict]:
     timeline once months are closed.
     """
     scope_key = scope or "city"
-    this_month = {r.agreement_id: r for r in _rollup(base, "agreement_id")}
+    this_month = {r.agreement_id: r for r in rollup(base, "agreement_id")}
     # Only each closed month's agreements of this scope, picked out in SQL: the whole frozen
     # reports of every closed month took longer to load than the month's own figures.
     frozen = StatMonth.reports[scope_key]["agreements"]
@@ -410,25 +444,21 @@ def _overdue(session, calendar: WorkCalendar, end, last_day, scope) -> list[dict
 
 
 def monthly_report(
-    session: Session, calendar: WorkCalendar, month: str, scope: str | None
+    session: Session,
+    calendar: WorkCalendar,
+    month: str,
+    scope: str | None,
+    base: list | None = None,
 ) -> dict[str, Any]:
-    """Every view of the month for the city (scope None) or one district's cases."""
+    """Every view of the month for the city (scope None) or one district's cases. `base` is
+    the month's base rows for the scope if the caller has them (service/stats/partial.py);
+    without it they are counted from the timeline in one pass."""
     start, end, _first, last_day = month_bounds(month)
     # The month in progress is judged as of today, not as of a last day still to come.
     as_of = min(last_day, local_today())
-    # One pass over the month's events; every view below is a sum of these rows.
-    base = _counts(
-        session,
-        start,
-        end,
-        scope,
-        Case.accepting_district,
-        Case.responsible_district,
-        Case.item_code,
-        Case.accepting_center_id,
-        Case.agreement_id,
-    )
-    totals = _Row(dict.fromkeys(FIGURES, 0))
+    if base is None:
+        base = base_rows(session, start, end, scope)
+    totals = FigureRow(dict.fromkeys(FIGURES, 0))
     for row in base:
         for figure in FIGURES:
             totals[figure] += getattr(row, figure)

@@ -418,3 +418,108 @@ def test_april_since_start_reads_only_the_closed_months_agreements(dataset, db, 
     both = {k: MARCH[k] + APRIL[k] for k in MARCH}
     assert figures(since) == {**both, "submitted": 7, "average_working_days": round(20 / 3, 2)}
     assert not any("stat_months.manifest" in s for s in statements)
+
+
+def _case_in_may(app, dataset, day: int) -> None:
+    with at(5, day):
+        body = application()
+        body["applicant"]["id_number"] = make_id_number()
+        response = submit(app.test_client(), dataset["window"], body)
+        assert response.status_code == 201, response.get_json()
+
+
+def test_a_month_counted_up_to_a_watermark_gives_the_report_the_timeline_gives(dataset, db, app):
+    """May 2025 counted and kept as beat does, then a step after the watermark: the report from
+    the kept rows and the later events is the one the timeline gives, for the city and each
+    district. And it is what an open month's report reads: a kept row changed by hand shows,
+    until a change to the calendar makes the kept rows unusable."""
+    from sqlalchemy import delete, update
+
+    from service.clocks.models import CalendarDay
+    from service.clocks.store import load_calendar
+    from service.stats.closing import live_report
+    from service.stats.models import StatPartial
+    from service.stats.partial import kept_base, refresh
+    from service.stats.report import monthly_report
+
+    _case_in_may(app, dataset, 5)
+    partial = refresh(db, "2025-05")
+    kept_submitted = sum(row["submitted"] for row in partial.rows)
+    assert kept_submitted >= 1
+    _case_in_may(app, dataset, 6)  # after the watermark
+    calendar = load_calendar(db)
+    for scope in (None, WH, FM, "530112"):
+        kept = kept_base(db, "2025-05", scope)
+        assert kept is not None
+        from_kept = monthly_report(db, calendar, "2025-05", scope, kept)
+        assert from_kept == monthly_report(db, calendar, "2025-05", scope)
+    assert from_kept["totals"]["submitted"] == 0  # 西山: neither side of any of them
+    honest = live_report(db, "2025-05", "city")["totals"]["submitted"]
+    assert honest == kept_submitted + 1
+    db.rollback()
+
+    changed = [{**partial.rows[0], "submitted": partial.rows[0]["submitted"] + 1000}]
+    db.execute(
+        update(StatPartial)
+        .where(StatPartial.month == "2025-05")
+        .values(rows=changed + partial.rows[1:])
+    )
+    db.commit()
+    try:
+        assert live_report(db, "2025-05", "city")["totals"]["submitted"] == honest + 1000
+        db.rollback()
+        # Any write to the calendar's tables, even one that changes no row, is a new revision.
+        db.execute(delete(CalendarDay).where(CalendarDay.year == 2031))
+        db.commit()
+        assert kept_base(db, "2025-05", None) is None
+        assert live_report(db, "2025-05", "city")["totals"]["submitted"] == honest
+    finally:
+        db.rollback()
+        db.execute(delete(StatPartial))
+        db.commit()
+
+
+def test_beat_keeps_every_open_month_and_drops_closed_ones(dataset, db):
+    """March and April 2025 are closed by the tests above."""
+    from datetime import date
+
+    from sqlalchemy import insert
+
+    from service.clock import local_today, now_utc
+    from service.reference import CALENDAR, revision
+    from service.stats.models import StatPartial
+    from service.stats.partial import open_months, refresh_open_months
+
+    assert open_months(db, today=date(2025, 6, 15)) == ["2025-05", "2025-06"]
+    db.execute(
+        insert(StatPartial).values(
+            month="2025-03",
+            watermark=0,
+            calendar_revision=revision(db, CALENDAR),
+            rows=[],
+            made_at=now_utc(),
+        )
+    )
+    db.commit()
+    kept = refresh_open_months(db)
+    assert kept["2025-05"] > 0 and f"{local_today():%Y-%m}" in kept and "2025-04" not in kept
+    assert db.get(StatPartial, "2025-03") is None
+    assert db.get(StatPartial, "2025-05").watermark == kept["2025-05"]
+
+
+def test_a_timeline_too_busy_to_count_leaves_the_kept_rows_as_they_were(
+    dataset, db, migrated, monkeypatch
+):
+    from sqlalchemy import text
+
+    from service.stats import partial
+    from service.stats.models import StatPartial
+
+    monkeypatch.setattr(partial, "LOCK_TIMEOUT", "200ms")
+    before = partial.refresh(db, "2025-05")
+    with migrated.sessionmaker() as writer:
+        writer.execute(text("LOCK TABLE case_events IN ROW EXCLUSIVE MODE"))  # a step in flight
+        assert partial.refresh(db, "2025-05") is None
+        writer.rollback()
+    assert db.get(StatPartial, "2025-05").watermark == before.watermark
+    db.rollback()
