@@ -34,8 +34,9 @@ from service.stats.report import (
     rollup,
 )
 
-# Steps wait while the watermark is read; if that cannot start within this, try next time.
-LOCK_TIMEOUT = "5s"
+# Steps wait while the watermark is read; if that cannot start within this (a long
+# transaction holds the timeline), try next time rather than hold intake back.
+LOCK_TIMEOUT = "1s"
 
 
 def _watermark(session: Session) -> int | None:
