@@ -7,7 +7,8 @@ which stops every process it started. With the URLs set it uses those servers in
 Once the system has been ready, a process that exits on its own is started again, as compose's
 `restart: unless-stopped` does in production: a Celery worker can die of a broker restart by
 itself (kombu's Redis transport), and nothing is lost meanwhile (the outbox keeps every
-delivery). A process that keeps exiting stops the whole system with its name.
+delivery). A process that exits more than 5 times in 5 minutes stops the whole system with
+its name.
 """
 
 import os
@@ -27,7 +28,7 @@ from service.config import REPO_ROOT, ConfigError
 STOP_GRACE_SECONDS = 20
 # More exits than this of one process within the window is a crash loop, not a hiccup.
 RESTARTS_ALLOWED = 5
-RESTART_WINDOW_SECONDS = 60
+RESTART_WINDOW_SECONDS = 300
 ENTRYPOINT = REPO_ROOT / "docker" / "entrypoint.sh"
 # A district whose own case system is simulated in the demo ("" or "off" for none).
 DEMO_DISTRICT = os.environ.get("TONGBAN_DEMO_DISTRICT_SYSTEM", "530181")

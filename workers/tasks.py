@@ -113,13 +113,12 @@ def close_months() -> list[str]:
 
 
 @shared_task(name=KEEP_PARTIALS, ignore_result=True)
-def keep_partials() -> dict[str, int | None]:
+def keep_partials() -> dict[str, int] | None:
     """Count every open month's figures up to now, so its report reads only what follows."""
     with database.sessionmaker() as session:
         kept = refresh_open_months(session)
-    busy = [month for month, watermark in kept.items() if watermark is None]
-    if busy:
-        log.warning("timeline too busy; kept figures left as they were", extra={"months": busy})
+    if kept is None:
+        log.warning("timeline too busy to count; kept figures left as they were")
     return kept
 
 

@@ -15,14 +15,13 @@ from sqlalchemy.orm import Session
 from catalog.models import Agreement, ItemVersion
 from catalog.repository import agreements_of, district_codes, version_in_force
 from catalog.routing import AgreementTerms
-from service.reference import CATALOG, LatestBuilt
+from service.reference import CATALOG, LatestBuilt, still_current
 
 
 @dataclass
 class _Snapshot:
-    day: date
-    districts: frozenset[str] = frozenset()
-    versions: dict[str, ItemVersion | None] = field(default_factory=dict)
+    districts: frozenset[str]
+    versions: dict[str, ItemVersion] = field(default_factory=dict)
     terms: dict[tuple[str, str], list[AgreementTerms]] = field(default_factory=dict)
     agreements: dict[int, Agreement] = field(default_factory=dict)
 
@@ -44,10 +43,16 @@ class _Reader:
         self._session.close()
 
 
+def _keep(session: Session, into: dict, key, value) -> None:
+    """Keep what was just read in the snapshot, unless the catalog changed meanwhile."""
+    if still_current(session, CATALOG):
+        into[key] = value
+
+
 def _snapshot(session: Session, day: date) -> _Snapshot:
     def build() -> _Snapshot:
         with _Reader(session) as reader:
-            return _Snapshot(day, frozenset(district_codes(reader)))
+            return _Snapshot(frozenset(district_codes(reader)))
 
     return _latest.get(session, build, key=day)
 
@@ -58,29 +63,37 @@ def known_districts(session: Session, day: date) -> frozenset[str]:
 
 
 def item_in_force(session: Session, basic_code: str, day: date) -> ItemVersion | None:
-    """The item's version in force on `day`, in `session`; None if there is none."""
+    """The item's version in force on `day`, in `session`; None if there is none (not kept,
+    so that codes sent at random cannot grow the process)."""
     snapshot = _snapshot(session, day)
-    if basic_code not in snapshot.versions:
+    version = snapshot.versions.get(basic_code)
+    if version is None:
         with _Reader(session) as reader:
-            snapshot.versions[basic_code] = version_in_force(reader, basic_code, day)
-    version = snapshot.versions[basic_code]
-    return version and session.merge(version, load=False)
+            version = version_in_force(reader, basic_code, day)
+        if version is None:
+            return None
+        _keep(session, snapshot.versions, basic_code, version)
+    return session.merge(version, load=False)
 
 
 def terms_for(session: Session, district: str, basic_code: str, day: date) -> list[AgreementTerms]:
     """The district's agreements, each with the item's code among its items if it covers it."""
     snapshot = _snapshot(session, day)
     key = (district, basic_code)
-    if key not in snapshot.terms:
+    terms = snapshot.terms.get(key)
+    if terms is None:
         with _Reader(session) as reader:
-            snapshot.terms[key] = agreements_of(reader, district, basic_code)
-    return snapshot.terms[key]
+            terms = agreements_of(reader, district, basic_code)
+        _keep(session, snapshot.terms, key, terms)
+    return terms
 
 
 def agreement(session: Session, agreement_id: int, day: date) -> Agreement:
     """The agreement row, in `session`."""
     snapshot = _snapshot(session, day)
-    if agreement_id not in snapshot.agreements:
+    row = snapshot.agreements.get(agreement_id)
+    if row is None:
         with _Reader(session) as reader:
-            snapshot.agreements[agreement_id] = reader.get(Agreement, agreement_id)
-    return session.merge(snapshot.agreements[agreement_id], load=False)
+            row = reader.get(Agreement, agreement_id)
+        _keep(session, snapshot.agreements, agreement_id, row)
+    return session.merge(row, load=False)

@@ -19,7 +19,13 @@ from service.clocks.store import load_calendar
 from service.stats.export import FORMATS, file_name, render
 from service.stats.models import StatMonth, StatMonthFile
 from service.stats.partial import kept_base
-from service.stats.report import FIGURES, late_counts, month_bounds, month_starts, monthly_report
+from service.stats.report import (
+    FIGURES,
+    late_counts,
+    month_bounds,
+    monthly_report,
+    months_with_cases,
+)
 
 CITY = "city"
 SCOPES = [CITY, *(d.code for d in KUNMING_DISTRICTS)]
@@ -102,7 +108,7 @@ def close_month(session: Session, month: str, by: str) -> StatMonth:
     if existing is not None:
         session.commit()
         return existing
-    open_before = [m for m in _months_with_cases(session) if m < month]
+    open_before = [m for m in months_with_cases(session) if m < month]
     closed = set(session.scalars(select(StatMonth.month)))
     if any(m not in closed for m in open_before):
         session.rollback()
@@ -142,21 +148,11 @@ def close_month(session: Session, month: str, by: str) -> StatMonth:
     return record
 
 
-def _months_with_cases(session: Session) -> list[str]:
-    """Every month from the first intake up to, not including, the current one."""
-    first = session.scalar(
-        select(func.min(CaseEvent.occurred_at)).where(CaseEvent.type == "submitted")
-    )
-    if first is None:
-        return []
-    return [month_of(day) for day in month_starts(first.astimezone(SHANGHAI).date(), local_today())]
-
-
 def close_due_months(session: Session, by: str = "beat") -> list[str]:
     """Close, oldest first, every finished month since the first case that is not closed yet."""
     closed = set(session.scalars(select(StatMonth.month)))
     done = []
-    for month in _months_with_cases(session):
+    for month in months_with_cases(session):
         if month not in closed:
             close_month(session, month, by)
             done.append(month)

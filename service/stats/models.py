@@ -50,5 +50,7 @@ class StatPartial(Base):
     watermark: Mapped[int] = mapped_column(BigInteger)
     # Completions on time are judged against due days that a calendar import may recount.
     calendar_revision: Mapped[uuid.UUID] = mapped_column(Uuid)
+    # A digest of the counting query: a deploy that adds or redefines a figure changes it.
+    counted_as: Mapped[str] = mapped_column(String(64))
     rows: Mapped[list] = mapped_column(JSONB)  # the city's base rows: group keys and figures
     made_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

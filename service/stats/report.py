@@ -6,11 +6,13 @@ months, once for each step. Completion is on time when its local date is no late
 completion deadline, which already includes the working days a special procedure paused it.
 """
 
+import hashlib
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Date, and_, cast, func, literal, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
@@ -71,8 +73,13 @@ def _in_scope(scope: str | None):
     return or_(Case.accepting_district == scope, Case.responsible_district == scope)
 
 
-def _counts(
-    session: Session,
+def _counts(session: Session, start, end, scope, *group, **options) -> list:
+    """The figures, grouped by `group`, for the steps that happened in [start, end); options
+    as `_counts_statement` takes them."""
+    return session.execute(_counts_statement(start, end, scope, *group, **options)).all()
+
+
+def _counts_statement(
     start,
     end,
     scope,
@@ -80,9 +87,9 @@ def _counts(
     after_event: int = 0,
     up_to_event: int | None = None,
     where=None,
-) -> list:
-    """The figures, grouped by `group`, for the steps that happened in [start, end) and were
-    recorded after event `after_event` (and up to `up_to_event`)."""
+):
+    """The query of `_counts`: steps recorded after event `after_event` (and up to
+    `up_to_event`)."""
     # Looked up for completions only, not joined for every event of the month.
     on_time = (
         select(Deadline.id)
@@ -119,7 +126,7 @@ def _counts(
     )
     if group:
         stmt = stmt.group_by(*group).order_by(*group)
-    return session.execute(stmt).all()
+    return stmt
 
 
 def derived(figures: dict) -> dict:
@@ -180,6 +187,16 @@ def base_rows(
     )
 
 
+@cache
+def counting_signature() -> str:
+    """A digest of the query that counts base rows: rows counted by another version of it (a
+    figure added, or counted another way) must not be added to rows counted by this one."""
+    group = [getattr(Case, key) for key in BASE_KEYS]
+    never = datetime(2000, 1, 1, tzinfo=SHANGHAI)
+    stmt = _counts_statement(never, never, None, *group, up_to_event=0)
+    return hashlib.sha256(str(stmt.compile(dialect=postgresql.dialect())).encode()).hexdigest()
+
+
 def rollup(rows, *keys: str) -> list[dict]:
     """Sum the month's base rows over everything but `keys`, in key order."""
     sums: dict[tuple, dict[str, int]] = {}
@@ -234,6 +251,17 @@ def _centers(session, base) -> list[dict]:
         for r in rows
     ]
     return sorted(out, key=lambda c: c["code"])
+
+
+def months_with_cases(session: Session, today: date | None = None) -> list[str]:
+    """Every month from the first intake up to, not including, the current one."""
+    first = session.scalar(
+        select(func.min(CaseEvent.occurred_at)).where(CaseEvent.type == "submitted")
+    )
+    if first is None:
+        return []
+    until = today or local_today()
+    return [f"{day:%Y-%m}" for day in month_starts(first.astimezone(SHANGHAI).date(), until)]
 
 
 def month_starts(first: date, until: date):

@@ -19,6 +19,7 @@ import pytest
 from ops.embedded import free_port
 from service.config import REPO_ROOT
 from tests.helpers import application
+from tests.processes import wait_for
 
 
 def _request(method, url, body=None, headers=None):
@@ -57,16 +58,6 @@ def _child_running(parent: int, *words: str) -> int | None:
         if ppid == parent and all(w in cmdline for w in words):
             return int(entry.name)
     return None
-
-
-def _wait_for(what: str, check, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    pytest.fail(f"{what}: not within {timeout:.0f} s")
 
 
 class RunCommand:
@@ -164,14 +155,17 @@ def test_run_command_brings_up_the_system_and_ctrl_c_stops_it(tmp_path):
         auth["Idempotency-Key"] = uuid.uuid4().hex
         status, late = _request("POST", second.base + "/api/v1/applications", application(), auth)
         assert status == 201, late
-        _wait_for(
-            "a new worker",
+        wait_for(
             lambda: _child_running(second.process.pid, "celery", "worker") not in (None, worker),
+            60,
+            "a new worker",
         )
         url = f"{second.base}/api/v1/applications/{late['case_no']}"
-        _wait_for(
-            "its delivery", lambda: _request("GET", url, None, auth)[1]["status"] != "submitted"
-        )
+
+        def forwarded() -> bool:
+            return _request("GET", url, None, auth)[1]["status"] != "submitted"
+
+        wait_for(forwarded, 60, "its delivery")
         assert "worker exited with code -9; starting it again" in second.output()
     finally:
         assert second.interrupt() == 0

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column('month', sa.String(length=7), nullable=False),
         sa.Column('watermark', sa.BigInteger(), nullable=False),
         sa.Column('calendar_revision', sa.Uuid(), nullable=False),
+        sa.Column('counted_as', sa.String(length=64), nullable=False),
         sa.Column('rows', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column('made_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('month', name=op.f('pk_stat_partials')),
