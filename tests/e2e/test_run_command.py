@@ -84,12 +84,14 @@ class RunCommand:
         )
 
     def wait_ready(self, timeout=90) -> float:
+        """Seconds until /readyz answers and the launcher has said so (from then on it starts
+        again a process that exits, rather than stopping as for a failed start)."""
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             assert self.process.poll() is None, self.tail()
             try:
                 with urllib.request.urlopen(self.base + "/readyz", timeout=2) as response:
-                    if response.status == 200:
+                    if response.status == 200 and "Tongban is ready" in self.output():
                         return time.monotonic() - started
             except OSError:
                 pass
