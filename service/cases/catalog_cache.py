@@ -7,8 +7,10 @@ request's connection (so they are what the request's transaction sees), and the 
 handed to the request's session with merge(load=False), which copies them without a query.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,8 @@ class _Snapshot:
 
 _latest: LatestBuilt[_Snapshot] = LatestBuilt(CATALOG)
 
+T = TypeVar("T")
+
 
 class _Reader:
     """A session of its own on `session`'s connection: what it loads is detached, not expired,
@@ -43,10 +47,16 @@ class _Reader:
         self._session.close()
 
 
-def _keep(session: Session, into: dict, key, value) -> None:
-    """Keep what was just read in the snapshot, unless the catalog changed meanwhile."""
-    if still_current(session, CATALOG):
-        into[key] = value
+def _read_through(session: Session, kept: dict, key, read: Callable[[Session], T]) -> T | None:
+    """`kept[key]`, or what `read` finds in a session of its own, kept unless it is None (codes
+    sent at random must not grow the process) or the catalog changed meanwhile."""
+    value = kept.get(key)
+    if value is None:
+        with _Reader(session) as reader:
+            value = read(reader)
+        if value is not None and still_current(session, CATALOG):
+            kept[key] = value
+    return value
 
 
 def _snapshot(session: Session, day: date) -> _Snapshot:
@@ -63,37 +73,32 @@ def known_districts(session: Session, day: date) -> frozenset[str]:
 
 
 def item_in_force(session: Session, basic_code: str, day: date) -> ItemVersion | None:
-    """The item's version in force on `day`, in `session`; None if there is none (not kept,
-    so that codes sent at random cannot grow the process)."""
-    snapshot = _snapshot(session, day)
-    version = snapshot.versions.get(basic_code)
-    if version is None:
-        with _Reader(session) as reader:
-            version = version_in_force(reader, basic_code, day)
-        if version is None:
-            return None
-        _keep(session, snapshot.versions, basic_code, version)
-    return session.merge(version, load=False)
+    """The item's version in force on `day`, in `session`; None if there is none."""
+    version = _read_through(
+        session,
+        _snapshot(session, day).versions,
+        basic_code,
+        lambda reader: version_in_force(reader, basic_code, day),
+    )
+    return version and session.merge(version, load=False)
 
 
 def terms_for(session: Session, district: str, basic_code: str, day: date) -> list[AgreementTerms]:
     """The district's agreements, each with the item's code among its items if it covers it."""
-    snapshot = _snapshot(session, day)
-    key = (district, basic_code)
-    terms = snapshot.terms.get(key)
-    if terms is None:
-        with _Reader(session) as reader:
-            terms = agreements_of(reader, district, basic_code)
-        _keep(session, snapshot.terms, key, terms)
-    return terms
+    return _read_through(
+        session,
+        _snapshot(session, day).terms,
+        (district, basic_code),
+        lambda reader: agreements_of(reader, district, basic_code),
+    )
 
 
 def agreement(session: Session, agreement_id: int, day: date) -> Agreement:
     """The agreement row, in `session`."""
-    snapshot = _snapshot(session, day)
-    row = snapshot.agreements.get(agreement_id)
-    if row is None:
-        with _Reader(session) as reader:
-            row = reader.get(Agreement, agreement_id)
-        _keep(session, snapshot.agreements, agreement_id, row)
+    row = _read_through(
+        session,
+        _snapshot(session, day).agreements,
+        agreement_id,
+        lambda reader: reader.get(Agreement, agreement_id),
+    )
     return session.merge(row, load=False)

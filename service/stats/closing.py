@@ -6,7 +6,6 @@ next month's report, naming the month it belongs to.
 """
 
 import hashlib
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -23,6 +22,7 @@ from service.stats.report import (
     FIGURES,
     late_counts,
     month_bounds,
+    month_of,
     monthly_report,
     months_with_cases,
 )
@@ -38,10 +38,6 @@ class MonthNotOver(Exception):
 
 class MonthsOutOfOrder(Exception):
     """An earlier month with cases is still open; months close in order."""
-
-
-def month_of(day: date) -> str:
-    return f"{day:%Y-%m}"
 
 
 def _district(scope: str) -> str | None:

@@ -33,6 +33,7 @@ from service.stats.report import (
     base_rows,
     counting_signature,
     month_bounds,
+    month_of,
     months_with_cases,
     rollup,
 )
@@ -107,7 +108,7 @@ def open_months(session: Session, today: date | None = None) -> list[str]:
     today = today or local_today()
     last_closed = session.scalar(select(func.max(StatMonth.month))) or ""
     earlier = [m for m in months_with_cases(session, today) if m > last_closed]
-    return [*earlier, f"{today:%Y-%m}"]
+    return [*earlier, month_of(today)]
 
 
 def refresh_open_months(session: Session) -> dict[str, int] | None:

@@ -176,14 +176,16 @@ BASE_KEYS = (
 )
 
 
+_BASE_GROUP = [getattr(Case, key) for key in BASE_KEYS]
+
+
 def base_rows(
     session: Session, start, end, scope, *, after_event: int = 0, up_to_event: int | None = None
 ) -> list:
     """The figures of the steps in [start, end) by BASE_KEYS, for the city (scope None) or the
     cases a district accepted or is responsible for."""
-    group = [getattr(Case, key) for key in BASE_KEYS]
     return _counts(
-        session, start, end, scope, *group, after_event=after_event, up_to_event=up_to_event
+        session, start, end, scope, *_BASE_GROUP, after_event=after_event, up_to_event=up_to_event
     )
 
 
@@ -191,9 +193,8 @@ def base_rows(
 def counting_signature() -> str:
     """A digest of the query that counts base rows: rows counted by another version of it (a
     figure added, or counted another way) must not be added to rows counted by this one."""
-    group = [getattr(Case, key) for key in BASE_KEYS]
     never = datetime(2000, 1, 1, tzinfo=SHANGHAI)
-    stmt = _counts_statement(never, never, None, *group, up_to_event=0)
+    stmt = _counts_statement(never, never, None, *_BASE_GROUP, up_to_event=0)
     return hashlib.sha256(str(stmt.compile(dialect=postgresql.dialect())).encode()).hexdigest()
 
 
@@ -253,6 +254,10 @@ def _centers(session, base) -> list[dict]:
     return sorted(out, key=lambda c: c["code"])
 
 
+def month_of(day: date) -> str:
+    return f"{day:%Y-%m}"
+
+
 def months_with_cases(session: Session, today: date | None = None) -> list[str]:
     """Every month from the first intake up to, not including, the current one."""
     first = session.scalar(
@@ -261,7 +266,7 @@ def months_with_cases(session: Session, today: date | None = None) -> list[str]:
     if first is None:
         return []
     until = today or local_today()
-    return [f"{day:%Y-%m}" for day in month_starts(first.astimezone(SHANGHAI).date(), until)]
+    return [month_of(day) for day in month_starts(first.astimezone(SHANGHAI).date(), until)]
 
 
 def month_starts(first: date, until: date):
