@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import cli, db, errors, guards, health, logs
 from service.accounts.api import blp as auth_blp
+from service.accounts.auth import gate
 from service.cases.api import blp as cases_blp
 from service.cases.public_api import blp as public_blp
 from service.catalog_api.admin_api import blp as catalog_admin_blp
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.config.update(
         SECRET_KEY=settings.secret_key,
+        # The largest of any route's limits; each request gets its route's own (accounts.auth).
         MAX_CONTENT_LENGTH=request_limit_bytes(settings.upload_limit_bytes),
         API_TITLE="Tongban 通办",
         API_VERSION="v1",
@@ -109,6 +111,8 @@ def _request_context(app: Flask) -> None:
         g.started = time.perf_counter()
         logs.request_id_var.set(g.request_id)
         logs.case_no_var.set(None)
+        # Before any other hook or view reads headers or body: see accounts.auth.
+        gate()
 
     @app.after_request
     def _finish(response):

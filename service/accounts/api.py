@@ -6,12 +6,13 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service.accounts.auth import BEARER_SECURITY, current_principal, requires
+from service.accounts.auth import BEARER_SECURITY, current_principal, public, requires
 from service.accounts.credentials import authenticate, issue_token, revoke_token
 from service.accounts.login import LoginThrottled, staff_login_for_request
 from service.accounts.schemas import LoginSchema, PrincipalSchema, TokenSchema
 from service.db import db_session
 from service.errors import Problem
+from service.policy import Permission
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Staff login")
 
@@ -21,6 +22,7 @@ class TokenResource(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(201, TokenSchema)
     @blp.alt_response(429, description="Too many failed logins for this name or address")
+    @public
     def post(self, login):
         """Log in as staff and get a bearer token."""
         session = db_session()
@@ -58,7 +60,7 @@ class TokenResource(MethodView):
 
     @blp.response(204)
     @blp.doc(security=BEARER_SECURITY)
-    @requires(kinds=("staff",))
+    @requires(Permission.ANY)
     def delete(self):
         """Log out: revoke the token this request carries."""
         session = db_session()
@@ -69,7 +71,7 @@ class TokenResource(MethodView):
 @blp.route("/me")
 @blp.response(200, PrincipalSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires()
+@requires(Permission.ANY)
 def me():
     """Who the credential of this request belongs to."""
     return current_principal()

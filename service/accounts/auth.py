@@ -1,15 +1,35 @@
-"""Request authentication: every API request names its principal with a bearer credential."""
+"""The API's door: every request is authenticated, and its operation allowed by the policy,
+before anything of it is read; bodies are capped per route before they are read.
+
+Each API view declares one `Permission` with `@requires(...)` (or `@public`). `gate()` runs
+before every request: it caps the body, then finds the view the request is routed to, and for
+an API route authenticates the bearer credential and asks `service.policy.allows`. Only then do
+the NUL guard, the JSON checks and the view's own schemas read headers and body. An API route
+that declares nothing is treated as needing a credential (deny by default), and the
+access-matrix test fails until it is given an entry.
+"""
 
 from collections.abc import Callable
-from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.accounts.credentials import Principal, authenticate
 from service.db import db_session
 from service.errors import Problem
+from service.policy import Permission, allows, refusal_detail
+from service.uploads import request_limit_bytes
 
 BEARER_SECURITY = [{"bearerAuth": []}]
+PERMISSION_ATTR = "tongban_permission"
+UPLOADS_ATTR = "tongban_uploads"
+# An application with 50 materials, each naming 20 scans, is about 40 KiB.
+JSON_BODY_LIMIT = 256 * 1024
+API_PREFIX = "/api/"
+# Served to anyone, as any site serves its documentation (no case data in them).
+PUBLIC_ENDPOINTS = frozenset(
+    {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets.asset"}
+)
 
 
 def _unauthorized(detail: str) -> Problem:
@@ -23,37 +43,103 @@ def _unauthorized(detail: str) -> Problem:
     )
 
 
+def forbidden(detail: str) -> Problem:
+    """A 403: the principal is known but may not do this."""
+    return Problem(403, "forbidden", "Not allowed", detail, detail_zh="当前账号无权进行此操作。")
+
+
 def current_principal() -> Principal:
     return g.principal
 
 
-def requires(*, kinds: tuple[str, ...] = ("terminal", "staff"), roles: tuple[str, ...] = ()):
-    """Authenticate the request; allow only the given principal kinds and staff roles."""
+def requires(permission: Permission) -> Callable[[Callable], Callable]:
+    """Declare the permission an API view needs; `gate()` checks it before the view's
+    arguments are parsed."""
 
     def decorate(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            header = request.headers.get("Authorization", "")
-            scheme, _, credential = header.partition(" ")
-            if scheme.lower() != "bearer" or not credential.strip():
-                raise _unauthorized("Send 'Authorization: Bearer <terminal key or staff token>'.")
-            principal = authenticate(db_session(), credential.strip())
-            if principal is None:
-                raise _unauthorized("The credential is unknown, expired or revoked.")
-            allowed = principal.kind in kinds and (
-                principal.kind != "staff" or not roles or principal.role in roles
-            )
-            if not allowed:
-                raise Problem(
-                    403,
-                    "forbidden",
-                    "Not allowed",
-                    f"A {principal.role} may not do this.",
-                    detail_zh="当前账号无权进行此操作。",
-                )
-            g.principal = principal
-            return view(*args, **kwargs)
-
-        return wrapper
+        setattr(view, PERMISSION_ATTR, permission)
+        return view
 
     return decorate
+
+
+def public(view: Callable) -> Callable:
+    """Declare an API view that needs no credential (it checks what it needs itself)."""
+    setattr(view, PERMISSION_ATTR, Permission.PUBLIC)
+    return view
+
+
+def signed(view: Callable) -> Callable:
+    """Declare an API view that needs no credential because its body is signed (district
+    systems' callbacks): it checks the signature, then the body (`check_json_body`) itself."""
+    setattr(view, PERMISSION_ATTR, Permission.SIGNED)
+    return view
+
+
+def accepts_uploads(view: Callable) -> Callable:
+    """Declare a view that takes multipart uploads: its body may be as large as the
+    configured upload limit allows, instead of the JSON limit."""
+    setattr(view, UPLOADS_ATTR, True)
+    return view
+
+
+def declared(view: Callable | None, attr: str):
+    """What the routed view declared: on the function, or on a MethodView's method."""
+    if view is None:
+        return None
+    found = getattr(view, attr, None)
+    view_class = getattr(view, "view_class", None)
+    if found is None and view_class is not None:
+        found = getattr(getattr(view_class, request.method.lower(), None), attr, None)
+    return found
+
+
+def _body_limit(view: Callable | None) -> int:
+    if request.mimetype == "multipart/form-data" and declared(view, UPLOADS_ATTR):
+        return request_limit_bytes(current_app.extensions["tongban.settings"].upload_limit_bytes)
+    return JSON_BODY_LIMIT
+
+
+def _cap_body(limit: int) -> None:
+    # Werkzeug also stops a chunked body (no Content-Length) once it passes the limit.
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        if not request.path.startswith(API_PREFIX):
+            raise RequestEntityTooLarge()  # the pages answer it with a page of their own
+        raise Problem(
+            413,
+            "content-too-large",
+            "Content too large",
+            f"This operation takes a body of at most {limit} bytes.",
+            detail_zh="提交的内容过大，请压缩或分开上传。",
+            errors=[{"field": "body", "messages": [f"At most {limit} bytes."]}],
+        )
+
+
+def authenticate_request() -> Principal:
+    """The principal of the bearer credential this request carries; a 401 otherwise."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        raise _unauthorized("Send 'Authorization: Bearer <terminal key or staff token>'.")
+    principal = authenticate(db_session(), credential.strip())
+    if principal is None:
+        raise _unauthorized("The credential is unknown, expired or revoked.")
+    return principal
+
+
+def gate() -> None:
+    """Before every request: cap the body; for an API route, authenticate and authorize."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    _cap_body(_body_limit(view))
+    if view is None or not request.path.startswith(API_PREFIX):
+        return  # an unrouted path (404) or a page, which checks its session cookie itself
+    if request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+        return
+    permission = declared(view, PERMISSION_ATTR) or Permission.ANY
+    if permission in (Permission.PUBLIC, Permission.SIGNED):
+        return
+    principal = authenticate_request()
+    g.principal = principal
+    if not allows(principal, permission):
+        raise forbidden(refusal_detail(principal, permission))

@@ -36,10 +36,6 @@ class Principal:
     def log_id(self) -> str:
         return f"{self.kind}:{self.id}"
 
-    def can_see(self, *district_codes: str) -> bool:
-        """A district sees cases it accepted or is responsible for; city-wide staff see all."""
-        return self.district_code is None or self.district_code in district_codes
-
 
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()

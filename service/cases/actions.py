@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from service import policy
 from service.accounts.credentials import Principal
-from service.accounts.models import StaffUser
+from service.accounts.models import ServiceCenter, StaffUser
 from service.cases.delivery import notify
 from service.cases.lifecycle import TRANSITIONS, Action, Side, Status, TransitionRefused, decide
 from service.cases.models import Case
@@ -25,7 +26,6 @@ from service.outbox.names import DELIVER_SUPPLEMENT, district_queue
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import enqueue
 
-WORKING_ROLES = ("clerk", "supervisor")
 ASSIGNABLE = (Status.RECEIVED, Status.ACCEPTED, Status.SUPPLEMENT_REQUESTED, Status.SUPPLEMENTED)
 
 
@@ -57,25 +57,38 @@ def visible_case(session: Session, principal: Principal, case_no: str, lock: boo
     """The case if the principal's district is involved; otherwise CaseNotFound (a 404)."""
     query = select(Case).where(Case.case_no == case_no)
     case = session.scalar(query.with_for_update() if lock else query)
-    if case is None or not principal.can_see(case.accepting_district, case.responsible_district):
+    if case is None or not policy.sees_case(
+        principal, case.accepting_district, case.responsible_district
+    ):
         raise CaseNotFound(case_no)
     return case
 
 
+def _centers_above(session: Session, center_id: int) -> list[int]:
+    """The ids of the centers above a center, nearest first (at most two: three levels)."""
+    above = []
+    center = session.get(ServiceCenter, center_id)
+    while center is not None and center.parent_id is not None and len(above) < 3:
+        above.append(center.parent_id)
+        center = session.get(ServiceCenter, center.parent_id)
+    return above
+
+
 def sides_of(principal: Principal, case: Case) -> frozenset[Side]:
-    """Which sides of this case the principal may act for."""
-    if principal.kind == "staff" and principal.role not in WORKING_ROLES:
-        return frozenset()
-    sides = set()
-    if principal.district_code == case.accepting_district:
-        sides.add(Side.ACCEPTING)
-    # A district's own case system acts for it through signed callbacks.
-    if principal.district_code == case.responsible_district and principal.kind in (
-        "staff",
-        "district_system",
-    ):
-        sides.add(Side.RESPONSIBLE)
-    return frozenset(sides)
+    """Which sides of this case the principal may act for (the rule is service.policy's)."""
+    session = object_session(case)
+    return policy.sides_of(
+        principal,
+        case.accepting_district,
+        case.responsible_district,
+        case.accepting_center_id,
+        lambda center_id: _centers_above(session, center_id),
+    )
+
+
+def at_the_window(principal: Principal, case: Case) -> bool:
+    """Whether the principal acts for the window that took the case (or a center above it)."""
+    return Side.ACCEPTING in sides_of(principal, case)
 
 
 def locked_case(session: Session, principal: Principal, case_no: str, version: int) -> Case:
@@ -213,7 +226,7 @@ def perform(
 
 
 def _can_work(user: StaffUser, district: str) -> bool:
-    return user.district_code == district and user.role in WORKING_ROLES and user.active
+    return user.district_code == district and user.role in policy.WORKING_ROLES and user.active
 
 
 def working_staff(session: Session, district: str) -> list[StaffUser]:

@@ -35,6 +35,7 @@ from service.pagination import (
     decode_id_cursor,
     encode_cursor,
 )
+from service.policy import Permission
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Applications and cases")
 
@@ -75,7 +76,7 @@ def shown_case(case: Case) -> dict:
 @blp.alt_response(409, description="Idempotency-Key reused with a different application")
 @blp.alt_response(422, description="Invalid fields, or the item is not covered (says why)")
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("terminal",))
+@requires(Permission.SUBMIT)
 def submit(application, idempotency_key):
     """Submit an application at this terminal's service center.
 
@@ -126,7 +127,7 @@ def submit(application, idempotency_key):
 @blp.response(200, schemas.CaseSchema)
 @blp.alt_response(404, description="No such case, or not one of this district's")
 @blp.doc(security=BEARER_SECURITY)
-@requires()
+@requires(Permission.READ_CASE)
 def read(case_no):
     """A case with its timeline, for the accepting and the responsible district."""
     try:
@@ -194,7 +195,7 @@ def _register_step(action: Action, schema) -> None:
     view.__name__ = f"step_{action.value}"
     view.__doc__ = f"Case step: {action.value.replace('_', ' ')}."
     path = f"/cases/<string:case_no>/{action.value.replace('_', '-')}"
-    decorated = requires()(view)
+    decorated = requires(Permission.CASE_STEP)(view)
     decorated = blp.doc(security=BEARER_SECURITY)(decorated)
     decorated = blp.alt_response(409, description="Stale version, or not allowed now (says why)")(
         decorated
@@ -212,7 +213,7 @@ for _action, _schema in STEP_SCHEMAS.items():
 @blp.response(200, schemas.MailingContactSchema)
 @blp.alt_response(409, description="Not a decided case whose result goes by mail")
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("terminal",))
+@requires(Permission.MAILING_CONTACT)
 def mailing_contact_of(case_no):
     """The applicant's full phone and address, for the window that took the application, to
     mail the decided result. Everywhere else they are masked; each look is on the timeline."""
@@ -226,7 +227,7 @@ def mailing_contact_of(case_no):
 @blp.arguments(schemas.ActionSchema)
 @blp.response(200, schemas.CaseSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",))
+@requires(Permission.WORK_CASE)
 def claim(data, case_no):
     """Take a case on yourself (a clerk or supervisor of the responsible district)."""
     return run_step(
@@ -242,7 +243,7 @@ def claim(data, case_no):
 @blp.response(200, schemas.CaseSchema)
 @blp.alt_response(409, description="Not accepted, not your side, or already paused")
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",))
+@requires(Permission.WORK_CASE)
 def pause_clock(data, case_no):
     """Pause the completion clock for a special procedure (hearing, testing, expert review...)."""
     principal, version = current_principal(), data["version"]
@@ -260,7 +261,7 @@ def pause_clock(data, case_no):
 @blp.arguments(schemas.ActionSchema)
 @blp.response(200, schemas.CaseSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",))
+@requires(Permission.WORK_CASE)
 def resume_clock(data, case_no):
     """Resume the completion clock; the working days paused are added to its deadline."""
     principal, version = current_principal(), data["version"]
@@ -278,7 +279,7 @@ def resume_clock(data, case_no):
 @blp.arguments(schemas.AssignSchema)
 @blp.response(200, schemas.CaseSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",), roles=("supervisor",))
+@requires(Permission.ASSIGN)
 def assign_case(data, case_no):
     """Give a case to a clerk of the responsible district (supervisors)."""
     return run_step(
@@ -293,7 +294,7 @@ def assign_case(data, case_no):
 @blp.arguments(schemas.QueueQuerySchema, location="query")
 @blp.response(200, schemas.QueuePageSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",))
+@requires(Permission.QUEUE)
 def queue(query):
     """The responsible district's cases, newest first, with filters and cursor pagination."""
     district = queue_district(current_principal(), query["district"])
@@ -326,7 +327,7 @@ def queue(query):
 @blp.arguments(schemas.NotificationQuerySchema, location="query")
 @blp.response(200, schemas.NotificationPageSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires()
+@requires(Permission.NEWS)
 def notifications(query):
     """News of this side's cases, newest first: a window sees its own center's."""
     after = decode_id_cursor(query["cursor"]) if query["cursor"] else None
@@ -339,7 +340,7 @@ def notifications(query):
 @blp.route(f"/notifications/<{ID}:notification_id>/read", methods=["POST"])
 @blp.response(204)
 @blp.doc(security=BEARER_SECURITY)
-@requires()
+@requires(Permission.NEWS)
 def mark_read(notification_id):
     """Mark one notification read."""
     mark_read_for(db_session(), current_principal(), notification_id)

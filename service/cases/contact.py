@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.accounts.credentials import Principal
-from service.cases.actions import CaseNotFound, visible_case
+from service.cases.actions import CaseNotFound, at_the_window, visible_case
 from service.cases.lifecycle import Status, TransitionRefused
 from service.cases.timeline import Actor, append_event
 from service.clock import now_utc
@@ -19,7 +19,7 @@ def mailing_contact(
     """Name, phone and address for the window that took the application, once the case is
     decided and its result is to be mailed. Logged on the timeline; commits."""
     case = visible_case(session, principal, case_no, lock=True)
-    if principal.kind != "terminal" or principal.center_id != case.accepting_center_id:
+    if principal.kind != "terminal" or not at_the_window(principal, case):
         # Other windows and staff have no step that needs the full data: they never see it.
         raise CaseNotFound(case_no)
     if case.status != Status.COMPLETED or case.result_delivery != "mail":

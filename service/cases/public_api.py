@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from catalog.districts import DISTRICT_NAMES
+from service.accounts.auth import public
 from service.cases.lifecycle import STATUS_ZH, Status
 from service.cases.models import Case
 from service.cases.schemas import PublicCaseSchema, PublicLookupQuerySchema
@@ -65,6 +66,7 @@ def _not_found() -> Problem:
 @blp.arguments(PublicLookupQuerySchema, location="query")
 @blp.response(200, PublicCaseSchema)
 @blp.alt_response(429, description="Too many look-ups; wait a minute")
+@public
 def lookup(query, case_no):
     """A case's coarse status, for the applicant (no login; rate-limited)."""
     settings = current_app.extensions["tongban.settings"]

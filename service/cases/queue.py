@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from service import policy
 from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter, StaffUser
 from service.cases.lifecycle import STATUS_ZH, Status
@@ -39,7 +40,8 @@ def queue_district(principal: Principal, requested: str | None) -> str | None:
     """The district whose queue the principal reads: their own, or for city-wide staff the one
     they chose (None if they chose none)."""
     district = principal.district_code or requested
-    if district is not None and not principal.can_see(district):
+    scope = policy.case_scope(principal)
+    if district is not None and scope is not None and district not in scope:
         return principal.district_code
     return district
 

@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from catalog.exporter import MEDIA_TYPES, export_catalog, template
 from catalog.importer import CatalogImportError, import_catalog
 from catalog.tabular import FileFormatError, read_catalog
-from service.accounts.auth import BEARER_SECURITY, current_principal, requires
+from service.accounts.auth import BEARER_SECURITY, accepts_uploads, current_principal, requires
 from service.catalog_api.schemas import (
     ExportQuerySchema,
     FormatQuerySchema,
@@ -23,14 +23,13 @@ from service.catalog_api.schemas import (
 )
 from service.clock import local_today
 from service.db import db_session
+from service.policy import Permission
 from service.uploads import read_upload, rows_problem, unreadable
 
 blp = Blueprint(
     "catalog_admin", __name__, url_prefix="/api/v1/admin/catalog", description="Catalog admin"
 )
 log = logging.getLogger("tongban.catalog")
-
-READERS = ("admin", "auditor", "supervisor")
 
 
 def _download(data: bytes, fmt: str, stem: str):
@@ -45,7 +44,7 @@ def _download(data: bytes, fmt: str, stem: str):
 @blp.route("/template", methods=["GET"])
 @blp.arguments(FormatQuerySchema, location="query")
 @blp.doc(security=BEARER_SECURITY, responses={200: {"description": "the empty catalog file"}})
-@requires(kinds=("staff",), roles=READERS)
+@requires(Permission.EXPORT_CATALOG)
 def download_template(query):
     """An empty catalog file: the sheets, the Chinese headers, and 填写说明."""
     return _download(template(query["format"]), query["format"], "tongban-catalog-template")
@@ -54,7 +53,7 @@ def download_template(query):
 @blp.route("/export", methods=["GET"])
 @blp.arguments(ExportQuerySchema, location="query")
 @blp.doc(security=BEARER_SECURITY, responses={200: {"description": "the catalog file"}})
-@requires(kinds=("staff",), roles=READERS)
+@requires(Permission.EXPORT_CATALOG)
 def export(query):
     """The whole catalog as in force on a day (today by default), in the import layout."""
     day = query["on"] or local_today()
@@ -68,7 +67,8 @@ def export(query):
 @blp.response(200, ImportReportSchema)
 @blp.alt_response(422, description="every error in the file, by sheet, row and column")
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",), roles=("admin",))
+@requires(Permission.IMPORT_CATALOG)
+@accepts_uploads
 def import_file(query, files):
     """Import an XLSX workbook or a zip of CSV files; `dry_run=true` only reports.
 

@@ -32,6 +32,7 @@ from service.clock import local_today
 from service.db import db_session
 from service.errors import Problem
 from service.pagination import bad_cursor, decode_cursor, encode_cursor
+from service.policy import Permission
 
 _CODE = re.compile(r"^[0-9A-Z]{12}$")
 
@@ -124,7 +125,7 @@ def search_items(
 @blp.arguments(ItemQuerySchema, location="query")
 @blp.response(200, ItemPageSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires()
+@requires(Permission.ANY)
 def list_items(query):
     """Search the items this district may accept under agreements in force, best match first.
 
@@ -173,7 +174,7 @@ def item_in_force(session, principal, basic_code: str) -> dict | None:
 @blp.route("/catalog/items/<string:basic_code>", methods=["GET"])
 @blp.response(200, ItemSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires()
+@requires(Permission.ANY)
 def read_item(basic_code):
     """One item as in force today, with its versions (including any that start later)."""
     shown = item_in_force(db_session(), current_principal(), basic_code)
@@ -185,7 +186,7 @@ def read_item(basic_code):
 @blp.route("/catalog/departments", methods=["GET"])
 @blp.response(200, DepartmentSchema(many=True))
 @blp.doc(security=BEARER_SECURITY)
-@requires()
+@requires(Permission.ANY)
 def list_departments():
     """The departments of the items this district may accept, with how many items each has."""
     coverage = coverage_of(db_session(), current_principal())
@@ -203,7 +204,7 @@ def list_departments():
 @blp.route("/districts", methods=["GET"])
 @blp.response(200, DistrictSchema(many=True))
 @blp.doc(security=BEARER_SECURITY)
-@requires()
+@requires(Permission.ANY)
 def list_districts():
     """The districts Tongban serves, with their GB/T 2260 codes."""
     return db_session().scalars(select(District).order_by(District.code))

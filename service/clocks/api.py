@@ -5,11 +5,12 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from catalog.tabular import FileFormatError, read_csv
-from service.accounts.auth import BEARER_SECURITY, current_principal, requires
+from service.accounts.auth import BEARER_SECURITY, accepts_uploads, current_principal, requires
 from service.clock import local_today
 from service.clocks.store import CalendarImportError, import_year, known_years
 from service.db import db_session
 from service.errors import Problem
+from service.policy import Permission
 from service.uploads import read_upload, rows_problem, unreadable
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/v1", description="Working-day calendar")
@@ -39,7 +40,7 @@ class YearImportedSchema(Schema):
 @blp.route("/calendar/years", methods=["GET"])
 @blp.response(200, YearSchema(many=True))
 @blp.doc(security=BEARER_SECURITY)
-@requires()
+@requires(Permission.ANY)
 def list_years():
     """Years with official holiday data; deadlines outside them are provisional."""
     return known_years(db_session())
@@ -50,7 +51,8 @@ def list_years():
 @blp.response(200, YearImportedSchema)
 @blp.alt_response(422, description="every error in the file, by row and column")
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",), roles=("admin",))
+@requires(Permission.IMPORT_CALENDAR)
+@accepts_uploads
 def import_calendar_year(files, year):
     """Import a year's official holidays and 调休 workdays, as the State Council announced them.
 

@@ -5,7 +5,12 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from service.accounts.auth import BEARER_SECURITY, current_principal, requires
+from service.accounts.auth import (
+    BEARER_SECURITY,
+    accepts_uploads,
+    current_principal,
+    requires,
+)
 from service.cases.api import run_step
 from service.db import db_session
 from service.errors import Problem
@@ -13,6 +18,7 @@ from service.materials.originals import record_arrival, record_mailing
 from service.materials.service import attach, files_of, open_for_download, stage
 from service.materials.store import Refused
 from service.pagination import ID
+from service.policy import Permission
 from service.schemas import LocalDateTime
 
 blp = Blueprint("materials", __name__, url_prefix="/api/v1", description="Materials")
@@ -59,7 +65,8 @@ def _refused(err: Refused) -> Problem:
 @blp.arguments(AttachFileSchema, location="files")
 @blp.response(201, CaseFileSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("terminal",))
+@requires(Permission.UPLOAD)
+@accepts_uploads
 def upload_for_application(files):
     """Upload a scan for an application about to be submitted; name its id in the
     application's materials (`materials[].files`). Unused scans are removed after an hour."""
@@ -82,7 +89,8 @@ def upload_for_application(files):
 @blp.arguments(AttachFileSchema, location="files")
 @blp.response(201, CaseFileSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("terminal",))
+@requires(Permission.UPLOAD)
+@accepts_uploads
 def upload(form, files, case_no):
     """Attach a scan for a supplement (the accepting window, while a supplement is asked for).
     Streamed to storage; stored once by SHA-256."""
@@ -109,7 +117,7 @@ def upload(form, files, case_no):
 @blp.route("/cases/<string:case_no>/files", methods=["GET"])
 @blp.response(200, CaseFileSchema(many=True))
 @blp.doc(security=BEARER_SECURITY)
-@requires()
+@requires(Permission.READ_FILES)
 def list_files(case_no):
     """The case's scans (both districts' staff and the accepting center's windows)."""
     return run_step(case_no, lambda: files_of(db_session(), current_principal(), case_no))
@@ -117,7 +125,7 @@ def list_files(case_no):
 
 @blp.route(f"/cases/<string:case_no>/files/<{ID}:file_id>", methods=["GET"])
 @blp.doc(security=BEARER_SECURITY, responses={200: {"description": "the file"}})
-@requires()
+@requires(Permission.READ_FILES)
 def download(case_no, file_id):
     """One scan; who downloaded what, and when, goes on the case's timeline."""
 
@@ -156,7 +164,7 @@ class MailingOutSchema(Schema):
 @blp.arguments(MailingSchema)
 @blp.response(201, MailingOutSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires()
+@requires(Permission.CASE_STEP)
 def mail_originals(data, case_no):
     """The accepting window posted paper originals: carrier, tracking number, date."""
     return run_step(
@@ -176,7 +184,7 @@ def mail_originals(data, case_no):
 @blp.route(f"/cases/<string:case_no>/originals/<{ID}:mailing_id>/arrived", methods=["POST"])
 @blp.response(200, MailingOutSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",))
+@requires(Permission.WORK_CASE)
 def originals_arrived(case_no, mailing_id):
     """The responsible district received the originals."""
     return run_step(

@@ -11,7 +11,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service.accounts.credentials import Principal
-from service.cases.actions import CaseNotFound, material_names, sides_of, visible_case
+from service.cases.actions import (
+    CaseNotFound,
+    at_the_window,
+    material_names,
+    sides_of,
+    visible_case,
+)
 from service.cases.lifecycle import Side, Status, TransitionRefused
 from service.cases.models import Case, CaseEvent
 from service.cases.timeline import Actor, append_event
@@ -24,8 +30,9 @@ ORPHAN_AGE = timedelta(hours=1)
 
 def _readable_case(session: Session, principal: Principal, case_no: str, lock: bool) -> Case:
     case = visible_case(session, principal, case_no, lock=lock)
-    # A window sees the files of its own center's cases only, not of its whole district.
-    if principal.kind == "terminal" and principal.center_id != case.accepting_center_id:
+    # A window sees the files of its own center's cases only (and of centers below it), not of
+    # its whole district.
+    if principal.kind == "terminal" and not at_the_window(principal, case):
         raise CaseNotFound(case_no)
     return case
 

@@ -7,11 +7,13 @@ from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import tuple_
 
-from service.accounts.auth import BEARER_SECURITY, requires
+from service import policy
+from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.db import db_session
 from service.errors import Problem
 from service.outbox.dead_letters import dead_letters_query, present_dead_letter
 from service.outbox.models import OutboxMessage
+from service.outbox.names import district_queue
 from service.outbox.processing import replay_dead
 from service.outbox.schemas import (
     DeadLetterPageSchema,
@@ -19,11 +21,12 @@ from service.outbox.schemas import (
     ReplayResultSchema,
 )
 from service.pagination import bad_cursor, decode_cursor, encode_cursor
+from service.policy import Permission
 
 blp = Blueprint(
     "dead_letters", __name__, url_prefix="/api/v1/admin/dead-letters", description="Dead letters"
 )
-ADMIN = requires(kinds=("staff",), roles=("admin",))
+ADMIN = requires(Permission.MANAGE_DISTRICT)
 
 
 @blp.route("", methods=["GET"])
@@ -34,6 +37,9 @@ ADMIN = requires(kinds=("staff",), roles=("admin",))
 def list_dead(query):
     """Deliveries that used up their retry budget, oldest first."""
     stmt = dead_letters_query()
+    queues = _queues_managed()
+    if queues is not None:
+        stmt = stmt.where(OutboxMessage.queue.in_(queues))
     if query["cursor"]:
         key = decode_cursor(query["cursor"])
         try:
@@ -53,9 +59,18 @@ def list_dead(query):
     }
 
 
+def _queues_managed() -> list[str] | None:
+    """The queues of the districts this admin manages (None: city-wide, every queue). A
+    district admin sees and replays only deliveries bound for their own district."""
+    districts = policy.districts_managed(current_principal())
+    return None if districts is None else [district_queue(d) for d in districts]
+
+
 def _replay(ids: list[uuid.UUID] | None) -> dict:
     session = db_session()
-    messages = replay_dead(session, ids, current_app.extensions["tongban.policy"])
+    messages = replay_dead(
+        session, ids, current_app.extensions["tongban.policy"], _queues_managed()
+    )
     session.commit()
     current_app.extensions["tongban.publisher"].publish(messages)
     return {"replayed": len(messages)}

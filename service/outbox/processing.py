@@ -306,9 +306,13 @@ def relay_due(
 
 
 def replay_dead(
-    session: Session, ids: list[uuid.UUID] | None, policy: DeliveryPolicy
+    session: Session,
+    ids: list[uuid.UUID] | None,
+    policy: DeliveryPolicy,
+    queues: list[str] | None = None,
 ) -> list[OutboxMessage]:
-    """Make dead letters pending again (all of them when `ids` is None); caller commits.
+    """Make dead letters pending again (all of them when `ids` is None; only those bound for
+    `queues` when given); caller commits.
 
     They are leased as at intake: the caller publishes them, and the relay only steps in if
     that publish is lost.
@@ -316,6 +320,8 @@ def replay_dead(
     query = update(OutboxMessage).where(OutboxMessage.status == "dead")
     if ids is not None:
         query = query.where(OutboxMessage.id.in_(ids))
+    if queues is not None:
+        query = query.where(OutboxMessage.queue.in_(queues))
     rows = session.scalars(
         query.values(
             status="pending",

@@ -12,6 +12,7 @@ from service.cases.schemas import CaseSchema
 from service.db import db_session
 from service.outbox.policy import ClockRules
 from service.pagination import ID, decode_id_cursor, encode_cursor
+from service.policy import Permission
 from service.ratings.levels import LEVELS, RECTIFICATION_STATUSES, STATUS_ZH
 from service.ratings.models import Rating, Rectification
 from service.ratings.service import record_rating, rectification_step, review_appeal
@@ -93,7 +94,7 @@ def _present(r: Rectification, case_no: str, rating: Rating) -> dict:
 @blp.response(200, CaseSchema)
 @blp.alt_response(409, description="Rated already, or not yet done")
 @blp.doc(security=BEARER_SECURITY)
-@requires()
+@requires(Permission.RATE)
 def rate(data, case_no):
     """Record the citizen's rating (once per case, at the accepting side)."""
     principal = current_principal()
@@ -111,7 +112,7 @@ def rate(data, case_no):
 @blp.arguments(RectificationQuerySchema, location="query")
 @blp.response(200, RectificationPageSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",))
+@requires(Permission.READ_RECTIFICATIONS)
 def list_rectifications(query):
     """Rectifications of this district's cases (its own, or those accepted here), newest first."""
     principal = current_principal()
@@ -156,7 +157,7 @@ def _register(step: str, doc: str) -> None:
         )
 
     view.__name__, view.__doc__ = f"rectification_{step}", doc
-    decorated = requires(kinds=("staff",))(view)
+    decorated = requires(Permission.WORK_RECTIFICATION)(view)
     decorated = blp.doc(security=BEARER_SECURITY)(decorated)
     decorated = blp.response(200, RectificationSchema)(decorated)
     decorated = blp.arguments(StepTextSchema)(decorated)
@@ -172,7 +173,7 @@ _register("appeal", "Appeal: the rating was given by mistake (申诉); a supervi
 @blp.arguments(ReviewSchema)
 @blp.response(200, RectificationSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",), roles=("supervisor",))
+@requires(Permission.REVIEW_APPEAL)
 def review(data, rectification_id):
     """Uphold an appeal (the rating is void) or dismiss it (the rectification goes on)."""
     principal = current_principal()

@@ -10,8 +10,9 @@ case's timeline.
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import policy
 from service.accounts.credentials import Principal
-from service.cases.actions import CaseNotFound, sides_of, visible_case
+from service.cases.actions import CaseNotFound, at_the_window, sides_of, visible_case
 from service.cases.lifecycle import Side, Status, TransitionRefused
 from service.cases.models import Case, Notification
 from service.cases.timeline import Actor, append_event
@@ -37,8 +38,7 @@ def record_rating(
 ) -> Case:
     """Record the citizen's rating at the accepting side; a bad one opens a rectification."""
     case = visible_case(session, principal, case_no, lock=True)
-    own_window = principal.kind != "terminal" or principal.center_id == case.accepting_center_id
-    if Side.ACCEPTING not in sides_of(principal, case) or not own_window:
+    if not at_the_window(principal, case):
         raise TransitionRefused(
             "not-your-step", "The accepting window records ratings.", "评价由收件窗口录入。"
         )
@@ -116,7 +116,9 @@ def _open_rectification(session: Session, case: Case, rating: Rating, rules: Clo
 def _locked(session: Session, principal: Principal, rectification_id: int):
     rectification = session.get(Rectification, rectification_id, with_for_update=True)
     case = rectification and session.get(Case, rectification.case_id, with_for_update=True)
-    if case is None or not principal.can_see(case.accepting_district, case.responsible_district):
+    if case is None or not policy.sees_case(
+        principal, case.accepting_district, case.responsible_district
+    ):
         raise CaseNotFound(f"rectification {rectification_id}")
     return rectification, case
 

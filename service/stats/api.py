@@ -17,6 +17,7 @@ from service.audit.verify import verify_timelines
 from service.clock import local_today
 from service.db import db_session
 from service.errors import Problem
+from service.policy import Permission
 from service.stats.closing import (
     CITY,
     MonthNotOver,
@@ -29,7 +30,6 @@ from service.stats.closing import (
 from service.stats.export import FORMATS, MEDIA_TYPES, file_name
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1", description="Statistics and audit")
-READERS = ("auditor", "supervisor", "admin")
 MONTH = re.compile(r"^(20\d\d)-(0[1-9]|1[0-2])$")
 
 
@@ -87,7 +87,7 @@ def report_response(session, month: str, scope: str, fmt: str) -> Response:
 @blp.route("/stats/monthly", methods=["GET"])
 @blp.arguments(MonthlyQuerySchema, location="query")
 @blp.doc(security=BEARER_SECURITY, responses={200: {"description": "the report or its file"}})
-@requires(kinds=("staff",), roles=READERS)
+@requires(Permission.READ_STATS)
 def monthly(query):
     """The month's report: the matrix, items, centers, agreements, ratings, rectification,
     overdue cases and adjustments. A closed month answers its frozen file, byte for byte."""
@@ -98,7 +98,7 @@ def monthly(query):
 @blp.route("/stats/months", methods=["GET"])
 @blp.response(200, MonthSchema(many=True))
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",), roles=READERS)
+@requires(Permission.READ_STATS)
 def list_closed_months():
     """Closed months with their manifests (SHA-256 of every file)."""
     return closed_months(db_session())
@@ -107,7 +107,7 @@ def list_closed_months():
 @blp.route("/admin/stats/months/<string:month>/close", methods=["POST"])
 @blp.response(200, MonthSchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",), roles=("admin",))
+@requires(Permission.CLOSE_MONTH)
 def close(month):
     """Close a finished month now (beat does it early each month); city-wide admins only."""
     _city_wide()
@@ -142,7 +142,7 @@ def close(month):
 @blp.route("/admin/audit/verify", methods=["GET"])
 @blp.response(200, VerifySchema)
 @blp.doc(security=BEARER_SECURITY)
-@requires(kinds=("staff",), roles=("auditor", "admin"))
+@requires(Permission.VERIFY_TIMELINE)
 def verify():
     """Check every case's timeline hash chain; names the first broken link (city-wide only)."""
     _city_wide()

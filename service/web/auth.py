@@ -10,6 +10,7 @@ from flask import current_app, g, redirect, request, session, url_for
 
 from service.accounts.credentials import Principal, principal_for_digest, window_session_open
 from service.db import db_session
+from service.policy import Permission, allows
 
 SESSION_KEY = "auth"
 WINDOW_SID_KEY = "window_sid"
@@ -84,8 +85,9 @@ def signed_in() -> Principal | None:
     return principal
 
 
-def page_requires(*, kinds: tuple[str, ...] = ("terminal", "staff"), roles: tuple[str, ...] = ()):
-    """Pages for the given principal kinds and staff roles; others are sent to log in."""
+def page_requires(permission: Permission):
+    """Pages of an operation the policy allows `permission` for; those not signed in are sent to
+    log in, others are refused."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
@@ -94,10 +96,7 @@ def page_requires(*, kinds: tuple[str, ...] = ("terminal", "staff"), roles: tupl
             if principal is None:
                 target = request.full_path if request.method == "GET" else None
                 return redirect(url_for("login.staff", next=target))
-            allowed = principal.kind in kinds and (
-                principal.kind != "staff" or not roles or principal.role in roles
-            )
-            if not allowed:
+            if not allows(principal, permission):
                 raise PageForbidden()
             return view(principal, *args, **kwargs)
 

@@ -121,17 +121,18 @@ def test_bad_cursor_and_limit_are_problems(client, terminal):
 
 def test_nul_characters_anywhere_are_a_problem_not_a_crash(client, terminal):
     fm = terminal("FM-01")
-    for response in (
-        client.get("/api/v1/catalog/items/0001%00", headers=fm),
-        client.post(
-            "/api/v1/applications",
-            data='{"note": "a\\u0000"}',
-            headers=fm,
-            content_type="application/json",
-        ),
-    ):
-        assert response.status_code == 400
-        assert response.content_type == "application/problem+json"
+    in_path = client.get("/api/v1/catalog/items/0001%00", headers=fm)
+    assert in_path.status_code == 400
+    assert in_path.content_type == "application/problem+json"
+    in_body = client.post(
+        "/api/v1/applications",
+        data='{"note": "a\\u0000"}',
+        headers=fm,
+        content_type="application/json",
+    )
+    assert in_body.status_code == 422
+    assert in_body.content_type == "application/problem+json"
+    assert in_body.get_json()["errors"][0]["field"] == "note"
     assert client.get("/api/v1/catalog/items/not-a-code", headers=fm).status_code == 404
 
 

@@ -262,7 +262,7 @@ def test_a_bad_rating_opens_a_rectification_that_is_called_back_and_closed(
     fresh = submit(client, window, application()).get_json()["case_no"]
     assert rate(client, window, fresh, "satisfied").status_code == 409  # not done yet
     case_no = done_case(client, engine, window, clerk)
-    assert rate(client, clerk, case_no, "satisfied").status_code == 409  # not the window
+    assert rate(client, clerk, case_no, "satisfied").status_code == 403  # not the window
     rated = rate(client, window, case_no, "very_dissatisfied")
     assert rated.status_code == 200, rated.get_json()
     shown = rated.get_json()

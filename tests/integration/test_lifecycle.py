@@ -209,7 +209,7 @@ def test_refusals_uninvolved_districts_and_stale_versions(worker, client, termin
     stale = act(client, clerk, case_no, "accept", version=version)
     assert stale.status_code == 409 and stale.get_json()["type"].endswith("/version-conflict")
     auditor = staff("auditor", None)
-    assert act(client, auditor, case_no, "accept").status_code == 409
+    assert act(client, auditor, case_no, "accept").status_code == 403  # auditors only read
 
 
 def test_concurrent_conflicting_steps_one_wins(worker, app, terminal, staff, engine):

@@ -12,7 +12,8 @@ from catalog.districts import KUNMING_DISTRICTS
 from service.accounts.credentials import Principal
 from service.clock import local_today
 from service.db import db_session
-from service.stats.api import READERS, MonthlyQuerySchema, report_response, report_scope
+from service.policy import Permission
+from service.stats.api import MonthlyQuerySchema, report_response, report_scope
 from service.stats.closing import closed_months, month_file, month_of
 from service.stats.report import MEASURES_ZH
 from service.web.auth import page_requires
@@ -20,7 +21,7 @@ from service.web.blueprints import page_blueprint
 from service.web.forms import cleaned, load_form
 
 bp = page_blueprint("auditor", __name__, "/reports")
-READER_PAGE = page_requires(kinds=("staff",), roles=READERS)
+READER_PAGE = page_requires(Permission.READ_STATS)
 SHOWN_ROWS = 50
 
 

@@ -43,6 +43,7 @@ from service.materials.api import MailingSchema
 from service.materials.originals import record_arrival, record_mailing
 from service.materials.service import attach, files_of, open_for_download
 from service.pagination import ID, MAX_ID
+from service.policy import Permission
 from service.ratings.api import RatingSchema
 from service.ratings.levels import LEVELS
 from service.ratings.service import RATEABLE, record_rating
@@ -54,7 +55,7 @@ from service.web.forms import by_material, cleaned, load_form
 from service.web.outcomes import Refusal, attempt
 
 bp = page_blueprint("casepage", __name__, "/cases")
-ANYONE = page_requires()
+ANYONE = page_requires(Permission.READ_CASE)
 _CASE_NO_MAX = 40
 _FORM_ACTIONS = {a.value: a for a in STEP_SCHEMAS}
 _SCAN_ID = re.compile(r"[0-9]{1,19}")  # ASCII only: str.isdigit() takes "²", which int() refuses

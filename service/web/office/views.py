@@ -16,6 +16,7 @@ from service.cases.queue import (
 from service.cases.schemas import QueueQuerySchema
 from service.clocks.deadlines import DUE_STATE_ZH
 from service.db import db_session
+from service.policy import Permission
 from service.web.auth import page_requires
 from service.web.blueprints import page_blueprint
 from service.web.forms import load_form
@@ -34,7 +35,7 @@ def _query_args() -> dict:
 
 
 @bp.get("/")
-@page_requires(kinds=("staff",))
+@page_requires(Permission.QUEUE)
 def queue(principal: Principal):
     """The queue; filters by status, due state, assignment, item and date."""
     query, errors = load_form(QueueQuerySchema(), _query_args())

@@ -11,12 +11,14 @@ from flask import current_app, render_template
 
 from catalog.districts import DISTRICT_NAMES
 from catalog.repository import agreements_of
+from service import policy
 from service.accounts.credentials import Principal
 from service.cases.queue import NO_FILTERS, queue_rows
 from service.clock import local_today
 from service.db import db_session
 from service.districts.metrics import district_metrics
 from service.outbox.dead_letters import dead_letters_query, present_dead_letter
+from service.policy import Permission
 from service.stats.closing import month_file
 from service.stats.report import MEASURES_ZH
 from service.web.auth import page_requires
@@ -55,7 +57,7 @@ def _partners(session, district: str | None) -> set[str] | None:
 
 
 @bp.get("/")
-@page_requires(kinds=("staff",), roles=("supervisor", "admin"))
+@page_requires(Permission.DASHBOARD)
 def dashboard(principal: Principal):
     """This month at a glance for the supervisor's district (city-wide for city admins)."""
     session, ext = db_session(), current_app.extensions
@@ -77,7 +79,7 @@ def dashboard(principal: Principal):
         "本月好差评", [(r["level_zh"], r["count"]) for r in this["ratings"]], "#7aa974"
     )
     due_lists = {}
-    if district is not None:
+    if district is not None and policy.case_scope(principal):  # admins see no cases
         for state in ("overdue", "due_soon"):
             due_lists[state], _ = queue_rows(
                 session,

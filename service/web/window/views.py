@@ -16,6 +16,7 @@ from service.cases.schemas import ApplicationSchema
 from service.catalog_api.api import item_in_force, search_items
 from service.db import db_session
 from service.pagination import MAX_ID
+from service.policy import Permission
 from service.web.auth import page_requires
 from service.web.blueprints import page_blueprint
 from service.web.forms import by_material, load_form
@@ -27,7 +28,7 @@ from service.web.window.intake import (
 )
 
 bp = page_blueprint("window", __name__, "/window")
-WINDOW = page_requires(kinds=("terminal",))
+WINDOW = page_requires(Permission.SUBMIT)
 SEARCH_LIMIT = 20
 TODO_LIMIT = 30
 
