@@ -117,6 +117,10 @@ def _request_context(app: Flask) -> None:
     @app.after_request
     def _finish(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        if request.path.startswith("/api/") and request.endpoint != "docs_assets.asset":
+            # Answers may carry personal data: no cache keeps them, no browser guesses a type.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["X-Content-Type-Options"] = "nosniff"
         principal = g.get("principal")
         # The path only, never the query string: look-ups may carry personal data there.
         access_log.info(

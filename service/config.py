@@ -5,6 +5,7 @@ refuses to start on a default that is only safe for a laptop.
 """
 
 import base64
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -63,6 +64,8 @@ class Settings:
     proxy_hops: int = 0
     login_failures: int = 5
     login_window_seconds: int = 900
+    metrics_token: str | None = field(default=None, repr=False)
+    metrics_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -170,7 +173,30 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         proxy_hops=_proxy_hops(environ),
         login_failures=max(_int(environ, "TONGBAN_LOGIN_FAILURES", 5), 1),
         login_window_seconds=max(_int(environ, "TONGBAN_LOGIN_WINDOW_SECONDS", 900), 1),
+        metrics_token=_metrics_token(environ),
+        metrics_allow=_networks(environ, "TONGBAN_METRICS_ALLOW", ("127.0.0.0/8", "::1/128")),
     )
+
+
+def _metrics_token(environ: Mapping[str, str]) -> str | None:
+    token = environ.get("TONGBAN_METRICS_TOKEN") or None
+    if token is not None and len(token) < 24:
+        raise ConfigError("TONGBAN_METRICS_TOKEN must be at least 24 characters")
+    return token
+
+
+def _networks(environ: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of networks (CIDR), checked here so a typo stops the start."""
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    networks = tuple(n.strip() for n in raw.split(",") if n.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {network!r} is not a network (e.g. 10.0.0.0/8)") from exc
+    return networks
 
 
 def _proxy_hops(environ: Mapping[str, str]) -> int:

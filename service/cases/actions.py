@@ -21,6 +21,7 @@ from service.cases.models import Case
 from service.cases.timeline import Actor, append_event
 from service.clock import now_utc
 from service.clocks.tracking import track, working_days_taken
+from service.materials.models import CaseFile
 from service.outbox.models import OutboxMessage
 from service.outbox.names import DELIVER_SUPPLEMENT, district_queue
 from service.outbox.policy import DeliveryPolicy
@@ -114,6 +115,29 @@ def _check_codes(field: str, codes: list[str], known: dict[str, str]) -> None:
         )
 
 
+def _check_supplement_scans(session: Session, case: Case, materials: list[dict]) -> None:
+    """The scans a supplement names must be this case's, uploaded by its window for this
+    supplement (POST /cases/{no}/files), each under the material it is named for."""
+    named = {file_id: m["code"] for m in materials for file_id in m.get("files", [])}
+    if not named:
+        return
+    rows = session.execute(
+        select(CaseFile.id, CaseFile.material_code).where(
+            CaseFile.id.in_(named),
+            CaseFile.case_id == case.id,
+            CaseFile.purpose == "supplement",
+            CaseFile.removed_at.is_(None),
+        )
+    ).all()
+    refused = sorted(set(named) - {file_id for file_id, code in rows if code == named[file_id]})
+    if refused:
+        raise ActionInvalid(
+            "materials",
+            f"Not scans uploaded for this case's supplement under that material: {refused}",
+            "所列扫描件不是本办件补正时为该材料上传的，请重新上传。",
+        )
+
+
 def _details(session: Session, case: Case, action: Action, data: dict[str, Any]) -> dict:
     """Validate the step's details against the case and return what the event records."""
     if action == Action.REQUEST_SUPPLEMENT:
@@ -136,10 +160,18 @@ def _details(session: Session, case: Case, action: Action, data: dict[str, Any])
                 f"Still missing what was requested: {', '.join(missing)}",
                 "仍缺少补正告知中的材料：" + "、".join(known[c] for c in missing),
             )
+        _check_supplement_scans(session, case, data["materials"])
         return {"materials": data["materials"]}
     if action == Action.COMPLETE:
         return {"outcome": data["outcome"], "document_no": data["document_no"]}
     if action == Action.DELIVER_RESULT:
+        if data["method"] == "mail" and case.address_enc is None:
+            raise ActionInvalid(
+                "method",
+                "No mailing address is on file for this applicant: hand the result out at the "
+                "window, or record the address first.",
+                "申请人未登记邮寄地址，不能邮寄送达，请窗口领取。",
+            )
         return {k: data.get(k) for k in ("method", "carrier", "tracking_no") if data.get(k)}
     return {}
 

@@ -1,5 +1,7 @@
 """District connectors for admins, signed callbacks from district systems, and metrics."""
 
+import hmac
+import ipaddress
 import time
 
 from flask import Response, current_app, request, send_file
@@ -318,8 +320,31 @@ def resume(code):
     return _state(code)
 
 
+def _may_scrape() -> bool:
+    """A scraper presents the metrics token, or comes from an allowed network (by default the
+    host itself): the figures show every district's backlog, pauses and breakers."""
+    settings = _ext("settings")
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    if settings.metrics_token and scheme.lower() == "bearer":
+        return hmac.compare_digest(presented.strip().encode(), settings.metrics_token.encode())
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(n, strict=False) for n in settings.metrics_allow)
+
+
 @metrics_bp.route("/metrics")
 def metrics():
     """Prometheus text format: per-district backlog, dead letters, breaker, totals, latency."""
+    if not _may_scrape():
+        raise Problem(
+            401,
+            "unauthorized",
+            "Authentication required",
+            "Send 'Authorization: Bearer <TONGBAN_METRICS_TOKEN>' or scrape from an allowed "
+            "network (TONGBAN_METRICS_ALLOW).",
+            headers={"WWW-Authenticate": 'Bearer realm="tongban-metrics"'},
+        )
     body = prometheus_text(district_metrics(db_session()))
     return Response(body, mimetype="text/plain; version=0.0.4")

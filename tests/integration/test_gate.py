@@ -223,3 +223,51 @@ def test_administrators_are_no_party_to_cases(client, terminal, staff):
     shown = client.get(f"/api/v1/applications/{case_no}", headers=auditor)
     assert shown.status_code == 200
     assert "*" in shown.get_json()["applicant"]["id_number"]
+
+
+def test_metrics_need_the_token_or_an_allowed_network(settings, migrated):
+    import dataclasses
+
+    from service.app import create_app
+
+    token = "m" * 32
+    scraper = create_app(dataclasses.replace(settings, metrics_token=token)).test_client()
+    outside = {"REMOTE_ADDR": "203.0.113.9"}
+    assert scraper.get("/metrics", environ_base=outside).status_code == 401
+    wrong = {"Authorization": "Bearer " + "x" * 32}
+    assert scraper.get("/metrics", headers=wrong, environ_base=outside).status_code == 401
+    right = scraper.get(
+        "/metrics", headers={"Authorization": f"Bearer {token}"}, environ_base=outside
+    )
+    assert right.status_code == 200 and "tongban_" in right.get_data(as_text=True)
+    assert scraper.get("/metrics").status_code == 200  # the host itself (127.0.0.1)
+
+
+def test_api_answers_are_not_cached_or_sniffed(client, terminal):
+    case_no = submit(client, terminal("FM-01"), application()).get_json()["case_no"]
+    for response in (
+        client.get(f"/api/v1/applications/{case_no}", headers=terminal("FM-01")),
+        client.get("/api/v1/applications/nope"),
+    ):
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_result_is_mailed_only_to_an_address_on_file(client, terminal, engine):
+    from service.cases.actions import ActionInvalid, _details
+    from service.cases.lifecycle import Action
+    from service.cases.models import Case
+
+    body = application()
+    del body["applicant"]["address"]
+    case_no = submit(client, terminal("FM-01"), body).get_json()["case_no"]
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        case = session.query(Case).filter_by(case_no=case_no).one()
+        with pytest.raises(ActionInvalid) as refused:
+            _details(session, case, Action.DELIVER_RESULT, {"method": "mail", "tracking_no": "1"})
+        assert refused.value.field == "method"
+        assert _details(session, case, Action.DELIVER_RESULT, {"method": "window"}) == {
+            "method": "window"
+        }

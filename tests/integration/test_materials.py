@@ -296,3 +296,36 @@ def test_a_multipart_part_whose_name_cannot_be_read_is_not_a_500(client, termina
     assert response.status_code == 422, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
     assert [e["field"] for e in response.get_json()["errors"]] == ["None"]
+
+
+def test_a_supplement_names_only_this_cases_own_supplement_scans(
+    worker, client, terminal, staff, engine
+):
+    window, clerk = terminal("FM-01"), staff("clerk", "530102")
+    cases = [submit(client, window, application()).get_json()["case_no"] for _ in range(2)]
+    for case_no in cases:
+        received(engine, case_no)
+        version = read_case(client, clerk, case_no)["version"]
+        asked = client.post(
+            f"/api/v1/cases/{case_no}/request-supplement",
+            headers=clerk,
+            json={"version": version, "materials": [{"code": "M01", "problem": "复印件不清晰"}]},
+        )
+        assert asked.status_code == 200
+    mine, theirs = cases
+    other_scan = upload(client, window, theirs, "M01", PDF + b"other").get_json()["id"]
+    own_scan = upload(client, window, mine, "M01", PDF + b"own").get_json()["id"]
+
+    def supplement(files, code="M01"):
+        version = read_case(client, window, mine)["version"]
+        return client.post(
+            f"/api/v1/cases/{mine}/supplement",
+            headers=window,
+            json={"version": version, "materials": [{"code": code, "files": files}]},
+        )
+
+    refused = supplement([other_scan])
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["field"] == "materials"
+    assert supplement([own_scan, 10**9]).status_code == 422  # one unknown id spoils it
+    assert supplement([own_scan]).status_code == 200
