@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from catalog.routing import RoutingError
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
-from service.cases import schemas
+from service.cases import query_code, schemas
 from service.cases.actions import (
     ActionInvalid,
     CaseNotFound,
@@ -71,7 +71,7 @@ def shown_case(case: Case) -> dict:
 @blp.route("/applications", methods=["POST"])
 @blp.arguments(schemas.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(schemas.ApplicationSchema)
-@blp.response(201, schemas.CaseSchema)
+@blp.response(201, schemas.NewCaseSchema)
 @blp.alt_response(409, description="Idempotency-Key reused with a different application")
 @blp.alt_response(422, description="Invalid fields, or the item is not covered (says why)")
 @blp.doc(security=BEARER_SECURITY)
@@ -82,6 +82,8 @@ def submit(application, idempotency_key):
     The responsible district is worked out from the item's territorial basis and the facts
     given; the item must be covered by an agreement in force between the two districts.
     Send the same Idempotency-Key when retrying: the same case comes back.
+    The answer carries the citizen's query code (查询码) for the receipt; no other case answer
+    does.
     """
     try:
         result = submit_application(
@@ -108,10 +110,13 @@ def submit(application, idempotency_key):
     _ext("publisher").publish(result.to_publish)
     if result.created:
         current_app.logger.info("application submitted", extra={"case_no": case.case_no})
-    headers = {"Location": url_for("cases.read", case_no=case.case_no)}
+    headers = {"Location": url_for("cases.read", case_no=case.case_no), "Cache-Control": "no-store"}
+    # A replay is the same window retrying the same request (the key is per terminal), so it
+    # gets the code again: the first answer may never have arrived.
+    code = query_code.display(query_code.code_of(db_session(), _ext("cipher"), case))
     if not result.created:
         headers["Idempotent-Replayed"] = "true"
-        return shown_case(case), 201, headers
+        return shown_case(case) | {"query_code": code}, 201, headers
     view = present_new_case(
         _ext("cipher"),
         case,
@@ -119,7 +124,7 @@ def submit(application, idempotency_key):
         _ext("policy").clocks,
         result.written,
     )
-    return view, 201, headers
+    return view | {"query_code": code}, 201, headers
 
 
 @blp.route("/applications/<string:case_no>", methods=["GET"])
