@@ -37,6 +37,8 @@ from service.pagination import (
 )
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Applications and cases")
+# On answers that carry the citizen's query code: no cache along the way may keep it.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _ext(name: str):
@@ -110,7 +112,7 @@ def submit(application, idempotency_key):
     _ext("publisher").publish(result.to_publish)
     if result.created:
         current_app.logger.info("application submitted", extra={"case_no": case.case_no})
-    headers = {"Location": url_for("cases.read", case_no=case.case_no), "Cache-Control": "no-store"}
+    headers = {"Location": url_for("cases.read", case_no=case.case_no), **NO_STORE}
     # A replay is the same window retrying the same request (the key is per terminal), so it
     # gets the code again: the first answer may never have arrived.
     code = query_code.display(query_code.code_of(db_session(), _ext("cipher"), case))
@@ -211,6 +213,26 @@ def _register_step(action: Action, schema) -> None:
 
 for _action, _schema in STEP_SCHEMAS.items():
     _register_step(_action, _schema)
+
+
+@blp.route("/applications/<string:case_no>/query-code", methods=["GET"])
+@blp.response(200, schemas.QueryCodeSchema)
+@blp.alt_response(404, description="No such case, or not taken at this terminal's center")
+@blp.doc(security=BEARER_SECURITY)
+@requires(kinds=("terminal",))
+def query_code_of(case_no):
+    """The citizen's query code, to print the receipt again at the center that took the
+    application (a case from before codes existed gets one now). Nobody else is shown it."""
+    session = db_session()
+    try:
+        case = visible_case(session, current_principal(), case_no)
+    except CaseNotFound as err:
+        raise not_found(case_no) from err
+    if not query_code.shown_to(current_principal(), case):
+        raise not_found(case_no)
+    case_no_var.set(case.case_no)
+    code = query_code.code_of(session, _ext("cipher"), case)
+    return {"case_no": case.case_no, "query_code": query_code.display(code)}, 200, NO_STORE
 
 
 @blp.route("/cases/<string:case_no>/mailing-contact", methods=["GET"])

@@ -13,6 +13,7 @@ import unicodedata
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from service.accounts.credentials import Principal
 from service.cases.models import Case
 from service.crypto import FieldCipher
 
@@ -58,6 +59,12 @@ def matches(cipher: FieldCipher, case: Case | None, typed: str) -> bool:
     if case is not None and case.query_code_enc is not None:
         stored = cipher.decrypt(case.query_code_enc, CONTEXT)
     return hmac.compare_digest(stored.encode(), typed.encode())
+
+
+def shown_to(principal: Principal, case: Case) -> bool:
+    """Only a window of the center that took the application prints the code (it hands the
+    receipt to the citizen); the responsible district never needs it."""
+    return principal.kind == "terminal" and principal.center_id == case.accepting_center_id
 
 
 def code_of(session: Session, cipher: FieldCipher, case: Case) -> str:

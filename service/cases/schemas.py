@@ -273,6 +273,13 @@ class NewCaseSchema(CaseSchema):
     )
 
 
+class QueryCodeSchema(Schema):
+    """A receipt printed again: the citizen's query code, to the accepting window only."""
+
+    case_no = fields.String()
+    query_code = fields.String(metadata={"description": "查询码, as printed (two groups of five)"})
+
+
 class ActionSchema(Schema):
     version = fields.Integer(
         required=True, metadata={"description": "the case version you read; a stale one is 409"}

@@ -287,3 +287,16 @@ def test_a_case_from_before_codes_gets_one_at_its_reprint(app, client, terminal,
     again = window_client(app, migrated).get(f"/window/cases/{case_no}/receipt")
     assert f"data-query-code>{printed}<" in again.get_data(as_text=True)
     assert lookup(client, case_no, printed, fresh_ip()).status_code == 200
+
+
+def test_the_accepting_center_alone_may_print_the_code_again(client, terminal, staff):
+    case_no, code = new_case(client, terminal)
+    path = f"/api/v1/applications/{case_no}/query-code"
+    again = client.get(path, headers=terminal("FM-01"))  # another window PC of the center
+    assert again.status_code == 200 and again.headers["Cache-Control"] == "no-store"
+    assert again.get_json() == {"case_no": case_no, "query_code": code}
+    for other in (terminal("WH-01"), terminal("FM-YD-BC"), terminal("AN-01")):
+        refused = client.get(path, headers=other)
+        assert refused.status_code == 404 and code not in refused.get_data(as_text=True)
+    assert client.get(path, headers=staff("clerk", "530124")).status_code in (403, 404)
+    assert client.get(path).status_code == 401

@@ -126,7 +126,7 @@ def receipt(principal: Principal, case_no: str):
     # Signed by whoever took the application in, not whoever prints the receipt again later.
     clerk = next((e.actor_name for e in case.events if e.type == "submitted"), None)
     code = None
-    if principal.center_id == case.accepting_center_id:
+    if query_code.shown_to(principal, case):
         code = query_code.display(query_code.code_of(session, _ext("cipher"), case))
     return render_template(
         "window/receipt.html",
