@@ -56,8 +56,8 @@ def _wait(seconds: int) -> Problem:
         429,
         "too-many-requests",
         "Too many look-ups",
-        f"Too many failed look-ups from this address; wait {seconds} s.",
-        detail_zh=f"查询失败次数过多，请{seconds}秒后再试。",
+        f"Too many look-ups or failures from this address; wait {seconds} s.",
+        detail_zh=f"查询过于频繁或失败次数过多，请{seconds}秒后再试。",
         headers={"Retry-After": str(seconds)},
     )
 
