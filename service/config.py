@@ -66,6 +66,9 @@ class Settings:
     login_window_seconds: int = 900
     metrics_token: str | None = field(default=None, repr=False)
     metrics_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    lookup_failures: int = 5
+    lookup_delay_seconds: int = 30
+    lookup_max_delay_seconds: int = 3600
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -175,6 +178,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_window_seconds=max(_int(environ, "TONGBAN_LOGIN_WINDOW_SECONDS", 900), 1),
         metrics_token=_metrics_token(environ),
         metrics_allow=_networks(environ, "TONGBAN_METRICS_ALLOW", ("127.0.0.0/8", "::1/128")),
+        lookup_failures=max(_int(environ, "TONGBAN_LOOKUP_FAILURES", 5), 1),
+        lookup_delay_seconds=max(_int(environ, "TONGBAN_LOOKUP_DELAY_SECONDS", 30), 1),
+        lookup_max_delay_seconds=max(_int(environ, "TONGBAN_LOOKUP_MAX_DELAY_SECONDS", 3600), 1),
     )
 
 

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from catalog.routing import RoutingError
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
-from service.cases import schemas
+from service.cases import query_code, schemas
 from service.cases.actions import (
     ActionInvalid,
     CaseNotFound,
@@ -38,6 +38,8 @@ from service.pagination import (
 from service.policy import Permission
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Applications and cases")
+# On answers that carry the citizen's query code: no cache along the way may keep it.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _ext(name: str):
@@ -72,7 +74,7 @@ def shown_case(case: Case) -> dict:
 @blp.route("/applications", methods=["POST"])
 @blp.arguments(schemas.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(schemas.ApplicationSchema)
-@blp.response(201, schemas.CaseSchema)
+@blp.response(201, schemas.NewCaseSchema)
 @blp.alt_response(409, description="Idempotency-Key reused with a different application")
 @blp.alt_response(422, description="Invalid fields, or the item is not covered (says why)")
 @blp.doc(security=BEARER_SECURITY)
@@ -83,6 +85,8 @@ def submit(application, idempotency_key):
     The responsible district is worked out from the item's territorial basis and the facts
     given; the item must be covered by an agreement in force between the two districts.
     Send the same Idempotency-Key when retrying: the same case comes back.
+    The answer carries the citizen's query code (查询码) for the receipt; no other case answer
+    does.
     """
     try:
         result = submit_application(
@@ -109,10 +113,13 @@ def submit(application, idempotency_key):
     _ext("publisher").publish(result.to_publish)
     if result.created:
         current_app.logger.info("application submitted", extra={"case_no": case.case_no})
-    headers = {"Location": url_for("cases.read", case_no=case.case_no)}
+    headers = {"Location": url_for("cases.read", case_no=case.case_no), **NO_STORE}
+    # A replay is the same window retrying the same request (the key is per terminal), so it
+    # gets the code again: the first answer may never have arrived.
+    code = query_code.display(query_code.code_of(db_session(), _ext("cipher"), case))
     if not result.created:
         headers["Idempotent-Replayed"] = "true"
-        return shown_case(case), 201, headers
+        return shown_case(case) | {"query_code": code}, 201, headers
     view = present_new_case(
         _ext("cipher"),
         case,
@@ -120,7 +127,7 @@ def submit(application, idempotency_key):
         _ext("policy").clocks,
         result.written,
     )
-    return view, 201, headers
+    return view | {"query_code": code}, 201, headers
 
 
 @blp.route("/applications/<string:case_no>", methods=["GET"])
@@ -207,6 +214,26 @@ def _register_step(action: Action, schema) -> None:
 
 for _action, _schema in STEP_SCHEMAS.items():
     _register_step(_action, _schema)
+
+
+@blp.route("/applications/<string:case_no>/query-code", methods=["GET"])
+@blp.response(200, schemas.QueryCodeSchema)
+@blp.alt_response(404, description="No such case, or not taken at this terminal's center")
+@blp.doc(security=BEARER_SECURITY)
+@requires(Permission.SUBMIT)
+def query_code_of(case_no):
+    """The citizen's query code, to print the receipt again at the center that took the
+    application (a case from before codes existed gets one now). Nobody else is shown it."""
+    session = db_session()
+    try:
+        case = visible_case(session, current_principal(), case_no)
+    except CaseNotFound as err:
+        raise not_found(case_no) from err
+    if not query_code.shown_to(current_principal(), case):
+        raise not_found(case_no)
+    case_no_var.set(case.case_no)
+    code = query_code.code_of(session, _ext("cipher"), case)
+    return {"case_no": case.case_no, "query_code": query_code.display(code)}, 200, NO_STORE
 
 
 @blp.route("/cases/<string:case_no>/mailing-contact", methods=["GET"])

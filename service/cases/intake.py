@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from catalog.elements import is_required
 from catalog.routing import RoutingError, covering_agreement, responsible_district
 from service.accounts.credentials import Principal
-from service.cases import catalog_cache
+from service.cases import catalog_cache, query_code
 from service.cases.lifecycle import Status
 from service.cases.models import Case, CaseNumberCounter, IdempotencyRecord
 from service.cases.timeline import Actor, append_event, start_chain
@@ -237,6 +237,7 @@ def submit_application(
         phone_enc=cipher.encrypt(applicant["phone"], "phone"),
         phone_hash=cipher.lookup_hash(applicant["phone"], "phone"),
         address_enc=applicant["address"] and cipher.encrypt(applicant["address"], "address"),
+        query_code_enc=query_code.encrypt(cipher, query_code.new_code()),
         facts=data["facts"],
         materials=data["materials"],
         deferred_materials=deferred,

@@ -58,6 +58,9 @@ class Case(Base):
     phone_enc: Mapped[bytes] = mapped_column(LargeBinary)
     phone_hash: Mapped[str] = mapped_column(String(64))
     address_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The citizen's query code (service/cases/query_code.py), encrypted; None only for cases
+    # taken before codes existed, until the accepting window reprints their receipt.
+    query_code_enc: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     facts: Mapped[dict] = mapped_column(JSONB)
     materials: Mapped[list] = mapped_column(JSONB)
     # 容缺受理, handed in later: [{"code", "name", "promised_by": "YYYY-MM-DD", "note"}]

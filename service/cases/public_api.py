@@ -1,24 +1,29 @@
-"""Citizens look up their case with its number and the last 4 characters of their ID number."""
+"""Citizens look up their case with its number and the query code (查询码) from the receipt."""
 
-import hmac
-import logging
-import time
+import re
 
-import redis
 from flask import current_app, request
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from catalog.districts import DISTRICT_NAMES
 from service.accounts.auth import public
+from service.cases import query_code
 from service.cases.lifecycle import STATUS_ZH, Status
+from service.cases.lookup_throttle import LookupLimits, LookupThrottle
 from service.cases.models import Case
 from service.cases.schemas import PublicCaseSchema, PublicLookupQuerySchema
+from service.clocks.deadlines import KIND_ZH, Kind
+from service.clocks.models import Deadline
 from service.db import db_session
 from service.errors import Problem
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public", description="Citizen look-up")
-log = logging.getLogger("tongban.public")
+
+CASE_NO = re.compile(r"\d{6}-\d{8}-\d{5}")
+# The clocks a citizen waits on; the rectification clock of a bad rating is the district's.
+CITIZEN_CLOCKS = (Kind.FORWARD, Kind.ACCEPT, Kind.COMPLETE)
 
 # Coarse stages only: a citizen needs to know where the case is, not the back office's steps.
 STAGE_ZH: dict[Status, str] = {
@@ -36,65 +41,87 @@ STAGE_ZH: dict[Status, str] = {
 }
 
 
-def _over_limit(keys: list[str], limit: int) -> bool:
-    """Fixed one-minute windows in Redis; if Redis is down, look-ups still work (logged)."""
-    window = int(time.time() // 60)
-    client = current_app.extensions["tongban.redis"]
-    try:
-        pipe = client.pipeline()
-        for key in keys:
-            pipe.incr(f"tongban:ratelimit:{key}:{window}")
-            pipe.expire(f"tongban:ratelimit:{key}:{window}", 120)
-        counts = pipe.execute()[::2]
-    except redis.RedisError:
-        log.warning("rate limiter unavailable; allowing look-up")
-        return False
-    return any(count > limit for count in counts)
-
-
 def _not_found() -> Problem:
+    # One answer for an unknown case and a wrong code: the answer must not confirm a number.
     return Problem(
         404,
         "not-found",
         "Not found",
-        "No case with that number and ID number.",
-        detail_zh="未查询到办件，请核对办件编号和身份证号后四位。",
+        "No case with that number and query code.",
+        detail_zh="未查询到办件，请核对办件编号和查询码。",
     )
+
+
+def _wait(seconds: int) -> Problem:
+    return Problem(
+        429,
+        "too-many-requests",
+        "Too many look-ups",
+        f"Too many look-ups or failures from this address; wait {seconds} s.",
+        detail_zh=f"查询过于频繁或失败次数过多，请{seconds}秒后再试。",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def _open_deadlines(case: Case) -> list[dict]:
+    rows = db_session().execute(
+        select(Deadline.kind, Deadline.due_on)
+        .where(
+            Deadline.case_id == case.id,
+            Deadline.state == "open",
+            Deadline.kind.in_(CITIZEN_CLOCKS),
+        )
+        .order_by(Deadline.due_on)
+    )
+    return [{"kind": kind, "kind_zh": KIND_ZH[Kind(kind)], "due_on": due} for kind, due in rows]
 
 
 @blp.route("/cases/<string:case_no>", methods=["GET"])
 @blp.arguments(PublicLookupQuerySchema, location="query")
 @blp.response(200, PublicCaseSchema)
-@blp.alt_response(429, description="Too many look-ups; wait a minute")
+@blp.alt_response(404, description="No such case, or not its query code (the same answer)")
+@blp.alt_response(429, description="Too many failures from this address; see Retry-After")
 @public
 def lookup(query, case_no):
-    """A case's coarse status, for the applicant (no login; rate-limited)."""
-    settings = current_app.extensions["tongban.settings"]
-    if _over_limit(
-        [f"ip:{request.remote_addr}", f"case:{case_no}"], settings.public_lookups_per_minute
-    ):
-        raise Problem(
-            429,
-            "too-many-requests",
-            "Too many look-ups",
-            "Wait a minute before trying again.",
-            detail_zh="查询过于频繁，请一分钟后再试。",
-            headers={"Retry-After": "60"},
+    """A case's coarse status and dates, for the applicant (no login).
+
+    Needs the case number and the query code printed on the receipt. Failures hold the failing
+    address back for a growing time; a right code is never held back by others' failures.
+    """
+    throttle = LookupThrottle(
+        current_app.extensions["tongban.redis"],
+        LookupLimits.from_settings(current_app.extensions["tongban.settings"]),
+    )
+    address = request.remote_addr or "-"
+    shaped = case_no if CASE_NO.fullmatch(case_no) else None
+    wait = throttle.wait_before(address, shaped)
+    if wait:
+        raise _wait(wait)
+    case = None
+    if shaped is not None:
+        case = db_session().scalar(
+            select(Case).options(undefer(Case.query_code_enc)).where(Case.case_no == shaped)
         )
-    case = db_session().scalar(select(Case).where(Case.case_no == case_no))
-    if case is None:
-        raise _not_found()
-    cipher = current_app.extensions["tongban.cipher"]
-    last4 = cipher.decrypt(case.applicant_id_enc, "applicant_id")[-4:]
-    if not hmac.compare_digest(last4, query["id_last4"].upper()):
-        raise _not_found()
+    if not query_code.matches(current_app.extensions["tongban.cipher"], case, query["code"]):
+        wait = throttle.failed(address, shaped)
+        raise _wait(wait) if wait else _not_found()
     status = Status(case.status)
     return {
         "case_no": case.case_no,
         "item_name": case.item_name,
+        "status": status.value,
         "status_zh": STATUS_ZH[status],
         "stage_zh": STAGE_ZH[status],
         "accepting_district": DISTRICT_NAMES[case.accepting_district],
         "responsible_district": DISTRICT_NAMES[case.responsible_district],
+        "submitted_at": case.created_at,
         "updated_at": case.updated_at,
+        "deadlines": _open_deadlines(case),
     }
+
+
+@blp.after_request
+def _no_store(response):
+    # Every answer, refusals included: a shared computer's cache must not keep a case's status.
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -14,6 +14,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from service.cases import query_code
 from service.cases.lifecycle import Status
 from service.cases.personal import (
     id_number_error,
@@ -261,6 +262,24 @@ class CaseSchema(Schema):
     )
 
 
+class NewCaseSchema(CaseSchema):
+    """The intake answer, to the accepting window only: the case and the citizen's query code."""
+
+    query_code = fields.String(
+        metadata={
+            "description": "查询码 for the citizen's look-up, with the case number; print it on "
+            "the receipt. Shown only here and on the accepting window's receipt."
+        }
+    )
+
+
+class QueryCodeSchema(Schema):
+    """A receipt printed again: the citizen's query code, to the accepting window only."""
+
+    case_no = fields.String()
+    query_code = fields.String(metadata={"description": "查询码, as printed (two groups of five)"})
+
+
 class ActionSchema(Schema):
     version = fields.Integer(
         required=True, metadata={"description": "the case version you read; a stale one is 409"}
@@ -393,20 +412,48 @@ class NotificationPageSchema(Schema):
 
 
 class PublicLookupQuerySchema(Schema):
-    id_last4 = fields.String(
+    code = fields.String(
         required=True,
-        validate=validate.Regexp(r"^\d{3}[\dXx]$", error="The last 4 characters of the ID number."),
+        validate=validate.Length(max=40),
+        metadata={
+            "description": "查询码 from the receipt; case, spaces and hyphens do not matter",
+            "example": "7KQ2M-X9PRT",
+        },
     )
+
+    @validates("code")
+    def _shaped(self, value: str, **kwargs) -> None:
+        if not query_code.well_formed(query_code.normalize(value)):
+            raise ValidationError(
+                f"{query_code.LENGTH} letters and digits, as printed on the receipt."
+            )
+
+    @post_load
+    def _normalized(self, data: dict, **kwargs) -> dict:
+        return {**data, "code": query_code.normalize(data["code"])}
+
+
+class PublicDeadlineSchema(Schema):
+    kind = fields.String(metadata={"description": "forward, accept or complete"})
+    kind_zh = fields.String()
+    due_on = fields.Date()
 
 
 class PublicCaseSchema(Schema):
+    """Status and dates only; the item's name because the code was right; nobody's name."""
+
     case_no = fields.String()
     item_name = fields.String()
+    status = fields.String()
     status_zh = fields.String()
     stage_zh = fields.String()
     accepting_district = fields.String()
     responsible_district = fields.String()
+    submitted_at = LocalDateTime()
     updated_at = LocalDateTime()
+    deadlines = fields.List(
+        fields.Nested(PublicDeadlineSchema), metadata={"description": "open clocks, soonest first"}
+    )
 
 
 class MailingContactSchema(Schema):

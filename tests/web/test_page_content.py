@@ -277,3 +277,26 @@ def test_the_window_sees_the_full_address_only_to_mail_the_result(app, migrated,
     assert "查看完整邮寄信息" in shown  # the look is on the timeline
     other = window_client(app, migrated, "FM-YD")  # another center of the district
     assert "13912345678" not in other.get(f"/cases/{case_no}?contact=mail").get_data(as_text=True)
+
+
+def test_the_receipt_prints_the_query_code_at_the_accepting_center_only(
+    app, migrated, client, terminal
+):
+    response = submit(client, terminal("FM-01"), application())
+    case_no, code = response.get_json()["case_no"], response.get_json()["query_code"]
+    page = window_client(app, migrated).get(f"/window/cases/{case_no}/receipt")
+    html = page.get_data(as_text=True)
+    assert f'查询码：<strong class="mono" data-query-code>{code}</strong>' in html
+    assert "凭办件编号和查询码可随时查询" in html and "后4位" not in html
+    assert page.headers["Cache-Control"] == "no-store"
+    # The responsible district's window, and another center of the accepting district, may
+    # see the case (and print its receipt) but not the citizen's code.
+    for center in ("WH-01", "FM-YD-BC"):
+        other = window_client(app, migrated, center).get(f"/window/cases/{case_no}/receipt")
+        shown = other.get_data(as_text=True)
+        assert other.status_code == 200 and code not in shown
+        assert "请到收件窗口（富民县政务服务中心）补打回执查看" in shown
+    # The case pages show it to nobody.
+    office, _ = staff_client(app, migrated)
+    for who in (window_client(app, migrated), office):
+        assert code not in who.get(f"/cases/{case_no}").get_data(as_text=True)

@@ -7,6 +7,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from catalog.districts import KUNMING_DISTRICTS
 from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter
+from service.cases import query_code
 from service.cases.actions import visible_case
 from service.cases.intake import submit_application
 from service.cases.news import mark_read_for, news_for
@@ -116,17 +117,23 @@ def intake(principal: Principal, basic_code: str):
 @bp.get("/cases/<string:case_no>/receipt")
 @WINDOW
 def receipt(principal: Principal, case_no: str):
-    """The printable receipt (回执): case number, what was handed in, and what happens next."""
+    """The printable receipt (回执): case number, query code, what was handed in, and what
+    happens next. The query code is printed only at the center that took the application (a
+    case from before codes existed gets one here)."""
     session = db_session()
     case, _ = attempt(lambda: visible_case(session, principal, case_no[:40]))
     view = present_case(session, _ext("cipher"), case, principal, _ext("policy").clocks)
     center = session.get(ServiceCenter, case.accepting_center_id)
     # Signed by whoever took the application in, not whoever prints the receipt again later.
     clerk = next((e.actor_name for e in case.events if e.type == "submitted"), None)
+    code = None
+    if query_code.shown_to(principal, case):
+        code = query_code.display(query_code.code_of(session, _ext("cipher"), case))
     return render_template(
         "window/receipt.html",
         case=view,
         center=center,
         clerk=clerk or "",
+        query_code=code,
         accept_limit_days=_ext("policy").clocks.accept_limit_days,
     )
