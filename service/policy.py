@@ -109,7 +109,9 @@ RULES: dict[Permission, Rule] = {
     Permission.IMPORT_CALENDAR: Rule(_STAFF, ("admin",), city_wide=True),
     Permission.READ_STATS: Rule(_STAFF, ("auditor", "supervisor", "admin")),
     Permission.CLOSE_MONTH: Rule(_STAFF, ("admin",), city_wide=True),
-    Permission.VERIFY_TIMELINE: Rule(_STAFF, ("auditor", "admin", "security_auditor")),
+    Permission.VERIFY_TIMELINE: Rule(
+        _STAFF, ("auditor", "admin", "security_auditor"), city_wide=True
+    ),
     Permission.DASHBOARD: Rule(_STAFF, ("supervisor", "admin")),
     Permission.VIEW_DISTRICTS: Rule(_STAFF, ("admin", "supervisor", "auditor")),
     Permission.MANAGE_DISTRICT: Rule(_STAFF, ("admin",)),

@@ -24,7 +24,7 @@ def mailing_contact(
         raise CaseNotFound(case_no)
     if case.status != Status.COMPLETED or case.result_delivery != "mail":
         raise TransitionRefused(
-            "not-your-step",
+            "invalid-transition",
             "The full address is shown only to mail a decided case's result by post.",
             "仅在办结后邮寄送达结果时显示完整的联系电话和地址。",
         )
