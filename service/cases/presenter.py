@@ -6,12 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
+from service import policy
 from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter, StaffUser
 from service.cases.actions import latest_supplement_request, material_names, sides_of
 from service.cases.lifecycle import STATUS_ZH, Status, allowed_actions
 from service.cases.models import Case
-from service.cases.personal import mask_address, mask_id_number, mask_phone
+from service.cases.personal import mask_address, mask_id_number, mask_name, mask_phone
 from service.clocks.calendar import WorkCalendar
 from service.clocks.models import Deadline
 from service.clocks.presenter import case_deadlines, deadline_views
@@ -130,7 +131,11 @@ def _present(
         "accepting_center": center,
         "responsible_district": _place(case.responsible_district),
         "applicant": {
-            "name": case.applicant_name,
+            "name": (
+                case.applicant_name
+                if policy.sees_personal_data(principal)
+                else mask_name(case.applicant_name)
+            ),
             "id_number": mask_id_number(cipher.decrypt(case.applicant_id_enc, "applicant_id")),
             "phone": mask_phone(cipher.decrypt(case.phone_enc, "phone")),
             "address": address and mask_address(address),
@@ -164,8 +169,10 @@ def present_queue_entry(
     center: ServiceCenter,
     assignee: str | None,
     due: dict[str, Any] | None,
+    name_shown: bool,
 ) -> dict[str, Any]:
-    """A row of a queue: enough to pick a case, with personal data masked."""
+    """A row of a queue: enough to pick a case, with personal data masked (the name too, for
+    readers who are no party to the case: auditors)."""
     return {
         "case_no": case.case_no,
         "status": case.status,
@@ -174,7 +181,7 @@ def present_queue_entry(
         "accepting_district": _place(case.accepting_district),
         "accepting_center": {"code": center.code, "name": center.name},
         "applicant": {
-            "name": case.applicant_name,
+            "name": case.applicant_name if name_shown else mask_name(case.applicant_name),
             "id_number": mask_id_number(cipher.decrypt(case.applicant_id_enc, "applicant_id")),
         },
         "assignee": assignee,

@@ -112,7 +112,12 @@ def queue_rows(
     calendar, today = load_calendar(session), local_today()
     entries = [
         present_queue_entry(
-            cipher, c, center, name, due and deadline_view(calendar, rules, today, due)
+            cipher,
+            c,
+            center,
+            name,
+            due and deadline_view(calendar, rules, today, due),
+            policy.sees_personal_data(principal),
         )
         for c, center, name, due in page
     ]
