@@ -63,6 +63,9 @@ class Settings:
     proxy_hops: int = 0
     login_failures: int = 5
     login_window_seconds: int = 900
+    login_delay_seconds: int = 30
+    login_max_delay_seconds: int = 900
+    session_idle_minutes: int = 30
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -170,6 +173,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         proxy_hops=_proxy_hops(environ),
         login_failures=max(_int(environ, "TONGBAN_LOGIN_FAILURES", 5), 1),
         login_window_seconds=max(_int(environ, "TONGBAN_LOGIN_WINDOW_SECONDS", 900), 1),
+        login_delay_seconds=max(_int(environ, "TONGBAN_LOGIN_DELAY_SECONDS", 30), 1),
+        login_max_delay_seconds=max(_int(environ, "TONGBAN_LOGIN_MAX_DELAY_SECONDS", 900), 1),
+        session_idle_minutes=max(_int(environ, "TONGBAN_SESSION_IDLE_MINUTES", 30), 1),
     )
 
 

@@ -23,12 +23,37 @@ def _unauthorized(detail: str) -> Problem:
     )
 
 
+# What a token for one step only answers elsewhere: the client knows which step is due.
+_STEP_DUE = {
+    "change_password": (
+        "password-change-required",
+        "Password change required",
+        "Change the password first: POST /api/v1/auth/password.",
+        "请先修改密码。",
+    ),
+    "enroll_totp": (
+        "totp-enrollment-required",
+        "Second factor enrolment required",
+        "Enrol an authenticator app first: GET then POST /api/v1/auth/totp.",
+        "请先绑定身份验证器（动态验证码）。",
+    ),
+}
+
+
 def current_principal() -> Principal:
     return g.principal
 
 
-def requires(*, kinds: tuple[str, ...] = ("terminal", "staff"), roles: tuple[str, ...] = ()):
-    """Authenticate the request; allow only the given principal kinds and staff roles."""
+def requires(
+    *,
+    kinds: tuple[str, ...] = ("terminal", "staff"),
+    roles: tuple[str, ...] = (),
+    steps: tuple[str, ...] = (),
+):
+    """Authenticate the request; allow only the given principal kinds and staff roles.
+
+    A staff token good for one step only (a password change, a second-factor enrolment) is
+    refused with 403 naming the step due, unless that step is in `steps`."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
@@ -40,6 +65,9 @@ def requires(*, kinds: tuple[str, ...] = ("terminal", "staff"), roles: tuple[str
             principal = authenticate(db_session(), credential.strip())
             if principal is None:
                 raise _unauthorized("The credential is unknown, expired or revoked.")
+            if principal.restriction and principal.restriction not in steps:
+                code, title, detail, detail_zh = _STEP_DUE[principal.restriction]
+                raise Problem(403, code, title, detail, detail_zh=detail_zh)
             allowed = principal.kind in kinds and (
                 principal.kind != "staff" or not roles or principal.role in roles
             )
