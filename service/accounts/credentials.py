@@ -138,12 +138,16 @@ def issue_token(
 ) -> tuple[str, datetime]:
     """A new bearer token for `user`, good for `purpose` only, until `ttl` from now."""
     token = STAFF_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires_at = datetime.now(UTC) + ttl
+    now = datetime.now(UTC)
+    expires_at = now + ttl
+    # last_seen_at from this clock, not the database's: the idle check compares it with this
+    # clock, as the expiry check does with expires_at.
     session.add(
         StaffToken(
             user_id=user.id,
             token_hash=_sha256(token),
             expires_at=expires_at,
+            last_seen_at=now,
             purpose=purpose,
             address=address,
         )
@@ -180,11 +184,13 @@ def open_window_session(
 ) -> str:
     """Record a page login of a terminal; returns the random id for its session cookie."""
     sid = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
     session.add(
         WindowSession(
             terminal_id=terminal_id,
             sid_hash=_sha256(sid),
-            expires_at=datetime.now(UTC) + ttl,
+            expires_at=now + ttl,
+            last_seen_at=now,
             address=address,
         )
     )
