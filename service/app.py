@@ -10,6 +10,7 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import cli, db, errors, guards, health, logs
+from service.accounts.admin_api import blp as accounts_admin_blp
 from service.accounts.api import blp as auth_blp
 from service.accounts.auth import gate
 from service.cases.api import blp as cases_blp
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     for blueprint in (
         auth_blp,
+        accounts_admin_blp,
         catalog_blp,
         catalog_admin_blp,
         calendar_blp,

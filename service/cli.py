@@ -4,7 +4,6 @@ import getpass
 import hashlib
 import json
 import re
-import secrets
 from pathlib import Path
 
 import click
@@ -17,8 +16,9 @@ from catalog.loaders import load_districts
 from catalog.rows import RowError
 from catalog.tabular import FileFormatError, read_catalog, read_csv
 from service import migrate as migrations
-from service.accounts.credentials import create_staff, create_terminal
-from service.accounts.models import CENTER_LEVELS, ROLES, ServiceCenter
+from service.accounts import manage, totp
+from service.accounts.models import CENTER_LEVELS, ROLES, ServiceCenter, StaffUser, Terminal
+from service.accounts.passwords import MESSAGES_ZH, password_problems
 from service.audit.verify import verify_timelines
 from service.clock import local_today
 from service.clocks.store import CalendarImportError, import_year
@@ -189,7 +189,7 @@ def seed_demo_command() -> None:
     """Load the demo districts, catalog, centers, terminals and staff; write credentials."""
     path = _settings().var_dir / "demo-credentials.json"
     with get_db().sessionmaker() as session:
-        counts = seed_demo(session, path)
+        counts = seed_demo(session, path, current_app.extensions["tongban.cipher"])
     click.echo("demo data: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     click.echo(f"demo credentials written to {path}")
 
@@ -226,34 +226,196 @@ def create_terminal_command(center_code: str, name: str) -> None:
         center = session.scalar(select(ServiceCenter).where(ServiceCenter.code == center_code))
         if center is None:
             raise click.ClickException(f"no center {center_code}")
-        terminal, key = create_terminal(session, center, name)
+        terminal, key = manage.add_terminal(session, center, name)
         session.commit()
         click.echo(json.dumps({"terminal_id": terminal.id, "api_key": key}, ensure_ascii=False))
     click.echo("store the key now: only its hash is kept", err=True)
 
 
+def _terminal(session, terminal_id: int) -> Terminal:
+    terminal = session.get(Terminal, terminal_id)
+    if terminal is None:
+        raise click.ClickException(f"no terminal {terminal_id}")
+    return terminal
+
+
+@click.command("rotate-terminal-key")
+@click.argument("terminal_id", type=int)
+def rotate_terminal_key_command(terminal_id: int) -> None:
+    """Give a terminal a new API key (printed once); the old key stops working at once."""
+    with get_db().sessionmaker() as session:
+        try:
+            key = manage.rotate_key(session, _terminal(session, terminal_id))
+        except manage.AccountError as err:
+            raise click.ClickException(err.message) from err
+        session.commit()
+    click.echo(json.dumps({"terminal_id": terminal_id, "api_key": key}))
+    click.echo("store the key now: only its hash is kept", err=True)
+
+
+@click.command("revoke-terminal")
+@click.argument("terminal_id", type=int)
+def revoke_terminal_command(terminal_id: int) -> None:
+    """Stop a terminal for good: its key and window logins stop working at once."""
+    with get_db().sessionmaker() as session:
+        manage.revoke_terminal(session, _terminal(session, terminal_id))
+        session.commit()
+    click.echo(f"terminal {terminal_id} revoked")
+
+
+def _user(session, username: str) -> StaffUser:
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    return user
+
+
 @click.command("create-user")
 @click.option("--username", required=True)
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--district", default=None, help="GB/T 2260 code; omit for city-wide auditor/admin")
+@click.option(
+    "--district",
+    default=None,
+    help="GB/T 2260 code; omit for a city-wide account (not for clerks and supervisors)",
+)
 @click.option("--name", "display_name", default=None)
-@click.option("--generate-password", is_flag=True, help="print a random password")
+@click.option(
+    "--generate-password",
+    is_flag=True,
+    help="print a temporary password, to be changed at the first login",
+)
 def create_user_command(username, role, district, display_name, generate_password) -> None:
-    """Create a staff user; asks for the password unless --generate-password."""
-    if district is None and role not in ("auditor", "admin"):
-        raise click.ClickException("clerks and supervisors belong to a district: give --district")
-    if generate_password:
-        password = secrets.token_urlsafe(12)
-    else:
+    """Create a staff user; asks for the password unless --generate-password.
+
+    Roles other than clerk enrol an authenticator app at their first login."""
+    password = None
+    if not generate_password:
         password = getpass.getpass("password: ")
-        if len(password) < 10:
-            raise click.ClickException("use at least 10 characters")
+        problems = password_problems(password, username)
+        if problems:
+            raise click.ClickException(" ".join(MESSAGES_ZH[p] for p in problems))
     with get_db().sessionmaker() as session:
-        user = create_staff(session, username, password, role, district, display_name)
+        try:
+            user, temporary = manage.create_account(
+                session,
+                username=username,
+                role=role,
+                district_code=district,
+                display_name=display_name,
+                password=password,
+            )
+        except manage.AccountError as err:
+            raise click.ClickException(err.message) from err
         session.commit()
         click.echo(f"user {username} created (id {user.id})")
-    if generate_password:
-        click.echo(f"password: {password}")
+    if temporary:
+        click.echo(f"temporary password: {temporary}")
+
+
+@click.command("deactivate-user")
+@click.argument("username")
+def deactivate_user_command(username: str) -> None:
+    """Deactivate a staff account: its tokens and page sessions stop working at once."""
+    with get_db().sessionmaker() as session:
+        manage.set_active(session, _user(session, username), False, None)
+        session.commit()
+    click.echo(f"user {username} deactivated")
+
+
+@click.command("reactivate-user")
+@click.argument("username")
+def reactivate_user_command(username: str) -> None:
+    """Let a deactivated staff account log in again."""
+    with get_db().sessionmaker() as session:
+        manage.set_active(session, _user(session, username), True, None)
+        session.commit()
+    click.echo(f"user {username} reactivated")
+
+
+@click.command("reset-password")
+@click.argument("username")
+@click.option("--reset-totp", is_flag=True, help="also drop the authenticator (a lost phone)")
+def reset_password_command(username: str, reset_totp: bool) -> None:
+    """Print a temporary password for a staff account, to be changed at the next login; its
+    sessions end."""
+    with get_db().sessionmaker() as session:
+        password = manage.reset_password(session, _user(session, username), reset_totp)
+        session.commit()
+    click.echo(f"temporary password: {password}")
+
+
+@click.command("set-role")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--district", default=None, help="GB/T 2260 code; omit for city-wide")
+def set_role_command(username: str, role: str, district: str | None) -> None:
+    """Give a staff account another role or district; its sessions end."""
+    with get_db().sessionmaker() as session:
+        try:
+            manage.change_role(session, _user(session, username), role, district, None)
+        except manage.AccountError as err:
+            raise click.ClickException(err.message) from err
+        session.commit()
+    click.echo(f"user {username} is now {role} of {district or 'the city'}")
+
+
+@click.command("list-users")
+@click.option("--district", default=None, help="only this district's accounts")
+def list_users_command(district: str | None) -> None:
+    """List staff accounts, one JSON object a line."""
+    with get_db().sessionmaker() as session:
+        stmt = select(StaffUser).order_by(StaffUser.id)
+        if district:
+            stmt = stmt.where(StaffUser.district_code == district)
+        for u in session.scalars(stmt):
+            row = {
+                "id": u.id,
+                "username": u.username,
+                "role": u.role,
+                "district": u.district_code,
+                "active": u.active,
+                "totp": u.totp_enabled,
+                "must_change_password": u.must_change_password,
+            }
+            click.echo(json.dumps(row, ensure_ascii=False))
+
+
+@click.command("list-sessions")
+@click.option("--district", default=None, help="only this district's sessions")
+def list_sessions_command(district: str | None) -> None:
+    """List open staff tokens and window logins, one JSON object a line."""
+    with get_db().sessionmaker() as session:
+        for s in manage.open_sessions(session, district):
+            click.echo(json.dumps(s.__dict__, ensure_ascii=False, default=str))
+
+
+@click.command("revoke-session")
+@click.argument("kind", type=click.Choice(("staff", "window")))
+@click.argument("session_id", type=int)
+def revoke_session_command(kind: str, session_id: int) -> None:
+    """End one staff token or window login (ids from list-sessions) at once."""
+    with get_db().sessionmaker() as session:
+        found = manage.find_session(session, kind, session_id)
+        if found is None:
+            raise click.ClickException(f"no open {kind} session {session_id}")
+        manage.revoke_session(session, found)
+        session.commit()
+    click.echo(f"{kind} session {session_id} revoked")
+
+
+@click.command("totp-code")
+@click.argument("username")
+def totp_code_command(username: str) -> None:
+    """Print the current authenticator code of a demo account (from var/demo-credentials.json,
+    never from the database: real accounts' codes come from their owners' phones)."""
+    path = _settings().var_dir / "demo-credentials.json"
+    if not path.exists():
+        raise click.ClickException(f"{path} not found: only demo accounts have codes here")
+    staff = json.loads(path.read_text(encoding="utf-8")).get("staff", [])
+    secret = next((s.get("totp_secret") for s in staff if s["username"] == username), None)
+    if not secret:
+        raise click.ClickException(f"{username} has no authenticator in the demo credentials")
+    click.echo(totp.current_code(secret))
 
 
 COMMANDS = (
@@ -268,7 +430,17 @@ COMMANDS = (
     seed_demo_command,
     create_center_command,
     create_terminal_command,
+    rotate_terminal_key_command,
+    revoke_terminal_command,
     create_user_command,
+    deactivate_user_command,
+    reactivate_user_command,
+    reset_password_command,
+    set_role_command,
+    list_users_command,
+    list_sessions_command,
+    revoke_session_command,
+    totp_code_command,
 )
 
 

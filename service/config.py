@@ -69,6 +69,9 @@ class Settings:
     lookup_failures: int = 5
     lookup_delay_seconds: int = 30
     lookup_max_delay_seconds: int = 3600
+    login_delay_seconds: int = 30
+    login_max_delay_seconds: int = 900
+    session_idle_minutes: int = 30
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -181,6 +184,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         lookup_failures=max(_int(environ, "TONGBAN_LOOKUP_FAILURES", 5), 1),
         lookup_delay_seconds=max(_int(environ, "TONGBAN_LOOKUP_DELAY_SECONDS", 30), 1),
         lookup_max_delay_seconds=max(_int(environ, "TONGBAN_LOOKUP_MAX_DELAY_SECONDS", 3600), 1),
+        login_delay_seconds=max(_int(environ, "TONGBAN_LOGIN_DELAY_SECONDS", 30), 1),
+        login_max_delay_seconds=max(_int(environ, "TONGBAN_LOGIN_MAX_DELAY_SECONDS", 900), 1),
+        session_idle_minutes=max(_int(environ, "TONGBAN_SESSION_IDLE_MINUTES", 30), 1),
     )
 
 

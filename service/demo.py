@@ -1,7 +1,9 @@
 """Demo data for the embedded run: centers at every level, terminals, staff, and credentials.
 
 Seeding is idempotent. Credentials are written to var/demo-credentials.json; on a second start
-the same keys and passwords keep working, and any that no longer match are issued anew.
+the same keys and passwords keep working, and any that no longer match are issued anew. Demo
+staff whose role needs a second factor get an authenticator secret enrolled at seeding, written
+to the same file (`python -m service totp-code <username>` prints the current code).
 """
 
 import json
@@ -9,11 +11,13 @@ import os
 import secrets
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from catalog.loaders import load_districts, load_sample_catalog
+from service.accounts import totp
 from service.accounts.credentials import (
     authenticate,
     create_staff,
@@ -23,6 +27,7 @@ from service.accounts.credentials import (
 )
 from service.accounts.models import ServiceCenter, StaffUser, Terminal
 from service.clock import local_today
+from service.config import load_settings
 from service.crypto import FieldCipher
 from service.districts.connectors import SECRET_CONTEXT
 from service.districts.models import DistrictConnector
@@ -55,6 +60,8 @@ DEMO_STAFF = (
     ("an-supervisor", "安宁市督办员", "supervisor", "530181"),
     ("city-auditor", "市级审计员", "auditor", None),
     ("admin", "系统管理员", "admin", None),
+    ("security-admin", "安全管理员", "security_admin", None),
+    ("security-auditor", "安全审计员", "security_auditor", None),
 )
 
 
@@ -100,33 +107,65 @@ def _terminal_credentials(session: Session, known: dict) -> list[dict]:
     return out
 
 
-def _staff_credentials(session: Session, known: dict) -> list[dict]:
+def _demo_totp(user: StaffUser, cipher: FieldCipher, known: str | None) -> str | None:
+    """The authenticator secret of a demo user whose role needs one: the known one while it
+    still matches the database, else a new one, enrolled and enabled."""
+    if not totp.totp_required(user):
+        return None
+    try:
+        same = bool(known) and user.totp_enabled and totp.secret_of(user, cipher) == known
+    except (InvalidTag, ValueError):  # enrolled under another data key: enrol again
+        same = False
+    if same:
+        return known
+    secret = totp.enrol(user, cipher)
+    user.totp_enabled = True
+    return secret
+
+
+def _staff_credentials(session: Session, known: dict, cipher: FieldCipher) -> list[dict]:
     out = []
     for username, display, role, district in DEMO_STAFF:
         user = session.scalar(select(StaffUser).where(StaffUser.username == username))
         password = known.get(username)
         if user is None:
             password = secrets.token_urlsafe(12)
-            create_staff(session, username, password, role, district, display)
+            user = create_staff(session, username, password, role, district, display)
         elif not password or not check_password_hash(user.password_hash, password):
             password = secrets.token_urlsafe(12)
             set_password(user, password)
-        out.append({"username": username, "password": password, "role": role, "district": district})
+        user.must_change_password = False
+        entry = {"username": username, "password": password, "role": role, "district": district}
+        secret = _demo_totp(user, cipher, known.get(f"totp:{username}"))
+        if secret:
+            entry["totp_secret"] = secret
+        out.append(entry)
     return out
 
 
-def seed_demo(session: Session, credentials_path: Path) -> dict[str, int]:
-    """Seed everything the demo needs and (re)write the credentials file; commits."""
+def seed_demo(
+    session: Session, credentials_path: Path, cipher: FieldCipher | None = None
+) -> dict[str, int]:
+    """Seed everything the demo needs and (re)write the credentials file; commits.
+
+    `cipher` encrypts the demo authenticator secrets; by default it is made from the data key
+    of this process's settings (the launcher and the bench seed before any app exists)."""
+    cipher = cipher or FieldCipher(load_settings().data_key)
     counts = seed_reference_data(session)
     known: dict = {}
     if credentials_path.exists():
         previous = json.loads(credentials_path.read_text(encoding="utf-8"))
         known = {t["center"]: t["api_key"] for t in previous.get("terminals", [])}
         known |= {s["username"]: s["password"] for s in previous.get("staff", [])}
+        known |= {
+            f"totp:{s['username']}": s["totp_secret"]
+            for s in previous.get("staff", [])
+            if s.get("totp_secret")
+        }
     credentials = {
         "note": "Demo credentials for the embedded run only. Never use them in production.",
         "terminals": _terminal_credentials(session, known),
-        "staff": _staff_credentials(session, known),
+        "staff": _staff_credentials(session, known, cipher),
     }
     session.commit()
     credentials_path.parent.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,7 @@ class Permission(StrEnum):
     PUBLIC = "public"  # no credential: log in, the citizen's look-up, signed download links
     SIGNED = "signed"  # no credential, a signed body: district systems' callbacks
     ANY = "any"  # any valid credential: who am I, log out, the catalog, the calendar
+    OWN_ACCOUNT = "own_account"  # staff: change one's password, enrol a second factor
     SUBMIT = "submit"
     READ_CASE = "read_case"
     CASE_STEP = "case_step"  # which step, and on which side, is the object's question
@@ -90,6 +91,7 @@ _EVERYONE = ("terminal", "staff")
 
 RULES: dict[Permission, Rule] = {
     Permission.ANY: Rule(_EVERYONE),
+    Permission.OWN_ACCOUNT: Rule(_STAFF),
     Permission.SUBMIT: Rule(_WINDOW),
     Permission.READ_CASE: Rule(_EVERYONE, (*WORKING_ROLES, "auditor")),
     Permission.CASE_STEP: Rule(_EVERYONE, WORKING_ROLES),

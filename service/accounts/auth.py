@@ -23,6 +23,7 @@ from service.uploads import request_limit_bytes
 BEARER_SECURITY = [{"bearerAuth": []}]
 PERMISSION_ATTR = "tongban_permission"
 UPLOADS_ATTR = "tongban_uploads"
+STEPS_ATTR = "tongban_steps"
 # An application with 50 materials, each naming 20 scans, is about 40 KiB.
 JSON_BODY_LIMIT = 256 * 1024
 API_PREFIX = "/api/"
@@ -48,16 +49,38 @@ def forbidden(detail: str) -> Problem:
     return Problem(403, "forbidden", "Not allowed", detail, detail_zh="当前账号无权进行此操作。")
 
 
+# What a token for one step only answers elsewhere: the client knows which step is due.
+_STEP_DUE = {
+    "change_password": (
+        "password-change-required",
+        "Password change required",
+        "Change the password first: POST /api/v1/auth/password.",
+        "请先修改密码。",
+    ),
+    "enroll_totp": (
+        "totp-enrollment-required",
+        "Second factor enrolment required",
+        "Enrol an authenticator app first: GET then POST /api/v1/auth/totp.",
+        "请先绑定身份验证器（动态验证码）。",
+    ),
+}
+
+
 def current_principal() -> Principal:
     return g.principal
 
 
-def requires(permission: Permission) -> Callable[[Callable], Callable]:
+def requires(
+    permission: Permission, *, steps: tuple[str, ...] = ()
+) -> Callable[[Callable], Callable]:
     """Declare the permission an API view needs; `gate()` checks it before the view's
-    arguments are parsed."""
+    arguments are parsed. A staff token good for one step only (a password change, a
+    second-factor enrolment) is refused with 403 naming the step due, unless that step is in
+    `steps`."""
 
     def decorate(view: Callable) -> Callable:
         setattr(view, PERMISSION_ATTR, permission)
+        setattr(view, STEPS_ATTR, steps)
         return view
 
     return decorate
@@ -141,5 +164,8 @@ def gate() -> None:
         return
     principal = authenticate_request()
     g.principal = principal
+    if principal.restriction and principal.restriction not in (declared(view, STEPS_ATTR) or ()):
+        code, title, detail, detail_zh = _STEP_DUE[principal.restriction]
+        raise Problem(403, code, title, detail, detail_zh=detail_zh)
     if not allows(principal, permission):
         raise forbidden(refusal_detail(principal, permission))

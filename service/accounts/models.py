@@ -1,14 +1,35 @@
 """Service centers, terminals and staff, and the credentials they authenticate with."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, String, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.orm import Base
 
 CENTER_LEVELS = ("district", "street", "community")
-ROLES = ("clerk", "supervisor", "auditor", "admin")
+# Separation of duties (三员分立): system administration (admin), security administration
+# (security_admin: accounts, keys, sessions) and security audit (security_auditor) are distinct.
+ROLES = ("clerk", "supervisor", "auditor", "admin", "security_admin", "security_auditor")
+# Roles that may be city-wide (no district); clerks and supervisors always have one.
+CITY_WIDE_ROLES = ("auditor", "admin", "security_admin", "security_auditor")
+# Roles that must log in with a TOTP code as well; optional for clerks.
+TOTP_ROLES = ("supervisor", "auditor", "admin", "security_admin", "security_auditor")
+# What a staff token may be used for: everything, or only the one step its user must take first.
+TOKEN_PURPOSES = ("full", "change_password", "enroll_totp")
 
 
 class ServiceCenter(Base):
@@ -46,16 +67,23 @@ class Terminal(Base):
 
 
 class StaffUser(Base):
-    """A member of staff: a district's clerk or supervisor, or an auditor or admin.
+    """A member of staff: a district's clerk or supervisor, or an auditor, admin, security admin
+    or security auditor, who may be city-wide (no district).
 
-    Auditors and admins may be city-wide (no district).
-    """
+    The TOTP secret is encrypted with the app's FieldCipher; it is enrolled (a secret stored)
+    before it is enabled (a first code confirmed)."""
 
     __tablename__ = "staff_users"
     __table_args__ = (
-        CheckConstraint("role IN ('clerk', 'supervisor', 'auditor', 'admin')", name="role"),
         CheckConstraint(
-            "district_code IS NOT NULL OR role IN ('auditor', 'admin')", name="district_scope"
+            "role IN ('clerk', 'supervisor', 'auditor', 'admin', 'security_admin',"
+            " 'security_auditor')",
+            name="role",
+        ),
+        CheckConstraint(
+            "district_code IS NOT NULL OR role IN ('auditor', 'admin', 'security_admin',"
+            " 'security_auditor')",
+            name="district_scope",
         ),
     )
 
@@ -67,19 +95,41 @@ class StaffUser(Base):
     district_code: Mapped[str | None] = mapped_column(ForeignKey("districts.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # The last RFC 6238 time step a code was accepted for: a code is good once only.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class StaffToken(Base):
-    """A bearer token issued to staff at login; stored as a SHA-256 of the token."""
+    """A bearer token issued to staff at login; stored as a SHA-256 of the token.
+
+    A token whose purpose is not "full" is good only for the step its user must take before
+    anything else (change a reset password, enrol a second factor)."""
 
     __tablename__ = "staff_tokens"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('full', 'change_password', 'enroll_totp')", name="purpose"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    purpose: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
+    # Written at most once a minute (idle timeout), so reads stay nearly write-free.
+    last_seen_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    address: Mapped[str | None] = mapped_column(String(45))
 
     user: Mapped[StaffUser] = relationship(lazy="joined")
 
@@ -99,3 +149,34 @@ class WindowSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    address: Mapped[str | None] = mapped_column(String(45))
+
+
+class SecurityEvent(Base):
+    """One entry of the security log: who did what to which account, key or setting, from where,
+    and whether it worked. Append-only in the database; never holds personal data or secrets."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (
+        Index("ix_security_events_occurred", "occurred_at"),
+        Index("ix_security_events_action_occurred", "action", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    actor_kind: Mapped[str | None] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str | None] = mapped_column(String(100))
+    actor_role: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(45))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(200))
+    district_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")

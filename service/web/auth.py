@@ -96,6 +96,9 @@ def page_requires(permission: Permission):
             if principal is None:
                 target = request.full_path if request.method == "GET" else None
                 return redirect(url_for("login.staff", next=target))
+            if principal.restriction:
+                # A password change or an enrolment is due before any other page.
+                return redirect(home_of(principal))
             if not allows(principal, permission):
                 raise PageForbidden()
             return view(principal, *args, **kwargs)
@@ -106,12 +109,19 @@ def page_requires(permission: Permission):
 
 
 def home_of(principal: Principal) -> str:
-    """The page each kind of user starts from."""
+    """The page each kind of user starts from (the step due first, for a one-step login)."""
     if principal.kind == "terminal":
         return url_for("window.home")
+    if principal.restriction == "change_password":
+        return url_for("login.password")
+    if principal.restriction == "enroll_totp":
+        return url_for("login.totp")
     return {
         "clerk": url_for("office.queue"),
         "supervisor": url_for("supervisor.dashboard"),
         "auditor": url_for("auditor.report"),
         "admin": url_for("supervisor.dashboard"),
+        # Security administration and audit are API work; their page is their own account.
+        "security_admin": url_for("login.account"),
+        "security_auditor": url_for("login.account"),
     }[principal.role]

@@ -62,7 +62,7 @@ def test_staff_login_me_and_logout(app, client, migrated):
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
 
 
-def test_password_guessing_is_throttled_by_name_and_by_address(app, settings, migrated):
+def test_password_guessing_is_throttled_by_name_and_address_pair(app, settings, migrated):
     import dataclasses
     import random
     import uuid
@@ -87,16 +87,51 @@ def test_password_guessing_is_throttled_by_name_and_by_address(app, settings, mi
             environ_base={"REMOTE_ADDR": f"{net}.{host}"},
         )
 
-    assert [login(guessed, "guess", n).status_code for n in range(3)] == [401] * 3
-    locked = login(guessed, "the right password", 9)  # right, but too late
-    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+    assert [login(guessed, "guess", 9).status_code for _ in range(3)] == [401] * 3
+    locked = login(guessed, "the right password", 9)  # right, but too late from there
+    assert locked.status_code == 429 and 0 < int(locked.headers["Retry-After"]) <= 30
     assert "登录失败次数过多" in locked.get_json()["detail_zh"]
+    # The guesser's failures do not lock the user out at their own desk, nor anyone else.
+    assert login(guessed, "the right password", 8).status_code == 201
     assert login(bystander, "another right one", 9).status_code == 201
     # One address guessing at many names is stopped too (at 4 times the limit, for NAT).
     names = [f"nobody-{run}-{n}" for n in range(12)]
     assert {login(name, "guess", 100).status_code for name in names} == {401}
     assert login(bystander, "another right one", 100).status_code == 429
     assert login(bystander, "another right one", 101).status_code == 201
+
+
+def test_the_delay_grows_with_each_failure_past_the_limit():
+    from service.accounts.login import LoginLimits
+
+    limits = LoginLimits(failures=3, window_seconds=900, delay_seconds=30, max_delay_seconds=900)
+    assert [limits.delay_after(n) for n in range(1, 10)] == [0, 0, 30, 60, 120, 240, 480, 900, 900]
+    assert limits.delay_after(10**6) == 900
+
+
+def test_unknown_names_cost_one_hash_check_like_wrong_passwords(migrated, monkeypatch):
+    from service.accounts import credentials
+
+    with migrated.sessionmaker() as session:
+        credentials.create_staff(session, "timed-user", "the right password", "clerk", "530124")
+        session.commit()
+    credentials._dummy_hash()  # made once per process, before any login is timed
+    checks = []
+    real = credentials.check_password_hash
+    monkeypatch.setattr(
+        credentials, "check_password_hash", lambda h, p: checks.append(h) or real(h, p)
+    )
+    monkeypatch.setattr(
+        credentials,
+        "generate_password_hash",
+        lambda *a, **k: pytest.fail("no hash may be generated at login"),
+    )
+    with migrated.sessionmaker() as session:
+        assert credentials.check_staff_password(session, "nobody-at-all", "x" * 12) is None
+        assert credentials.check_staff_password(session, "timed-user", "x" * 12) is None
+    # One check each, with the same method and parameters (werkzeug's scrypt defaults).
+    assert len(checks) == 2
+    assert checks[0].rsplit("$", 2)[0] == checks[1].rsplit("$", 2)[0]
 
 
 def test_terminal_key_is_stored_only_as_a_hash(terminal, engine):

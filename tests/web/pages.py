@@ -2,8 +2,10 @@
 
 import io
 import re
+import time
 import uuid
 
+import pyotp
 from sqlalchemy import select
 
 from tests.helpers import (
@@ -26,15 +28,42 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+# Authenticator secrets of the users made here whose role needs one, by username.
+TOTP_SECRETS: dict[str, str] = {}
+_LAST_STEP: dict[str, int] = {}
+
+
 def make_staff(migrated, role: str, district: str | None) -> str:
-    """A new staff user with PASSWORD; returns the username."""
+    """A new staff user with PASSWORD (and an authenticator, for roles that need one);
+    returns the username."""
+    from service.accounts import totp
     from service.accounts.credentials import create_staff
+    from service.config import load_settings
+    from service.crypto import FieldCipher
 
     username = f"w{uuid.uuid4().hex[:10]}"
     with migrated.sessionmaker() as session:
-        create_staff(session, username, PASSWORD, role, district, f"测试{role}")
+        user = create_staff(session, username, PASSWORD, role, district, f"测试{role}")
+        if totp.totp_required(user):
+            TOTP_SECRETS[username] = totp.enrol(user, FieldCipher(load_settings().data_key))
+            user.totp_enabled = True
         session.commit()
     return username
+
+
+def otp_for(username: str) -> str:
+    """A code for the user's next login, never one used before (a code is good once): the
+    current step's, or the next step's (accepted for clock drift), or wait for a later step."""
+    secret = TOTP_SECRETS.get(username)
+    if secret is None:
+        return ""
+    while True:
+        now = int(time.time()) // 30
+        for step in (now - 1, now, now + 1):
+            if step > _LAST_STEP.get(username, 0):
+                _LAST_STEP[username] = step
+                return pyotp.TOTP(secret).at(step * 30)
+        time.sleep(1)
 
 
 def make_terminal_key(migrated, center_code: str) -> str:
@@ -50,9 +79,10 @@ def make_terminal_key(migrated, center_code: str) -> str:
 
 def login_staff(client, username: str, password: str = PASSWORD):
     token = csrf_of(client.get("/login").get_data(as_text=True))
-    return client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": token}
-    )
+    data = {"username": username, "password": password, "csrf_token": token}
+    if username in TOTP_SECRETS:
+        data["otp"] = otp_for(username)
+    return client.post("/login", data=data)
 
 
 def login_window(client, key: str):

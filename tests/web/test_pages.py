@@ -23,6 +23,7 @@ from tests.web.pages import (
     login_window,
     make_staff,
     make_terminal_key,
+    otp_for,
     page_token,
     post_supplement,
 )
@@ -453,7 +454,12 @@ def test_reports_on_screen_and_files_as_the_api_gives_them(app, migrated, fumin_
     page = c.get(f"/reports/?month={month}&district=530124").get_data(as_text=True)
     assert "富民县 · " + month in page and "收件地 × 办理地" in page
     token = app.test_client().post(
-        "/api/v1/auth/token", json={"username": username, "password": "correct-horse-电池-staple"}
+        "/api/v1/auth/token",
+        json={
+            "username": username,
+            "password": "correct-horse-电池-staple",
+            "otp": otp_for(username),
+        },
     )
     bearer = {"Authorization": f"Bearer {token.get_json()['token']}"}
     for fmt in ("xlsx", "csv", "json"):
