@@ -14,6 +14,7 @@ from catalog.exporter import MEDIA_TYPES, export_catalog, template
 from catalog.importer import CatalogImportError, import_catalog
 from catalog.tabular import FileFormatError, read_catalog
 from service.accounts.auth import BEARER_SECURITY, accepts_uploads, current_principal, requires
+from service.audit import security_log
 from service.catalog_api.schemas import (
     ExportQuerySchema,
     FormatQuerySchema,
@@ -95,6 +96,14 @@ def import_file(query, files):
     if query["dry_run"]:
         session.rollback()
     else:
+        security_log.record(
+            session,
+            "catalog.import",
+            target_type="catalog",
+            target=(upload.filename or "upload")[:200],
+            district_code=None,
+            details={"effective_from": str(query["effective_from"] or local_today())},
+        )
         session.commit()
     log.info(
         "catalog import",

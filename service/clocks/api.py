@@ -6,6 +6,7 @@ from marshmallow import Schema, fields
 
 from catalog.tabular import FileFormatError, read_csv
 from service.accounts.auth import BEARER_SECURITY, accepts_uploads, current_principal, requires
+from service.audit import security_log
 from service.clock import local_today
 from service.clocks.store import CalendarImportError, import_year, known_years
 from service.db import db_session
@@ -82,5 +83,13 @@ def import_calendar_year(files, year):
     except CalendarImportError as err:
         session.rollback()
         raise rows_problem(err.errors) from err
+    security_log.record(
+        session,
+        "calendar.import",
+        target_type="calendar_year",
+        target=str(year),
+        district_code=None,
+        details={"file": (files["file"].filename or "upload")[:200]},
+    )
     session.commit()
     return result.__dict__

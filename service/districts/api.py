@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from catalog.districts import DISTRICT_NAMES
 from service import policy
 from service.accounts.auth import BEARER_SECURITY, current_principal, public, requires, signed
+from service.audit import security_log
 from service.cases.api import run_step
 from service.cases.models import Case
 from service.cases.timeline import append_event, district_system_actor
@@ -232,6 +233,18 @@ def district_file(code, file_id):
     )
 
 
+def _record(action: str, code: str, details: dict) -> None:
+    """Who changed which district's delivery setting: the security log, same transaction."""
+    security_log.record(
+        db_session(),
+        action,
+        target_type="district",
+        target=code,
+        district_code=code,
+        details=details,
+    )
+
+
 @blp.route("/admin/districts", methods=["GET"])
 @blp.response(200, DistrictStateSchema(many=True))
 @blp.doc(security=BEARER_SECURITY)
@@ -279,6 +292,16 @@ def set_connector(data, code):
     if data["secret"] is not None:
         row.secret_enc = _ext("cipher").encrypt(data["secret"], SECRET_CONTEXT)
     row.breaker_state, row.breaker_failures, row.breaker_opened_at = "closed", 0, None
+    _record(
+        "district.connector_change",
+        code,
+        {
+            "kind": row.kind,
+            "endpoint": row.endpoint,
+            "status_endpoint": row.status_endpoint,
+            "signing_changed": data["secret"] is not None,
+        },
+    )
     db_session().commit()
     return _state(code)
 
@@ -292,6 +315,7 @@ def pause(data, code):
     """Hold every delivery to the district (maintenance, an incident) without losing any."""
     row = _connector(code)
     row.paused, row.paused_reason, row.paused_by = True, data["reason"], current_principal().name
+    _record("district.pause", code, {"reason": data["reason"]})
     db_session().commit()
     return _state(code)
 
@@ -304,6 +328,7 @@ def resume(code):
     """Deliver again; what waited goes out at once."""
     row = _connector(code)
     row.paused, row.paused_reason, row.paused_by = False, None, None
+    _record("district.resume", code, {})
     session = db_session()
     session.commit()  # release the connector row before touching messages workers may hold
     waiting = (

@@ -9,6 +9,7 @@ from sqlalchemy import tuple_
 
 from service import policy
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
+from service.audit import security_log
 from service.db import db_session
 from service.errors import Problem
 from service.outbox.dead_letters import dead_letters_query, present_dead_letter
@@ -70,6 +71,14 @@ def _replay(ids: list[uuid.UUID] | None) -> dict:
     session = db_session()
     messages = replay_dead(
         session, ids, current_app.extensions["tongban.policy"], _queues_managed()
+    )
+    security_log.record(
+        session,
+        "dead_letters.replay",
+        target_type="outbox",
+        target=",".join(str(i) for i in ids) if ids is not None else "all",
+        district_code=current_principal().district_code,
+        details={"replayed": len(messages)},
     )
     session.commit()
     current_app.extensions["tongban.publisher"].publish(messages)

@@ -142,7 +142,7 @@ def test_a_district_admin_cannot_touch_another_districts_connector(client, engin
         )
         assert answer.status_code == 404
     assert _connector_row(engine, "530102") == before
-    # Their own district they may pause and resume.
+    # Their own district they may pause and resume; the security log says who did.
     own = client.post(
         "/api/v1/admin/districts/530112/pause", json={"reason": "维护"}, headers=xishan_admin
     )
@@ -151,6 +151,45 @@ def test_a_district_admin_cannot_touch_another_districts_connector(client, engin
         client.post("/api/v1/admin/districts/530112/resume", headers=xishan_admin).status_code
         == 200
     )
+    with engine.connect() as conn:
+        logged = conn.execute(
+            text(
+                "SELECT action, actor_role, target, details->>'reason' FROM security_events"
+                " WHERE district_code = '530112' AND target_type = 'district' ORDER BY id"
+            )
+        ).all()
+    assert [tuple(r) for r in logged[-2:]] == [
+        ("district.pause", "admin", "530112", "维护"),
+        ("district.resume", "admin", "530112", None),
+    ]
+
+
+def test_a_connector_change_is_logged_without_its_secret(client, engine, staff):
+    changed = client.put(
+        "/api/v1/admin/districts/530113/connector",
+        json={"kind": "http", "endpoint": "https://dongchuan.example/in", "secret": "k" * 32},
+        headers=staff("admin", None),
+    )
+    assert changed.status_code == 200
+    reset = client.put(
+        "/api/v1/admin/districts/530113/connector",
+        json={"kind": "internal"},
+        headers=staff("admin", None),
+    )
+    assert reset.status_code == 200
+    with engine.connect() as conn:
+        details = (
+            conn.execute(
+                text(
+                    "SELECT details::text FROM security_events"
+                    " WHERE action = 'district.connector_change' AND target = '530113' ORDER BY id"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert "dongchuan.example" in details[-2] and '"signing_changed": true' in details[-2]
+    assert all("k" * 32 not in d for d in details)
 
 
 def test_city_wide_settings_need_a_city_wide_admin(client, xishan_admin):
