@@ -39,12 +39,13 @@ def main() -> int:
         creds = stack.migrate_and_seed()
         api = stack.start_api()
         passwords = {s["username"]: s["password"] for s in creds["staff"]}
+        secrets = {s["username"]: s.get("totp_secret") for s in creds["staff"]}
         identities = {
             "terminal FM-01": next(
                 t["api_key"] for t in creds["terminals"] if t["center"] == "FM-01"
             ),
             "clerk wh-clerk": staff_token(api, "wh-clerk", passwords["wh-clerk"]),
-            "admin": staff_token(api, "admin", passwords["admin"]),
+            "admin": staff_token(api, "admin", passwords["admin"], secrets["admin"]),
         }
         for who, bearer in identities.items():
             say(f"schemathesis as {who}")

@@ -12,15 +12,18 @@ import httpx
 from sqlalchemy import Engine, text
 
 from bench.load import percentile
+from service.accounts.totp import current_code
 
 QUEUE_DEPTH = 5  # pages followed by cursor before starting again from the top
 FILTERS = ({}, {"status": "accepted"}, {"due": "overdue"}, {"status": "received"})
 
 
-def staff_token(api: str, username: str, password: str) -> str:
-    response = httpx.post(
-        f"{api}/api/v1/auth/token", json={"username": username, "password": password}
-    )
+def staff_token(api: str, username: str, password: str, totp_secret: str | None = None) -> str:
+    """A staff token; roles with a second factor pass their demo TOTP secret for the code."""
+    body = {"username": username, "password": password}
+    if totp_secret:
+        body["otp"] = current_code(totp_secret)
+    response = httpx.post(f"{api}/api/v1/auth/token", json=body)
     response.raise_for_status()
     return response.json()["token"]
 

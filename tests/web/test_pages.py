@@ -494,3 +494,28 @@ def test_city_admin_sees_the_whole_city_on_the_supervisor_page(app, migrated):
     assert login_staff(c, make_staff(migrated, "admin", None)).headers["Location"] == "/supervisor/"
     page = c.get("/supervisor/").get_data(as_text=True)
     assert "昆明市" in page and "安宁市" in page and "请在" in page
+
+
+def test_pages_follow_the_same_center_rule_as_the_api(app, migrated, fumin_case):
+    # The county center that took the case is offered the window's steps...
+    own = _client(app)
+    login_window(own, make_terminal_key(migrated, "FM-01"))
+    assert "撤回原因" in own.get(f"/cases/{fumin_case}").get_data(as_text=True)
+    version = case_form(own, fumin_case)["version"]
+    # ...北营 community station, in 富民 too but below that center, reads the case, is offered
+    # no window step, and is refused one posted anyway.
+    community = _client(app)
+    login_window(community, make_terminal_key(migrated, "FM-YD-BC"))
+    page = community.get(f"/cases/{fumin_case}").get_data(as_text=True)
+    assert fumin_case in page and "撤回原因" not in page
+    response = community.post(
+        f"/cases/{fumin_case}/steps/withdraw",
+        data={"version": version, "csrf_token": csrf_of(page), "reason": "申请人要求"},
+    )
+    assert response.status_code == 409
+    assert "应由收件地办理" in response.get_data(as_text=True)
+    assert status_of(migrated.engine, fumin_case) == "submitted"
+    # Administrators are no party to a case: the page is refused, as the API refuses it.
+    admin = _client(app)
+    login_staff(admin, make_staff(migrated, "admin", "530124"))
+    assert admin.get(f"/cases/{fumin_case}").status_code == 403
