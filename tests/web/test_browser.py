@@ -128,7 +128,7 @@ def test_window_to_back_office_and_back(browser, live, worker, migrated, tmp_pat
     shots.take(window, "window-intake", full_page=True)
     window.get_by_role("button", name="提交收件并打印回执").click()
     window.wait_for_url("**/receipt")
-    case_no = window.locator(".case-no strong").inner_text()
+    case_no = window.locator(".case-no strong").first.inner_text()
     assert re.fullmatch(r"530124-\d{8}-\d{5}", case_no)
     assert "五华区" in window.locator(".receipt").inner_text()
     shots.take(window, "window-receipt", full_page=True)
