@@ -194,3 +194,27 @@ def sees_personal_data(principal: Principal) -> bool:
     """Whether the principal may see applicants' personal data unmasked where a case shows it
     (a party's working staff and windows; never auditors or administrators)."""
     return principal.kind in ("terminal", "district_system") or principal.role in WORKING_ROLES
+
+
+def manages_account(principal: Principal, role: str, district_code: str | None) -> bool:
+    """Whether a security admin may create, see or change an account of this role and scope
+    (or turn one into it): a city-wide one any; a district one only accounts of their own
+    district, and never security admins."""
+    if not allows(principal, Permission.MANAGE_ACCOUNTS):
+        return False
+    if principal.district_code is None:
+        return True
+    return role != "security_admin" and district_code == principal.district_code
+
+
+def manages_terminals_of(principal: Principal, district_code: str) -> bool:
+    """Whether a security admin may add, see, rotate or revoke terminals of this district."""
+    return allows(principal, Permission.MANAGE_ACCOUNTS) and manages_district(
+        principal, district_code
+    )
+
+
+def district_scope(principal: Principal) -> str | None:
+    """The one district a district-scoped admin, security admin or security auditor lists
+    (accounts, terminals, sessions, security events); None for city-wide ones."""
+    return principal.district_code

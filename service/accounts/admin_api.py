@@ -2,13 +2,14 @@
 security log for security auditors.
 
 A district-scoped security admin sees and manages only the staff, terminals and sessions of
-their district; others are answered 404, as if missing (service/accounts/scope.py decides)."""
+their district; others are answered 404, as if missing (service/policy.py decides)."""
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from service.accounts import manage, scope
+from service import policy
+from service.accounts import manage
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.accounts.models import SecurityEvent, ServiceCenter, StaffUser, Terminal
 from service.accounts.schemas import (
@@ -69,14 +70,17 @@ def _out_of_scope() -> Problem:
 
 def _staff(user_id: int) -> StaffUser:
     user = db_session().get(StaffUser, user_id)
-    if user is None or not scope.may_manage_account(current_principal(), user):
+    principal = current_principal()
+    if user is None or not policy.manages_account(principal, user.role, user.district_code):
         raise _not_found("staff account", "账号")
     return user
 
 
 def _terminal(terminal_id: int) -> Terminal:
     terminal = db_session().get(Terminal, terminal_id)
-    if terminal is None or not scope.may_manage_terminal(current_principal(), terminal):
+    if terminal is None or not policy.manages_terminals_of(
+        current_principal(), terminal.center.district_code
+    ):
         raise _not_found("terminal", "终端")
     return terminal
 
@@ -95,7 +99,7 @@ class StaffCollection(MethodView):
     def get(self, query):
         """Staff accounts you manage, by id."""
         stmt = select(StaffUser).order_by(StaffUser.id)
-        district = scope.managed_district(current_principal())
+        district = policy.district_scope(current_principal())
         if district is not None:
             stmt = stmt.where(StaffUser.district_code == district)
         if query["role"]:
@@ -108,7 +112,9 @@ class StaffCollection(MethodView):
         principal = current_principal()
         page, cursor = _page(rows, query["limit"])
         return {
-            "staff": [u for u in page if scope.may_manage_account(principal, u)],
+            "staff": [
+                u for u in page if policy.manages_account(principal, u.role, u.district_code)
+            ],
             "next_cursor": cursor,
         }
 
@@ -120,7 +126,7 @@ class StaffCollection(MethodView):
     def post(self, body):
         """Create a staff account with a temporary password (shown this once), to be changed
         at the first login; roles that need a second factor enrol one then."""
-        if not scope.may_create_account(current_principal(), body["role"], body["district_code"]):
+        if not policy.manages_account(current_principal(), body["role"], body["district_code"]):
             raise _out_of_scope()
         session = db_session()
         try:
@@ -199,7 +205,7 @@ def change_role(body, user_id):
     """Give the account another role or district; its sessions end."""
     user = _staff(user_id)
     principal = current_principal()
-    if not scope.may_create_account(principal, body["role"], body["district_code"]):
+    if not policy.manages_account(principal, body["role"], body["district_code"]):
         raise _out_of_scope()
     session = db_session()
     try:
@@ -219,7 +225,7 @@ class TerminalCollection(MethodView):
     def get(self, query):
         """Terminals you manage, by id (keys are never shown again)."""
         stmt = select(Terminal).join(ServiceCenter).order_by(Terminal.id)
-        district = scope.managed_district(current_principal())
+        district = policy.district_scope(current_principal())
         if district is not None:
             stmt = stmt.where(ServiceCenter.district_code == district)
         if query["cursor"]:
@@ -238,7 +244,8 @@ class TerminalCollection(MethodView):
         center = session.scalar(
             select(ServiceCenter).where(ServiceCenter.code == body["center_code"])
         )
-        if center is None or not scope.may_manage_center(current_principal(), center.district_code):
+        principal = current_principal()
+        if center is None or not policy.manages_terminals_of(principal, center.district_code):
             raise Problem(
                 422,
                 "validation-error",
@@ -288,7 +295,7 @@ def revoke_terminal(terminal_id):
 @SECURITY_ADMIN
 def list_sessions():
     """Open staff tokens and window logins you manage: who, since when, last seen, from where."""
-    district = scope.managed_district(current_principal())
+    district = policy.district_scope(current_principal())
     return {"sessions": manage.open_sessions(db_session(), district)}
 
 
@@ -300,7 +307,7 @@ def revoke_session(kind, session_id):
     """End one session at once."""
     session = db_session()
     found = manage.find_session(session, kind, session_id)
-    district = scope.managed_district(current_principal())
+    district = policy.district_scope(current_principal())
     if found is None or (district is not None and found.district_code != district):
         raise _not_found("session", "会话")
     manage.revoke_session(session, found)
@@ -316,7 +323,7 @@ def security_events(query):
     """The security log, newest first: logins, account, key and session changes, and changes
     to system settings. A district's security auditor sees its district's events only."""
     stmt = select(SecurityEvent).order_by(SecurityEvent.id.desc())
-    district = scope.security_log_district(current_principal())
+    district = policy.district_scope(current_principal())
     if district is not None:
         stmt = stmt.where(SecurityEvent.district_code == district)
     if query["action"]:

@@ -2,7 +2,7 @@
 admin API alike. Each change is written to the security log in the same transaction; nothing
 here commits (the caller does, once the whole change is made).
 
-Scope (who may do this to whom) is the caller's check (service/accounts/scope.py); these
+Scope (who may do this to whom) is the caller's check (service/policy.py); these
 functions check only what holds for everyone.
 """
 
