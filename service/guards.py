@@ -26,9 +26,10 @@ _FORM = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
 MAX_DEPTH = 32
 MAX_ITEMS = 1000
-# A JSON string, or one structural character. Each alternative inside the string consumes one
-# character, so an unterminated string cannot make the match backtrack.
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
+# A JSON string, or one structural character. An unterminated string runs to the end of the
+# body rather than failing: a failed string match would be retried at the next quote, and a body
+# of escaped quotes would cost a scan to the end for each of them (quadratic time).
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)|[\[\]{},]', re.DOTALL)
 # Control characters other than tab, LF and CR; lone surrogates (only \ud800-style escapes can
 # produce them: UTF-8 cannot carry them and is decoded strictly).
 _BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
@@ -136,6 +137,8 @@ def init_app(app: Flask) -> None:
         if b"%00" in query or b"\x00" in query:
             raise _nul_problem("query")
         view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+        if view is None or request.method == "OPTIONS":
+            return  # nothing will read the body: an unrouted path or a CORS preflight
         if request.is_json:
             if declared(view, PERMISSION_ATTR) != Permission.SIGNED:
                 check_json_body()

@@ -295,8 +295,15 @@ def revoke_terminal(terminal_id):
 @SECURITY_ADMIN
 def list_sessions():
     """Open staff tokens and window logins you manage: who, since when, last seen, from where."""
-    district = policy.district_scope(current_principal())
-    return {"sessions": manage.open_sessions(db_session(), district)}
+    principal = current_principal()
+    found = manage.open_sessions(db_session(), policy.district_scope(principal))
+    return {"sessions": [s for s in found if _manages_session(principal, s)]}
+
+
+def _manages_session(principal, found: manage.OpenSession) -> bool:
+    if found.kind == "window":
+        return policy.manages_terminals_of(principal, found.district_code or "")
+    return policy.manages_account(principal, found.role, found.district_code)
 
 
 @blp.route(f"/sessions/<any(staff, window):kind>/<{ID}:session_id>", methods=["DELETE"])
@@ -307,8 +314,7 @@ def revoke_session(kind, session_id):
     """End one session at once."""
     session = db_session()
     found = manage.find_session(session, kind, session_id)
-    district = policy.district_scope(current_principal())
-    if found is None or (district is not None and found.district_code != district):
+    if found is None or not _manages_session(current_principal(), found):
         raise _not_found("session", "会话")
     manage.revoke_session(session, found)
     session.commit()

@@ -39,6 +39,7 @@ from service.districts.signing import (
 from service.errors import Problem, flatten_messages
 from service.guards import check_json_body
 from service.materials.models import CaseFile
+from service.materials.service import safe_file_name
 from service.outbox.models import OutboxMessage
 from service.outbox.names import district_queue
 from service.pagination import ID
@@ -229,7 +230,9 @@ def district_file(code, file_id):
     )
     session.commit()
     return send_file(
-        _ext("files").open(row.sha256), mimetype=row.content_type, download_name=row.original_name
+        _ext("files").open(row.sha256),
+        mimetype=row.content_type,
+        download_name=safe_file_name(row.original_name),
     )
 
 

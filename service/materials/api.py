@@ -15,7 +15,13 @@ from service.cases.api import run_step
 from service.db import db_session
 from service.errors import Problem
 from service.materials.originals import record_arrival, record_mailing
-from service.materials.service import attach, files_of, open_for_download, stage
+from service.materials.service import (
+    attach,
+    files_of,
+    open_for_download,
+    safe_file_name,
+    stage,
+)
 from service.materials.store import Refused
 from service.pagination import ID
 from service.policy import Permission
@@ -134,7 +140,10 @@ def download(case_no, file_id):
             db_session(), _store(), current_principal(), case_no, file_id
         )
         return send_file(
-            stream, mimetype=row.content_type, as_attachment=True, download_name=row.original_name
+            stream,
+            mimetype=row.content_type,
+            as_attachment=True,
+            download_name=safe_file_name(row.original_name),
         )
 
     return run_step(case_no, run)

@@ -4,12 +4,14 @@ The file is stored before its row is committed, so a committed case never points
 file; a stored file whose row never committed is an orphan that `sweep_orphans` removes.
 """
 
+import re
 from datetime import timedelta
 from typing import BinaryIO
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from service import policy
 from service.accounts.credentials import Principal
 from service.cases.actions import (
     CaseNotFound,
@@ -24,11 +26,25 @@ from service.cases.timeline import Actor, append_event
 from service.clock import now_utc
 from service.materials.models import CaseFile
 from service.materials.store import Refused, Store
+from service.policy import Permission
 
 ORPHAN_AGE = timedelta(hours=1)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def safe_file_name(name: str | None) -> str:
+    """A file name as it may be stored and sent back in a header: control characters (a
+    newline would break the download's Content-Disposition) become "_"; at most 200 chars."""
+    cleaned = _CONTROL.sub("_", name or "").strip()
+    return (cleaned or "scan")[:200]
+
+
 def _readable_case(session: Session, principal: Principal, case_no: str, lock: bool) -> Case:
+    # Scans are personal data: statistics auditors read the case, not its scans (as the API).
+    if not policy.allows(principal, Permission.READ_FILES):
+        raise CaseNotFound(case_no)
     case = visible_case(session, principal, case_no, lock=lock)
     # A window sees the files of its own center's cases only (and of centers below it), not of
     # its whole district.
@@ -76,7 +92,7 @@ def attach(
         sha256=stored.sha256,
         size=stored.size,
         content_type=stored.content_type,
-        original_name=(name or "scan")[:200],
+        original_name=safe_file_name(name),
         uploaded_by=principal.name,
         uploaded_at=now,
     )
@@ -111,7 +127,7 @@ def stage(
         sha256=stored.sha256,
         size=stored.size,
         content_type=stored.content_type,
-        original_name=(name or "scan")[:200],
+        original_name=safe_file_name(name),
         uploaded_by=terminal.name,
         uploaded_at=now_utc(),
     )

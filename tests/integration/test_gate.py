@@ -315,3 +315,66 @@ def test_a_result_is_mailed_only_to_an_address_on_file(client, terminal, engine)
         assert _details(session, case, Action.DELIVER_RESULT, {"method": "window"}) == {
             "method": "window"
         }
+
+
+def test_a_body_of_escaped_quotes_costs_linear_time(client):
+    # An unterminated string of escaped quotes once cost a rescan to the end for each quote.
+    body = "[]" * 33 + '"\\' * 120_000
+    started = time.perf_counter()
+    response = client.post("/api/v1/auth/token", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert time.perf_counter() - started < 1
+
+
+def test_head_is_checked_as_get(client, staff, terminal):
+    clerk = staff("clerk", "530102")
+    for path in ("/api/v1/admin/terminals", "/api/v1/admin/staff"):
+        assert client.head(path, headers=clerk).status_code == 403
+    assert client.head("/api/v1/auth/totp", headers=terminal("FM-01")).status_code == 403
+    assert (
+        client.head("/api/v1/admin/terminals", headers=staff("security_admin", None)).status_code
+        == 200
+    )
+
+
+def test_a_file_name_with_a_newline_is_stored_harmless(client, terminal):
+    window = terminal("FM-01")
+    png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    # The RFC 5987 form carries the newline (a raw one would break the part's header).
+    body = (
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''a%0Ab%7F.png"
+        b"\r\nContent-Type: image/png\r\n\r\n" + png + b"\r\n--XyZ--\r\n"
+    )
+    staged = client.post(
+        "/api/v1/uploads",
+        headers=window,
+        data=body,
+        content_type="multipart/form-data; boundary=XyZ",
+    )
+    assert staged.status_code == 201, staged.get_json()
+    assert staged.get_json()["original_name"] == "a_b_.png"
+    body = application()
+    body["materials"][0]["files"] = [staged.get_json()["id"]]
+    case_no = submit(client, window, body).get_json()["case_no"]
+    download = client.get(
+        f"/api/v1/cases/{case_no}/files/{staged.get_json()['id']}", headers=window
+    )
+    assert download.status_code == 200 and download.data == png
+
+
+def test_a_district_security_admin_leaves_other_security_admins_sessions_alone(client, staff):
+    mine, other = staff("security_admin", "530112"), staff("security_admin", "530112")
+    clerk = staff("clerk", "530112")
+    listed = client.get("/api/v1/admin/sessions", headers=mine).get_json()["sessions"]
+    roles = {s["role"] for s in listed}
+    assert "security_admin" not in roles and "clerk" in roles
+    city = client.get("/api/v1/admin/sessions", headers=staff("security_admin", None)).get_json()
+    theirs = [
+        s["id"] for s in city["sessions"] if s["role"] == "security_admin" and s["kind"] == "staff"
+    ]
+    assert theirs
+    assert (
+        client.delete(f"/api/v1/admin/sessions/staff/{theirs[0]}", headers=mine).status_code == 404
+    )
+    assert client.get("/api/v1/auth/me", headers=other).status_code == 200
+    assert client.get("/api/v1/auth/me", headers=clerk).status_code == 200

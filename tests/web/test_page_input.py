@@ -135,3 +135,36 @@ def test_more_posts_without_the_session_token_are_refused(
     token = csrf_of(office.get("/office/").get_data(as_text=True))
     assert office.post("/logout", data={"csrf_token": token}).status_code == 302
     assert scalar(engine, revoked) == revoked_before + 1
+
+
+def test_window_pages_take_scans_larger_than_a_json_body(app, migrated, settings, engine):
+    # Two scans of 150 KB each: together over the 256 KiB JSON limit, each within the upload
+    # limit (200 KB in the tests). The intake page must take them as the upload API does.
+    assert settings.upload_limit_bytes >= 150_000
+    window = window_client(app, migrated)
+    scan = b"\x89PNG\r\n\x1a\n" + bytes(150_000)
+    response = intake_form(
+        window,
+        scan_M01=[(io.BytesIO(scan), "正面.png"), (io.BytesIO(scan), "反面.png")],
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    case_no = response.headers["Location"].split("/")[-2]
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM case_files f JOIN cases c ON c.id = f.case_id"
+            " WHERE c.case_no = :n",
+            n=case_no,
+        )
+        == 2
+    )
+
+
+def test_auditors_see_no_scans_on_the_pages_either(app, migrated, client, terminal):
+    case_no, scan_id = case_with_scan(client, terminal("FM-01"))
+    auditor, _ = staff_client(app, migrated, "auditor", None)
+    page = auditor.get(f"/cases/{case_no}?scan={scan_id}")
+    assert page.status_code == 200 and "身份证正面.png" not in page.get_data(as_text=True)
+    assert auditor.get(f"/cases/{case_no}/scans/{scan_id}").status_code == 403
+    clerk, _ = staff_client(app, migrated, "clerk", "530102")
+    assert clerk.get(f"/cases/{case_no}/scans/{scan_id}").status_code == 200

@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 
+from service.accounts.auth import accepts_uploads
 from service.accounts.credentials import Principal
 from service.cases.actions import (
     ASSIGNABLE,
@@ -41,7 +42,7 @@ from service.clocks.deadlines import PROCEDURES
 from service.db import db_session
 from service.materials.api import MailingSchema
 from service.materials.originals import record_arrival, record_mailing
-from service.materials.service import attach, files_of, open_for_download
+from service.materials.service import attach, files_of, open_for_download, safe_file_name
 from service.pagination import ID, MAX_ID
 from service.policy import Permission
 from service.ratings.api import RatingSchema
@@ -149,7 +150,7 @@ def show(principal: Principal, case_no: str):
 
 
 @bp.get(f"/<string:case_no>/scans/<{ID}:file_id>")
-@ANYONE
+@page_requires(Permission.READ_FILES)
 def scan(principal: Principal, case_no: str, file_id: int):
     """One scan inline, for the viewer on the case page; goes on the timeline as a download."""
     (row, stream), _ = attempt(
@@ -157,7 +158,9 @@ def scan(principal: Principal, case_no: str, file_id: int):
             db_session(), _ext("files"), principal, case_no[:_CASE_NO_MAX], file_id
         )
     )
-    response = send_file(stream, mimetype=row.content_type, download_name=row.original_name)
+    response = send_file(
+        stream, mimetype=row.content_type, download_name=safe_file_name(row.original_name)
+    )
     if row.content_type.startswith("image/"):
         # Shown by itself, an image may run nothing; PDFs are left to the browser's viewer,
         # which such a policy would stop (their type is judged by content when stored).
@@ -184,6 +187,7 @@ def _after(principal, case, done_zh: str | None, refusal: Refusal | None, form_n
 
 
 @bp.post("/<string:case_no>/steps/<string:action_name>")
+@accepts_uploads
 @ANYONE
 def step(principal: Principal, case_no: str, action_name: str):
     """A lifecycle step (accept, request_supplement, reject, complete, supplement, deliver_result,

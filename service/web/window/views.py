@@ -5,6 +5,7 @@ import uuid
 from flask import current_app, redirect, render_template, request, url_for
 
 from catalog.districts import KUNMING_DISTRICTS
+from service.accounts.auth import accepts_uploads
 from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter
 from service.cases import query_code
@@ -84,6 +85,7 @@ def _intake_page(item, form, staged, errors, message=None, status=200):
 
 
 @bp.route("/items/<string:basic_code>", methods=["GET", "POST"])
+@accepts_uploads
 @WINDOW
 def intake(principal: Principal, basic_code: str):
     """The intake form built from the item's materials checklist; POST submits the application
