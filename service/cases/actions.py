@@ -16,7 +16,16 @@ from service import policy
 from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter, StaffUser
 from service.cases.delivery import notify
-from service.cases.lifecycle import TRANSITIONS, Action, Side, Status, TransitionRefused, decide
+from service.cases.events import EVENTS, EventType, event_of
+from service.cases.lifecycle import (
+    ASSIGNABLE,
+    TRANSITIONS,
+    Action,
+    Side,
+    Status,
+    TransitionRefused,
+    decide,
+)
 from service.cases.models import Case
 from service.cases.timeline import Actor, append_event
 from service.clock import now_utc
@@ -26,8 +35,6 @@ from service.outbox.models import OutboxMessage
 from service.outbox.names import DELIVER_SUPPLEMENT, district_queue
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import enqueue
-
-ASSIGNABLE = (Status.RECEIVED, Status.ACCEPTED, Status.SUPPLEMENT_REQUESTED, Status.SUPPLEMENTED)
 
 
 class CaseNotFound(Exception):
@@ -179,23 +186,9 @@ def _details(session: Session, case: Case, action: Action, data: dict[str, Any])
 def latest_supplement_request(case: Case) -> list[dict]:
     """The materials (code, name, problem) the latest supplement request listed."""
     for event in sorted(case.events, key=lambda e: e.seq, reverse=True):
-        if event.type == Action.REQUEST_SUPPLEMENT:
+        if event.type == EventType.SUPPLEMENT_REQUESTED:
             return event.data.get("materials", [])
     return []
-
-
-# Which side hears of each step, and what it is told.
-NEWS: dict[Action, tuple[Side, str, str]] = {
-    Action.ACCEPT: (Side.ACCEPTING, "accepted", "办件 {no} 已受理"),
-    Action.REQUEST_SUPPLEMENT: (
-        Side.ACCEPTING,
-        "supplement_requested",
-        "办件 {no} 需要补正材料，请一次性告知申请人",
-    ),
-    Action.REJECT: (Side.ACCEPTING, "rejected", "办件 {no} 不予受理"),
-    Action.COMPLETE: (Side.ACCEPTING, "completed", "办件 {no} 已办结，请送达结果"),
-    Action.WITHDRAW: (Side.RESPONSIBLE, "withdrawn", "办件 {no} 已由申请人撤回"),
-}
 
 
 def perform(
@@ -222,10 +215,11 @@ def perform(
     if action == Action.COMPLETE:
         # Kept on the (hash-chained) event: the time a case took is fixed when it is decided.
         recorded = {**details, "working_days": working_days_taken(session, case, now)}
+    event_type = event_of(action)
     event = append_event(
         session,
         case,
-        type=action.value,
+        type=event_type,
         status_to=target,
         actor=Actor.of(principal, acting_for),
         at=now,
@@ -233,15 +227,17 @@ def perform(
         data=recorded,
     )
     case.status, case.updated_at = target, now
-    track(session, case, action.value, now, policy.clocks)
+    track(session, case, event_type, now, policy.clocks)
     if action == Action.COMPLETE:
         case.result = details
     to_publish = []
-    if action in NEWS:
-        side, kind, text = NEWS[action]
-        if not (action == Action.WITHDRAW and event.status_from == Status.SUBMITTED):
-            text_zh = text.format(no=case.case_no)
-            to_publish += notify(session, case, side, event.seq, kind, text_zh, policy)
+    news = EVENTS[event_type].news
+    # A case withdrawn before it was forwarded never reached the other side: nobody to tell.
+    if news is not None and not (
+        action == Action.WITHDRAW and event.status_from == Status.SUBMITTED
+    ):
+        text_zh = news.text_zh.format(no=case.case_no)
+        to_publish += notify(session, case, news.side, event.seq, news.kind, text_zh, policy)
     if action == Action.SUPPLEMENT:
         to_publish.append(
             enqueue(
@@ -329,7 +325,7 @@ def assign(
     append_event(
         session,
         case,
-        type="claimed" if username is None else "assigned",
+        type=EventType.CLAIMED if username is None else EventType.ASSIGNED,
         status_to=case.status,
         actor=Actor.of(principal, case.responsible_district),
         at=now,

@@ -176,18 +176,6 @@ def run_step(case_no: str | None, run):
         ) from err
 
 
-STEP_SCHEMAS = {
-    Action.ACCEPT: schemas.ActionSchema,
-    Action.REJECT: schemas.ReasonActionSchema,
-    Action.REQUEST_SUPPLEMENT: schemas.SupplementRequestSchema,
-    Action.COMPLETE: schemas.CompleteSchema,
-    Action.SUPPLEMENT: schemas.SupplementSchema,
-    Action.DELIVER_RESULT: schemas.DeliverResultSchema,
-    Action.WITHDRAW: schemas.ReasonActionSchema,
-    Action.CLOSE: schemas.ActionSchema,
-}
-
-
 def _register_step(action: Action, schema) -> None:
     def view(data, case_no):
         def run():
@@ -212,7 +200,7 @@ def _register_step(action: Action, schema) -> None:
     blp.route(path, methods=["POST"])(decorated)
 
 
-for _action, _schema in STEP_SCHEMAS.items():
+for _action, _schema in schemas.STEP_SCHEMAS.items():
     _register_step(_action, _schema)
 
 

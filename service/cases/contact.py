@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from service.accounts.credentials import Principal
 from service.cases.actions import CaseNotFound, at_the_window, visible_case
+from service.cases.events import EventType
 from service.cases.lifecycle import Status, TransitionRefused
 from service.cases.timeline import Actor, append_event
 from service.clock import now_utc
@@ -32,7 +33,7 @@ def mailing_contact(
     append_event(
         session,
         case,
-        type="contact_viewed",
+        type=EventType.CONTACT_VIEWED,
         status_to=case.status,
         actor=Actor.of(principal, case.accepting_district),
         at=now_utc(),

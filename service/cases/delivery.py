@@ -9,6 +9,7 @@ import time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.cases.events import EventType
 from service.cases.lifecycle import Action, Side, Status, decide
 from service.cases.models import Case, CaseEvent, Notification
 from service.cases.timeline import (
@@ -98,17 +99,19 @@ def _receive(session: Session, case: Case, actor: Actor, via: Action, rules: Clo
         append_event(
             session,
             case,
-            type="forwarded",
+            type=EventType.FORWARDED,
             status_to=status,
             actor=relay_actor(case.accepting_district),
             at=now,
         )
         case.status = status
-        track(session, case, "forwarded", now, rules)
+        track(session, case, EventType.FORWARDED, now, rules)
     status = decide(Status(case.status), Action.RECEIVE, SYSTEM)
-    event = append_event(session, case, type="received", status_to=status, actor=actor, at=now)
+    event = append_event(
+        session, case, type=EventType.RECEIVED, status_to=status, actor=actor, at=now
+    )
     case.status, case.updated_at = status, now
-    track(session, case, "received", now, rules)
+    track(session, case, EventType.RECEIVED, now, rules)
     return event.seq
 
 

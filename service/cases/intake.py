@@ -20,6 +20,7 @@ from catalog.elements import is_required
 from catalog.routing import RoutingError, covering_agreement, responsible_district
 from service.accounts.credentials import Principal
 from service.cases import catalog_cache, query_code
+from service.cases.events import EventType
 from service.cases.lifecycle import Status
 from service.cases.models import Case, CaseNumberCounter, IdempotencyRecord
 from service.cases.timeline import Actor, append_event, start_chain
@@ -254,7 +255,7 @@ def submit_application(
     first = append_event(
         session,
         case,
-        type="submitted",
+        type=EventType.SUBMITTED,
         status_from=None,
         status_to=Status.SUBMITTED,
         actor=Actor.of(terminal, accepting),
@@ -266,7 +267,7 @@ def submit_application(
             "scans": scans,
         },
     )
-    track(session, case, "submitted", now, policy.clocks)
+    track(session, case, EventType.SUBMITTED, now, policy.clocks)
     written = (load_calendar(session), deadlines_of(session, case))
     message = enqueue(
         session,

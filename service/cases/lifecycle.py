@@ -107,6 +107,34 @@ TRANSITIONS: dict[Action, tuple[Side, tuple[Status, ...], Status]] = {
 
 FINAL_STATUSES = frozenset({Status.CLOSED})
 
+# Status groups, named once here rather than in the packages that ask.
+# Worked by the responsible district's back office: claimed, assigned.
+ASSIGNABLE = frozenset(
+    {Status.RECEIVED, Status.ACCEPTED, Status.SUPPLEMENT_REQUESTED, Status.SUPPLEMENTED}
+)
+# Done with from the citizen's side: the service can be rated.
+RATEABLE = frozenset({Status.RESULT_DELIVERED, Status.REJECTED, Status.WITHDRAWN, Status.CLOSED})
+# Nothing more happens to the case's paper or scans.
+ENDED = frozenset({Status.CLOSED, Status.WITHDRAWN})
+# On its way to the responsible district (first delivery or a supplement).
+IN_FLIGHT = frozenset({Status.SUBMITTED, Status.FORWARDED, Status.SUPPLEMENTED})
+
+# How far along the lifecycle each status is: a district system's report of a step at or behind
+# the case's rank is stale and never rolls the case back.
+RANK: dict[Status, int] = {
+    Status.SUBMITTED: 0,
+    Status.FORWARDED: 1,
+    Status.RECEIVED: 2,
+    Status.SUPPLEMENT_REQUESTED: 2,
+    Status.SUPPLEMENTED: 2,
+    Status.ACCEPTED: 3,
+    Status.REJECTED: 4,
+    Status.COMPLETED: 4,
+    Status.RESULT_DELIVERED: 5,
+    Status.WITHDRAWN: 6,
+    Status.CLOSED: 6,
+}
+
 
 @dataclass(frozen=True)
 class TransitionRefused(Exception):

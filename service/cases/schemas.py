@@ -15,7 +15,7 @@ from marshmallow import (
 )
 
 from service.cases import query_code
-from service.cases.lifecycle import Status
+from service.cases.lifecycle import Action, Status
 from service.cases.personal import (
     id_number_error,
     is_person_name,
@@ -463,3 +463,17 @@ class MailingContactSchema(Schema):
     name = fields.String()
     phone = fields.String()
     address = fields.String(allow_none=True)
+
+
+# The body each person-taken step takes: the API's step routes, the case page's forms and the
+# district systems' callbacks all check a step's data with the same schema.
+STEP_SCHEMAS: dict[Action, type[Schema]] = {
+    Action.ACCEPT: ActionSchema,
+    Action.REJECT: ReasonActionSchema,
+    Action.REQUEST_SUPPLEMENT: SupplementRequestSchema,
+    Action.COMPLETE: CompleteSchema,
+    Action.SUPPLEMENT: SupplementSchema,
+    Action.DELIVER_RESULT: DeliverResultSchema,
+    Action.WITHDRAW: ReasonActionSchema,
+    Action.CLOSE: ActionSchema,
+}

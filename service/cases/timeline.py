@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from catalog.districts import DISTRICT_NAMES
 from service.accounts.credentials import Principal
 from service.audit.chain import GENESIS, link
+from service.cases.events import EventType
 from service.cases.models import Case, CaseEvent
 from service.db import transaction_cache
 
@@ -74,7 +75,7 @@ def append_event(
     session: Session,
     case: Case,
     *,
-    type: str,
+    type: EventType,
     status_to: str,
     actor: Actor,
     at: datetime,
@@ -83,7 +84,11 @@ def append_event(
     data: dict | None = None,
 ) -> CaseEvent:
     """Add the next event of the case, chained to the one before; call it before changing
-    `case.status`. The caller holds the case's row lock, so the chain cannot fork."""
+    `case.status`. The caller holds the case's row lock, so the chain cannot fork.
+
+    An unknown type is a ValueError before anything is read or written: every type has its
+    row in `EVENTS` (label, clocks, news, figures)."""
+    type = EventType(type)
     heads = _heads(session)
     if case.id not in heads:
         read_heads(session, [case.id])
@@ -92,7 +97,7 @@ def append_event(
     fields = {
         "case_id": case.id,
         "seq": seq,
-        "type": type,
+        "type": type.value,
         "status_from": case.status if status_from is CURRENT else status_from,
         "status_to": status_to,
         "actor_kind": actor.kind,

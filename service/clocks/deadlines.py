@@ -15,15 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from service.cases.events import Kind
 from service.clocks.calendar import Due, WorkCalendar
-
-
-class Kind(StrEnum):
-    FORWARD = "forward"
-    ACCEPT = "accept"
-    COMPLETE = "complete"
-    RECTIFY = "rectify"
-
 
 KIND_ZH = {
     Kind.FORWARD: "转办时限",

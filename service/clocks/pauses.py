@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.accounts.credentials import Principal
 from service.cases.actions import ActionInvalid, locked_case, sides_of
+from service.cases.events import EventType
 from service.cases.lifecycle import Side, Status, TransitionRefused
 from service.cases.models import Case
 from service.cases.timeline import Actor, append_event
@@ -62,7 +63,7 @@ def pause(
     append_event(
         session,
         case,
-        type="clock_paused",
+        type=EventType.CLOCK_PAUSED,
         status_to=case.status,
         actor=Actor.of(principal, case.responsible_district),
         at=now,
@@ -93,7 +94,7 @@ def resume(
     append_event(
         session,
         case,
-        type="clock_resumed",
+        type=EventType.CLOCK_RESUMED,
         status_to=case.status,
         actor=Actor.of(principal, case.responsible_district),
         at=now,

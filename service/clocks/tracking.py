@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.cases.events import EVENTS, Clocks, EventType
 from service.cases.models import Case
 from service.clock import local_today
 from service.clocks.calendar import WorkCalendar
@@ -146,29 +147,29 @@ def working_days_taken(session: Session, case: Case, at: datetime) -> int | None
     return max(calendar.count(deadline.starts_on, today).working_days - paused, 0)
 
 
-def track(session: Session, case: Case, event: str, at: datetime, rules: ClockRules) -> None:
-    """Open, meet or cancel the case's deadlines for a timeline event of type `event`."""
-    today = local_today(at)
+def track(session: Session, case: Case, event: EventType, at: datetime, rules: ClockRules) -> None:
+    """Open, meet or cancel the case's deadlines as the event's row in `EVENTS` says."""
+    effect = EVENTS[EventType(event)].clocks
+    if effect == Clocks():
+        return
     calendar = load_calendar(session)
-
-    def start(kind: Kind, district: str, limit_days: int) -> None:
-        open_deadline(session, calendar, rules, case, kind, district, today, limit_days)
-
-    if event == "submitted":
-        agreement = case.agreement
-        start(Kind.FORWARD, case.accepting_district, agreement.forward_limit_days)
-    elif event == "forwarded":
-        _finish(session, case, [Kind.FORWARD], "met", at)
-    elif event == "received":
-        start(Kind.ACCEPT, case.responsible_district, rules.accept_limit_days)
-    elif event in ("request_supplement", "reject"):
-        _finish(session, case, [Kind.ACCEPT], "met", at)
-    elif event == "accept":
-        _finish(session, case, [Kind.ACCEPT], "met", at)
-        start(Kind.COMPLETE, case.responsible_district, case.item_version.promised_limit_days)
-    elif event == "complete":
+    if effect.ends_pause:
         _end_running_pause(session, calendar, rules, case, at)
-        _finish(session, case, [Kind.COMPLETE], "met", at)
-    elif event == "withdraw":
-        _end_running_pause(session, calendar, rules, case, at)
-        _finish(session, case, [Kind.FORWARD, Kind.ACCEPT, Kind.COMPLETE], "cancelled", at)
+    _finish(session, case, list(effect.meets), "met", at)
+    _finish(session, case, list(effect.cancels), "cancelled", at)
+    if effect.starts is not None:
+        district, limit_days = _limit(case, effect.starts, rules)
+        open_deadline(
+            session, calendar, rules, case, effect.starts, district, local_today(at), limit_days
+        )
+
+
+def _limit(case: Case, kind: Kind, rules: ClockRules) -> tuple[str, int]:
+    """Whose deadline of this kind it is, and its limit in working days."""
+    if kind == Kind.FORWARD:
+        return case.accepting_district, case.agreement.forward_limit_days
+    if kind == Kind.ACCEPT:
+        return case.responsible_district, rules.accept_limit_days
+    if kind == Kind.COMPLETE:
+        return case.responsible_district, case.item_version.promised_limit_days
+    raise ValueError(f"no event starts a {kind} deadline")  # rectification: ratings' own

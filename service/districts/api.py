@@ -15,6 +15,7 @@ from service import policy
 from service.accounts.auth import BEARER_SECURITY, current_principal, public, requires, signed
 from service.audit import security_log
 from service.cases.api import run_step
+from service.cases.events import EventType
 from service.cases.models import Case
 from service.cases.timeline import append_event, district_system_actor
 from service.clock import now_utc
@@ -222,7 +223,7 @@ def district_file(code, file_id):
     append_event(
         session,
         case,
-        type="file_downloaded",
+        type=EventType.FILE_DOWNLOADED,
         status_to=case.status,
         actor=district_system_actor(code),
         at=now_utc(),

@@ -14,45 +14,28 @@ from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
 from service.accounts.credentials import Principal
-from service.cases import schemas
 from service.cases.actions import CaseNotFound, perform
-from service.cases.lifecycle import TRANSITIONS, Action, Status
+from service.cases.events import CALLBACKS, EVENTS
+from service.cases.lifecycle import IN_FLIGHT, RANK, TRANSITIONS, Action, Status
 from service.cases.models import Case, CaseEvent
+from service.cases.schemas import STEP_SCHEMAS
 from service.clock import now_utc
 from service.outbox.models import InboxRecord, OutboxMessage
 from service.outbox.policy import DeliveryPolicy
 
 CALLBACK_NAMESPACE = uuid.UUID("6f1c3b1e-2c55-4d7e-9a8e-0d1f2b3c4d5e")
 
-# event type -> the step it is, and the schema its data must pass (as our own clerks' would)
-STEPS: dict[str, tuple[Action, type]] = {
-    "accepted": (Action.ACCEPT, schemas.ActionSchema),
-    "supplement_requested": (Action.REQUEST_SUPPLEMENT, schemas.SupplementRequestSchema),
-    "rejected": (Action.REJECT, schemas.ReasonActionSchema),
-    "completed": (Action.COMPLETE, schemas.CompleteSchema),
-}
-EVENT_TYPES = ["received", *STEPS]
-
-# How far along the lifecycle each status is; a report of a step at or behind it is stale.
-PROGRESS: dict[Status, int] = {
-    Status.SUBMITTED: 0,
-    Status.FORWARDED: 1,
-    Status.RECEIVED: 2,
-    Status.SUPPLEMENT_REQUESTED: 2,
-    Status.SUPPLEMENTED: 2,
-    Status.ACCEPTED: 3,
-    Status.REJECTED: 4,
-    Status.COMPLETED: 4,
-    Status.RESULT_DELIVERED: 5,
-    Status.WITHDRAWN: 6,
-    Status.CLOSED: 6,
+# callback type -> the step it reports (its data must pass that step's schema, as our own
+# clerks' would); "received" reports no step: the system has the case, as delivery told us.
+STEPS: dict[str, Action] = {
+    name: action for name, event in CALLBACKS.items() if (action := EVENTS[event].action)
 }
 
 
 class CallbackSchema(Schema):
     event_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     case_no = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
+    type = fields.String(required=True, validate=validate.OneOf(list(CALLBACKS)))
     occurred_at = fields.AwareDateTime(required=True)
     data = fields.Dict(
         load_default=dict,
@@ -81,16 +64,11 @@ class NotDeliveredYet(Exception):
     """The case is still on its way to the district; its report must come again later."""
 
 
-# While a delivery is on its way the district may already act on it; we cannot apply that yet
-# without losing it, so the district is asked to send it again (a 409), and nothing is recorded.
-IN_FLIGHT = (Status.SUBMITTED, Status.FORWARDED, Status.SUPPLEMENTED)
-
-
 def _is_stale(case: Case, action: Action, occurred) -> bool:
     if case.external_updated_at is not None and occurred < case.external_updated_at:
         return True
     target = TRANSITIONS[action][2]
-    return PROGRESS[Status(case.status)] >= PROGRESS[target] and (
+    return RANK[Status(case.status)] >= RANK[target] and (
         Status(case.status) not in TRANSITIONS[action][1]
     )
 
@@ -121,13 +99,16 @@ def apply_callback(
     if first is None:
         session.rollback()
         return "duplicate", case, []
+    # While a delivery is on its way the district may already act on it; that cannot be applied
+    # yet without losing it, so the district is asked to send it again (a 409).
     if case.status in IN_FLIGHT:
         session.rollback()
         raise NotDeliveredYet(case.case_no)
     if event["type"] not in STEPS:  # "received": the system has the case; we knew on delivery
         session.commit()
         return "acknowledged", case, []
-    action, schema = STEPS[event["type"]]
+    action = STEPS[event["type"]]
+    schema = STEP_SCHEMAS[action]
     if _is_stale(case, action, event["occurred_at"]):
         session.commit()
         return "stale", case, []

@@ -11,13 +11,12 @@ from sqlalchemy.orm import Session
 
 from service.accounts.credentials import Principal
 from service.cases.actions import ActionInvalid, CaseNotFound, sides_of, visible_case
-from service.cases.lifecycle import Side, Status, TransitionRefused
+from service.cases.events import EventType
+from service.cases.lifecycle import ENDED, Side, TransitionRefused
 from service.cases.models import Case
 from service.cases.timeline import Actor, append_event
 from service.clock import local_today, now_utc
 from service.materials.models import OriginalMailing
-
-OPEN = (Status.CLOSED, Status.WITHDRAWN)
 
 
 def needs_originals(case: Case) -> dict[str, str]:
@@ -33,7 +32,7 @@ def _side(session, principal, case_no, side: Side, what_zh: str) -> Case:
     case = visible_case(session, principal, case_no, lock=True)
     if side not in sides_of(principal, case):
         raise TransitionRefused("not-your-step", f"Not your side's step: {side}.", what_zh)
-    if case.status in OPEN:
+    if case.status in ENDED:
         raise TransitionRefused(
             "invalid-transition", "The case is closed or withdrawn.", "办件已归档或撤回。"
         )
@@ -74,7 +73,7 @@ def record_mailing(
     append_event(
         session,
         case,
-        type="originals_mailed",
+        type=EventType.ORIGINALS_MAILED,
         status_to=case.status,
         actor=Actor.of(principal, case.accepting_district),
         at=now_utc(),
@@ -98,7 +97,7 @@ def record_arrival(
     append_event(
         session,
         case,
-        type="originals_arrived",
+        type=EventType.ORIGINALS_ARRIVED,
         status_to=case.status,
         actor=Actor.of(principal, case.responsible_district),
         at=now_utc(),

@@ -20,6 +20,7 @@ from service.cases.actions import (
     sides_of,
     visible_case,
 )
+from service.cases.events import EventType
 from service.cases.lifecycle import Side, Status, TransitionRefused
 from service.cases.models import Case, CaseEvent
 from service.cases.timeline import Actor, append_event
@@ -101,7 +102,7 @@ def attach(
     append_event(
         session,
         case,
-        type="file_attached",
+        type=EventType.FILE_ATTACHED,
         status_to=case.status,
         actor=Actor.of(principal, case.accepting_district),
         at=now,
@@ -155,7 +156,7 @@ def open_for_download(
     append_event(
         session,
         case,
-        type="file_downloaded",
+        type=EventType.FILE_DOWNLOADED,
         status_to=case.status,
         actor=Actor.of(principal, principal.district_code or case.responsible_district),
         at=now_utc(),
@@ -218,7 +219,7 @@ def remove_expired(session: Session, store: Store, retention_days: int) -> int:
         append_event(
             session,
             case,
-            type="files_removed",
+            type=EventType.FILES_REMOVED,
             status_to=case.status,
             actor=Actor("system", None, "材料保存期限到期", case.accepting_district),
             at=now,

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from service import policy
 from service.accounts.credentials import Principal
 from service.cases.actions import CaseNotFound, at_the_window, sides_of, visible_case
-from service.cases.lifecycle import Side, Status, TransitionRefused
+from service.cases.events import EventType
+from service.cases.lifecycle import RATEABLE, Side, TransitionRefused
 from service.cases.models import Case, Notification
 from service.cases.timeline import Actor, append_event
 from service.clock import local_today, now_utc
@@ -24,8 +25,6 @@ from service.clocks.tracking import open_deadline
 from service.outbox.policy import ClockRules
 from service.ratings.levels import LEVELS, STEPS, RectificationStatus, is_bad
 from service.ratings.models import Rating, Rectification
-
-RATEABLE = (Status.RESULT_DELIVERED, Status.REJECTED, Status.WITHDRAWN, Status.CLOSED)
 
 
 def record_rating(
@@ -64,7 +63,7 @@ def record_rating(
     append_event(
         session,
         case,
-        type="rated",
+        type=EventType.RATED,
         status_to=case.status,
         actor=Actor.of(principal, case.accepting_district),
         at=now,
@@ -176,7 +175,15 @@ def rectification_step(
         rectification.appeal_reason, rectification.appealed_by = text, name
         rectification.appealed_at, rectification.status_before_appeal = now, rectification.status
     rectification.status = target.value
-    _event(session, case, principal, case.responsible_district, f"rectification_{step}", text, {})
+    _event(
+        session,
+        case,
+        principal,
+        case.responsible_district,
+        EventType(f"rectification_{step}"),
+        text,
+        {},
+    )
     session.commit()
     return rectification
 
@@ -211,7 +218,7 @@ def review_appeal(
         case,
         principal,
         case.accepting_district,
-        "appeal_reviewed",
+        EventType.APPEAL_REVIEWED,
         note,
         {"decision": decision},
     )

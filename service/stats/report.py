@@ -19,6 +19,8 @@ from catalog.districts import DISTRICT_NAMES
 from catalog.models import Agreement
 from catalog.repository import item_names
 from service.accounts.models import ServiceCenter
+from service.cases.events import MEASURES as EVENT_MEASURES
+from service.cases.events import EventType
 from service.cases.lifecycle import STATUS_ZH, Status
 from service.cases.models import Case, CaseEvent
 from service.cases.personal import mask_name
@@ -30,16 +32,8 @@ from service.ratings.levels import LEVELS
 from service.ratings.models import Rating, Rectification
 from service.stats.models import StatMonth
 
-# figure -> the timeline event type that counts it
-MEASURES: dict[str, str] = {
-    "submitted": "submitted",
-    "forwarded": "forwarded",
-    "accepted": "accept",
-    "supplements_requested": "request_supplement",
-    "rejected": "reject",
-    "withdrawn": "withdraw",
-    "completed": "complete",
-}
+# figure -> the timeline event type that counts it, from the event table (in the export's order)
+MEASURES: dict[str, str] = {name: event.value for name, event in EVENT_MEASURES.items()}
 MEASURES_ZH: dict[str, str] = {
     "submitted": "收件量",
     "forwarded": "转办量",
@@ -103,7 +97,7 @@ def _counts_statement(
     columns = [
         func.count().filter(CaseEvent.type == event).label(name) for name, event in MEASURES.items()
     ]
-    completion = CaseEvent.type == "complete"
+    completion = CaseEvent.type == EventType.COMPLETED.value
     columns.append(func.count().filter(and_(completion, on_time)).label("completed_on_time"))
     columns.append(
         func.coalesce(

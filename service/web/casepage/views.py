@@ -20,7 +20,6 @@ from flask import (
 from service.accounts.auth import accepts_uploads
 from service.accounts.credentials import Principal
 from service.cases.actions import (
-    ASSIGNABLE,
     CaseNotFound,
     assign,
     claim_refused,
@@ -31,11 +30,10 @@ from service.cases.actions import (
     visible_case,
     working_staff,
 )
-from service.cases.api import STEP_SCHEMAS
 from service.cases.contact import mailing_contact
-from service.cases.lifecycle import ACTION_ZH, Action, Side, TransitionRefused
+from service.cases.lifecycle import ACTION_ZH, ASSIGNABLE, RATEABLE, Action, Side, TransitionRefused
 from service.cases.presenter import present_case
-from service.cases.schemas import ActionSchema, AssignSchema, PauseSchema
+from service.cases.schemas import STEP_SCHEMAS, ActionSchema, AssignSchema, PauseSchema
 from service.clock import local_today
 from service.clocks import pauses
 from service.clocks.deadlines import PROCEDURES
@@ -47,7 +45,7 @@ from service.pagination import ID, MAX_ID
 from service.policy import Permission
 from service.ratings.api import RatingSchema
 from service.ratings.levels import LEVELS
-from service.ratings.service import RATEABLE, record_rating
+from service.ratings.service import record_rating
 from service.web.auth import page_requires
 from service.web.blueprints import page_blueprint
 from service.web.casepage.labels import OUTCOME_ZH, event_zh
