@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from catalog.refusals import DomainError
+
 # Territorial basis (属地依据) -> the applicant fact that names the responsible district.
 TERRITORIAL_BASES: dict[str, str] = {
     "household": "household_district",  # 户籍地
@@ -25,15 +27,21 @@ BASIS_NAMES_ZH: dict[str, str] = {
 }
 
 
-class RoutingError(Exception):
+class RoutingError(DomainError):
     """The application cannot be routed; `code` is stable, messages are for people."""
 
-    def __init__(self, code: str, detail: str, detail_zh: str, field: str | None = None):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.detail_zh = detail_zh
-        self.field = field
+    title = "Application cannot be taken"
+
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        detail_zh: str,
+        field: str | None = None,
+        extensions: dict | None = None,
+    ):
+        super().__init__(detail, detail_zh, field, code=code, extensions=extensions)
+        self.detail, self.detail_zh = detail, detail_zh
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import sqlalchemy.exc
 from flask import Flask, Response, g, json
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from catalog.refusals import DomainError
+
 PROBLEM_BASE = "https://tongban.example/problems/"
 # What a window shows for an HTTP error that carries no message of its own.
 _HTTP_DETAIL_ZH = {413: "提交的内容过大，请压缩或分开上传。"}
@@ -114,8 +116,25 @@ def http_problem(exc: HTTPException) -> Problem:
     )
 
 
+def domain_problem(err: DomainError) -> Problem:
+    """The domain's refusal as the API answers it: its status, type, messages and field."""
+    return Problem(
+        err.status,
+        err.code.replace("_", "-"),
+        err.title,
+        err.message,
+        detail_zh=err.message_zh,
+        errors=[{"field": err.field, "messages": [err.message]}] if err.field else None,
+        extensions=err.extensions,
+    )
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(Problem, problem_response)
+
+    @app.errorhandler(DomainError)
+    def _refused(err: DomainError) -> Response:
+        return problem_response(domain_problem(err))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:

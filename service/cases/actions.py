@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from catalog.refusals import Conflict, DomainError, NotFound
 from service import policy
 from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter, StaffUser
@@ -37,22 +38,33 @@ from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import enqueue
 
 
-class CaseNotFound(Exception):
-    pass
+class CaseNotFound(NotFound):
+    """No such case (or record of one), or not one the caller may see: the same answer."""
+
+    def __init__(self, what: str):
+        super().__init__(f"No case {what}.", "未找到该办件。")
 
 
-class VersionConflict(Exception):
+class VersionConflict(Conflict):
+    """The case changed since the client read it: reload and retry, never a lost update."""
+
+    code = "version-conflict"
+    title = "The case changed"
+
     def __init__(self, current: int):
-        super().__init__(f"the case is at version {current}")
+        super().__init__(
+            f"The case changed since you read it (now version {current}); reload and retry.",
+            "办件已被他人更新，请刷新后重试。",
+            "version",
+        )
         self.current = current
 
 
-class ActionInvalid(Exception):
+class ActionInvalid(DomainError):
     """The step is allowed but its details are wrong; `field` names what to fix."""
 
     def __init__(self, field: str, message: str, message_zh: str):
-        super().__init__(message)
-        self.field, self.message, self.message_zh = field, message, message_zh
+        super().__init__(message, message_zh, field)
 
 
 @dataclass(frozen=True)
@@ -296,24 +308,38 @@ def claim_refused(principal: Principal, case: Case) -> TransitionRefused | None:
     return refused
 
 
+def step_refused(principal: Principal, case: Case, action: Action) -> TransitionRefused | None:
+    """Why the principal may not take this lifecycle step now, or None if they may: the rule
+    perform() enforces (the state machine, on the sides the policy gives the principal)."""
+    try:
+        decide(Status(case.status), action, sides_of(principal, case))
+    except TransitionRefused as refused:
+        return refused
+    return None
+
+
+def assign_refused(principal: Principal, case: Case) -> TransitionRefused | None:
+    """Why the principal may not hand this case to a colleague now, or None if they may: the
+    rule assign() enforces, for pages to ask before offering the step."""
+    refused = _assign_refused(principal, case)
+    if refused is None and principal.role != "supervisor":
+        return TransitionRefused(
+            "not-your-step", "Only supervisors assign cases.", "只有督办员可以分派办件。"
+        )
+    return refused
+
+
 def assign(
     session: Session, principal: Principal, case_no: str, version: int, username: str | None
 ) -> Case:
     """Claim a case (no username) or, as a supervisor, assign it to a colleague; commits."""
     case = locked_case(session, principal, case_no, version)
-    if username is None:
-        refused = claim_refused(principal, case)
-    else:
-        refused = _assign_refused(principal, case)
+    refused = (claim_refused if username is None else assign_refused)(principal, case)
     if refused is not None:
         raise refused
     if username is None:
         assignee = session.get(StaffUser, principal.id)
     else:
-        if principal.role != "supervisor":
-            raise TransitionRefused(
-                "not-your-step", "Only supervisors assign cases.", "只有督办员可以分派办件。"
-            )
         assignee = session.scalar(select(StaffUser).where(StaffUser.username == username))
         if assignee is None or not _can_work(assignee, case.responsible_district):
             raise ActionInvalid(

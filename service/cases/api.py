@@ -3,20 +3,17 @@
 from flask import current_app, url_for
 from flask_smorest import Blueprint
 
-from catalog.routing import RoutingError
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.cases import query_code, schemas
 from service.cases.actions import (
-    ActionInvalid,
     CaseNotFound,
-    VersionConflict,
     assign,
     perform,
     visible_case,
 )
 from service.cases.contact import mailing_contact
-from service.cases.intake import IdempotencyConflict, MaterialsRefused, submit_application
-from service.cases.lifecycle import Action, TransitionRefused
+from service.cases.intake import submit_application
+from service.cases.lifecycle import Action
 from service.cases.models import Case
 from service.cases.news import mark_read_for, news_for
 from service.cases.presenter import present_case, present_new_case
@@ -46,24 +43,6 @@ def _ext(name: str):
     return current_app.extensions[f"tongban.{name}"]
 
 
-def refusal(err: RoutingError) -> Problem:
-    """A routing or intake refusal as a 422 problem that says why, for the window to show."""
-    return Problem(
-        422,
-        err.code.replace("_", "-"),
-        "Application cannot be taken",
-        err.detail,
-        detail_zh=err.detail_zh,
-        errors=[{"field": err.field, "messages": [err.detail]}] if err.field else None,
-        extensions={"materials": err.problems} if isinstance(err, MaterialsRefused) else None,
-    )
-
-
-def not_found(case_no: str) -> Problem:
-    # Same answer whether the case does not exist or belongs to others: no probing.
-    return Problem(404, "not-found", "Not found", f"No case {case_no}.", detail_zh="未找到该办件。")
-
-
 def shown_case(case: Case) -> dict:
     """The case as the caller may see it, timeline reloaded."""
     session = db_session()
@@ -88,26 +67,14 @@ def submit(application, idempotency_key):
     The answer carries the citizen's query code (查询码) for the receipt; no other case answer
     does.
     """
-    try:
-        result = submit_application(
-            db_session(),
-            _ext("cipher"),
-            current_principal(),
-            application,
-            idempotency_key,
-            _ext("policy"),
-        )
-    except RoutingError as err:
-        raise refusal(err) from err
-    except IdempotencyConflict as err:
-        raise Problem(
-            409,
-            "idempotency-key-reused",
-            "Idempotency-Key already used",
-            "This Idempotency-Key was used with a different application.",
-            detail_zh="该幂等键已用于另一份申请，请为新申请生成新的键。",
-            errors=[{"field": "Idempotency-Key", "messages": ["Used with a different body."]}],
-        ) from err
+    result = submit_application(
+        db_session(),
+        _ext("cipher"),
+        current_principal(),
+        application,
+        idempotency_key,
+        _ext("policy"),
+    )
     case = result.case
     case_no_var.set(case.case_no)
     _ext("publisher").publish(result.to_publish)
@@ -137,43 +104,16 @@ def submit(application, idempotency_key):
 @requires(Permission.READ_CASE)
 def read(case_no):
     """A case with its timeline, for the accepting and the responsible district."""
-    try:
-        case = visible_case(db_session(), current_principal(), case_no)
-    except CaseNotFound as err:
-        raise not_found(case_no) from err
+    case = visible_case(db_session(), current_principal(), case_no)
     case_no_var.set(case.case_no)
     return shown_case(case)
 
 
 def run_step(case_no: str | None, run):
-    """Run a step and turn its refusals into problems."""
+    """Run a step with its case number in the log context. Its refusals (DomainError) reach
+    the app's one handler, which answers them as problems (service/errors.py)."""
     case_no_var.set(case_no)
-    try:
-        return run()
-    except CaseNotFound as err:
-        raise not_found(case_no or str(err)) from err
-    except VersionConflict as err:
-        raise Problem(
-            409,
-            "version-conflict",
-            "The case changed",
-            f"The case changed since you read it (now version {err.current}); reload and retry.",
-            detail_zh="办件已被他人更新，请刷新后重试。",
-            errors=[{"field": "version", "messages": [f"Current version is {err.current}."]}],
-        ) from err
-    except TransitionRefused as err:
-        raise Problem(
-            409, err.code, "Step not allowed", err.reason, detail_zh=err.reason_zh
-        ) from err
-    except ActionInvalid as err:
-        raise Problem(
-            422,
-            "validation-error",
-            "Request validation failed",
-            err.message,
-            detail_zh=err.message_zh,
-            errors=[{"field": err.field, "messages": [err.message]}],
-        ) from err
+    return run()
 
 
 def _register_step(action: Action, schema) -> None:
@@ -213,12 +153,9 @@ def query_code_of(case_no):
     """The citizen's query code, to print the receipt again at the center that took the
     application (a case from before codes existed gets one now). Nobody else is shown it."""
     session = db_session()
-    try:
-        case = visible_case(session, current_principal(), case_no)
-    except CaseNotFound as err:
-        raise not_found(case_no) from err
+    case = visible_case(session, current_principal(), case_no)
     if not query_code.shown_to(current_principal(), case):
-        raise not_found(case_no)
+        raise CaseNotFound(case_no)
     case_no_var.set(case.case_no)
     code = query_code.code_of(session, _ext("cipher"), case)
     return {"case_no": case.case_no, "query_code": query_code.display(code)}, 200, NO_STORE

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from catalog.elements import is_required
+from catalog.refusals import Conflict
 from catalog.routing import RoutingError, covering_agreement, responsible_district
 from service.accounts.credentials import Principal
 from service.cases import catalog_cache, query_code
@@ -42,8 +43,18 @@ class IntakeRefused(RoutingError):
     """The application is well formed but cannot be taken; says why in English and Chinese."""
 
 
-class IdempotencyConflict(Exception):
+class IdempotencyConflict(Conflict):
     """The Idempotency-Key was used before with a different application."""
+
+    code = "idempotency-key-reused"
+    title = "Idempotency-Key already used"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was used with a different application.",
+            "该申请已提交过（幂等键已用于另一份申请），请刷新页面或为新申请生成新的键后重新提交。",
+            "Idempotency-Key",
+        )
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,7 @@ def _replayed(session: Session, terminal_id: int, key: str, fingerprint: str) ->
     if record is None:
         return None
     if record.request_hash != fingerprint:
-        raise IdempotencyConflict(key)
+        raise IdempotencyConflict()
     return session.get(Case, record.case_id)
 
 
@@ -96,6 +107,7 @@ class MaterialsRefused(IntakeRefused):
             "Materials problems: " + "; ".join(f"{p['code']} {p['reason']}" for p in problems),
             f"材料不符合要求，共{len(problems)}项：{names}",
             field="materials",
+            extensions={"materials": problems},
         )
         self.problems = problems
 

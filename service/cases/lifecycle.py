@@ -6,8 +6,9 @@ submitted -> forwarded -> received -> accepted -> completed -> result_delivered 
 withdrawn: by the applicant at the accepting side, before completion
 """
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from catalog.refusals import Conflict
 
 
 class Status(StrEnum):
@@ -136,13 +137,15 @@ RANK: dict[Status, int] = {
 }
 
 
-@dataclass(frozen=True)
-class TransitionRefused(Exception):
-    """The action is not allowed now; `reason` and `reason_zh` say why."""
+class TransitionRefused(Conflict):
+    """The action is not allowed now (not the caller's side, or not in this status); `code`
+    says which, `reason` and `reason_zh` say why."""
 
-    code: str
-    reason: str
-    reason_zh: str
+    title = "Step not allowed"
+
+    def __init__(self, code: str, reason: str, reason_zh: str):
+        super().__init__(reason, reason_zh, code=code)
+        self.reason, self.reason_zh = reason, reason_zh
 
 
 def decide(status: Status, action: Action, sides: frozenset[Side]) -> Status:

@@ -21,25 +21,46 @@ from service.clocks.tracking import end_pause, running_pause
 from service.outbox.policy import ClockRules
 
 
-def _completion_clock(session: Session, principal: Principal, case: Case) -> Deadline:
-    if Side.RESPONSIBLE not in sides_of(principal, case):
-        raise TransitionRefused(
-            "not-your-step",
-            "Only the responsible district pauses or resumes the clock.",
-            "只有办理地可以暂停或恢复计时。",
-        )
-    deadline = session.scalar(
+def _running_clock(session: Session, case: Case) -> Deadline | None:
+    return session.scalar(
         select(Deadline).where(
             Deadline.case_id == case.id, Deadline.kind == Kind.COMPLETE, Deadline.state == "open"
         )
     )
+
+
+def clock_refused(
+    session: Session, principal: Principal, case: Case, step: str
+) -> TransitionRefused | ActionInvalid | None:
+    """Why the principal may not `pause` or `resume` the case's completion clock now, or None
+    if they may: the rule pause() and resume() enforce, for pages to ask before offering."""
+    if Side.RESPONSIBLE not in sides_of(principal, case):
+        return TransitionRefused(
+            "not-your-step",
+            "Only the responsible district pauses or resumes the clock.",
+            "只有办理地可以暂停或恢复计时。",
+        )
+    deadline = _running_clock(session, case)
     if case.status != Status.ACCEPTED or deadline is None:
-        raise TransitionRefused(
+        return TransitionRefused(
             "invalid-transition",
             "Only an accepted case that is being worked has a clock to pause.",
             "只有已受理、正在办理的办件可以暂停或恢复计时。",
         )
-    return deadline
+    if step == "pause" and deadline.paused_since is not None:
+        return TransitionRefused(
+            "already-paused", "The clock is already paused.", "该办件已在特别程序中，计时已暂停。"
+        )
+    if step == "resume" and (deadline.paused_since is None or running_pause(session, case) is None):
+        return ActionInvalid("version", "The clock is not paused.", "该办件的计时未暂停。")
+    return None
+
+
+def _completion_clock(session: Session, principal: Principal, case: Case, step: str) -> Deadline:
+    refused = clock_refused(session, principal, case, step)
+    if refused is not None:
+        raise refused
+    return _running_clock(session, case)
 
 
 def pause(
@@ -47,11 +68,7 @@ def pause(
 ) -> Case:
     """Stop the completion clock for a special procedure; commits."""
     case = locked_case(session, principal, case_no, version)
-    deadline = _completion_clock(session, principal, case)
-    if deadline.paused_since is not None:
-        raise TransitionRefused(
-            "already-paused", "The clock is already paused.", "该办件已在特别程序中，计时已暂停。"
-        )
+    deadline = _completion_clock(session, principal, case, "pause")
     now = now_utc()
     today = local_today(now)
     session.add(
@@ -85,10 +102,8 @@ def resume(
 ) -> Case:
     """Start the completion clock again, adding the working days paused; commits."""
     case = locked_case(session, principal, case_no, version)
-    deadline = _completion_clock(session, principal, case)
+    deadline = _completion_clock(session, principal, case, "resume")
     running = running_pause(session, case)
-    if deadline.paused_since is None or running is None:
-        raise ActionInvalid("version", "The clock is not paused.", "该办件的计时未暂停。")
     now = now_utc()
     days = end_pause(load_calendar(session), rules, deadline, running, now, note)
     append_event(

@@ -13,7 +13,6 @@ from service.accounts.auth import (
 )
 from service.cases.api import run_step
 from service.db import db_session
-from service.errors import Problem
 from service.materials.originals import record_arrival, record_mailing
 from service.materials.service import (
     attach,
@@ -22,7 +21,6 @@ from service.materials.service import (
     safe_file_name,
     stage,
 )
-from service.materials.store import Refused
 from service.pagination import ID
 from service.policy import Permission
 from service.schemas import LocalDateTime
@@ -55,18 +53,6 @@ def _store():
     return current_app.extensions["tongban.files"]
 
 
-def _refused(err: Refused) -> Problem:
-    status = 413 if err.code == "file-too-large" else 422
-    return Problem(
-        status,
-        err.code,
-        "File refused",
-        str(err),
-        detail_zh=err.message_zh,
-        errors=[{"field": "file", "messages": [str(err)]}],
-    )
-
-
 @blp.route("/uploads", methods=["POST"])
 @blp.arguments(AttachFileSchema, location="files")
 @blp.response(201, CaseFileSchema)
@@ -77,17 +63,14 @@ def upload_for_application(files):
     """Upload a scan for an application about to be submitted; name its id in the
     application's materials (`materials[].files`). Unused scans are removed after an hour."""
     settings = current_app.extensions["tongban.settings"]
-    try:
-        return stage(
-            db_session(),
-            _store(),
-            current_principal(),
-            files["file"].stream,
-            files["file"].filename,
-            settings.upload_limit_bytes,
-        )
-    except Refused as err:
-        raise _refused(err) from err
+    return stage(
+        db_session(),
+        _store(),
+        current_principal(),
+        files["file"].stream,
+        files["file"].filename,
+        settings.upload_limit_bytes,
+    )
 
 
 @blp.route("/cases/<string:case_no>/files", methods=["POST"])
@@ -102,22 +85,19 @@ def upload(form, files, case_no):
     Streamed to storage; stored once by SHA-256."""
     settings = current_app.extensions["tongban.settings"]
 
-    def run():
-        try:
-            return attach(
-                db_session(),
-                _store(),
-                current_principal(),
-                case_no,
-                form["material_code"],
-                files["file"].stream,
-                files["file"].filename,
-                settings.upload_limit_bytes,
-            )
-        except Refused as err:
-            raise _refused(err) from err
-
-    return run_step(case_no, run)
+    return run_step(
+        case_no,
+        lambda: attach(
+            db_session(),
+            _store(),
+            current_principal(),
+            case_no,
+            form["material_code"],
+            files["file"].stream,
+            files["file"].filename,
+            settings.upload_limit_bytes,
+        ),
+    )
 
 
 @blp.route("/cases/<string:case_no>/files", methods=["GET"])

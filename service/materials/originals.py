@@ -28,14 +28,31 @@ def needs_originals(case: Case) -> dict[str, str]:
     }
 
 
-def _side(session, principal, case_no, side: Side, what_zh: str) -> Case:
-    case = visible_case(session, principal, case_no, lock=True)
+# Which side posts originals, which records their arrival.
+_WHO = {
+    "mail": (Side.ACCEPTING, "原件由收件窗口寄出。"),
+    "arrival": (Side.RESPONSIBLE, "原件到达由办理地登记。"),
+}
+
+
+def originals_refused(principal: Principal, case: Case, step: str) -> TransitionRefused | None:
+    """Why the principal may not record originals posted (`mail`) or arrived (`arrival`) now,
+    or None if they may: the rule the steps enforce, for pages to ask before offering them."""
+    side, what_zh = _WHO[step]
     if side not in sides_of(principal, case):
-        raise TransitionRefused("not-your-step", f"Not your side's step: {side}.", what_zh)
+        return TransitionRefused("not-your-step", f"Not your side's step: {side}.", what_zh)
     if case.status in ENDED:
-        raise TransitionRefused(
+        return TransitionRefused(
             "invalid-transition", "The case is closed or withdrawn.", "办件已归档或撤回。"
         )
+    return None
+
+
+def _side(session, principal, case_no, step: str) -> Case:
+    case = visible_case(session, principal, case_no, lock=True)
+    refused = originals_refused(principal, case, step)
+    if refused is not None:
+        raise refused
     return case
 
 
@@ -49,7 +66,7 @@ def record_mailing(
     mailed_on: date,
 ) -> OriginalMailing:
     """The window posted originals; commits."""
-    case = _side(session, principal, case_no, Side.ACCEPTING, "原件由收件窗口寄出。")
+    case = _side(session, principal, case_no, "mail")
     wanted = needs_originals(case)
     unknown = [c for c in materials if c not in wanted]
     if unknown:
@@ -87,7 +104,7 @@ def record_arrival(
     session: Session, principal: Principal, case_no: str, mailing_id: int
 ) -> OriginalMailing:
     """The responsible district received the envelope; commits."""
-    case = _side(session, principal, case_no, Side.RESPONSIBLE, "原件到达由办理地登记。")
+    case = _side(session, principal, case_no, "arrival")
     mailing = session.get(OriginalMailing, mailing_id)
     if mailing is None or mailing.case_id != case.id:
         raise CaseNotFound(f"{case_no} mailing {mailing_id}")

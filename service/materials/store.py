@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from catalog.refusals import DomainError
+
 CHUNK = 64 * 1024
 # First bytes -> media type. Only what a window scans: PDF, JPEG, PNG.
 SIGNATURES = (
@@ -25,12 +27,15 @@ SIGNATURES = (
 )
 
 
-class Refused(Exception):
+class Refused(DomainError):
     """The upload is not acceptable; `code` is stable, the messages are for people."""
 
+    title = "File refused"
+
     def __init__(self, code: str, message: str, message_zh: str):
-        super().__init__(message)
-        self.code, self.message_zh = code, message_zh
+        super().__init__(message, message_zh, "file", code=code)
+        if code == "file-too-large":
+            self.status = 413
 
 
 @dataclass(frozen=True)

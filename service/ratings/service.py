@@ -27,6 +27,24 @@ from service.ratings.levels import LEVELS, STEPS, RectificationStatus, is_bad
 from service.ratings.models import Rating, Rectification
 
 
+def rating_refused(session: Session, principal: Principal, case: Case) -> TransitionRefused | None:
+    """Why the principal may not record a rating of this case now, or None if they may: the
+    rule record_rating enforces, for pages to ask before offering the form."""
+    if not at_the_window(principal, case):
+        return TransitionRefused(
+            "not-your-step", "The accepting window records ratings.", "评价由收件窗口录入。"
+        )
+    if case.status not in RATEABLE:
+        return TransitionRefused(
+            "invalid-transition",
+            "A case is rated once its result is handed out, or it was rejected or withdrawn.",
+            "办件送达结果、不予受理或撤回后，才能录入评价。",
+        )
+    if session.scalar(select(Rating.id).where(Rating.case_id == case.id)) is not None:
+        return TransitionRefused("already-rated", "This case is rated already.", "该办件已评价。")
+    return None
+
+
 def record_rating(
     session: Session,
     principal: Principal,
@@ -37,18 +55,9 @@ def record_rating(
 ) -> Case:
     """Record the citizen's rating at the accepting side; a bad one opens a rectification."""
     case = visible_case(session, principal, case_no, lock=True)
-    if not at_the_window(principal, case):
-        raise TransitionRefused(
-            "not-your-step", "The accepting window records ratings.", "评价由收件窗口录入。"
-        )
-    if case.status not in RATEABLE:
-        raise TransitionRefused(
-            "invalid-transition",
-            "A case is rated once its result is handed out, or it was rejected or withdrawn.",
-            "办件送达结果、不予受理或撤回后，才能录入评价。",
-        )
-    if session.scalar(select(Rating.id).where(Rating.case_id == case.id)) is not None:
-        raise TransitionRefused("already-rated", "This case is rated already.", "该办件已评价。")
+    refused = rating_refused(session, principal, case)
+    if refused is not None:
+        raise refused
     now = now_utc()
     rating = Rating(
         case_id=case.id,

@@ -1,6 +1,6 @@
 """What a step's refusal means on a page: the domain's Chinese reason, or a 404 page.
 
-The same exceptions the API turns into problems (service.cases.api.run_step) become messages here.
+The same DomainError the API answers as a problem (service/errors.py) becomes a message here.
 """
 
 from collections.abc import Callable
@@ -9,13 +9,9 @@ from typing import Any
 
 from flask import abort
 
-from catalog.routing import RoutingError
-from service.cases.actions import ActionInvalid, CaseNotFound, VersionConflict
-from service.cases.intake import IdempotencyConflict, MaterialsRefused
-from service.cases.lifecycle import TransitionRefused
+from catalog.refusals import DomainError
 from service.db import db_session
 from service.errors import Problem
-from service.materials.store import Refused
 
 
 @dataclass(frozen=True)
@@ -25,18 +21,7 @@ class Refusal:
     message_zh: str
     field: str | None = None
     problems: list[dict] | None = None  # every materials problem of a refused intake
-
-
-_REFUSALS = (
-    CaseNotFound,
-    VersionConflict,
-    TransitionRefused,
-    ActionInvalid,
-    RoutingError,
-    Refused,
-    IdempotencyConflict,
-    Problem,
-)
+    status: int = 422  # as the API answers it: 409 a step not allowed now, 422 details to fix
 
 
 def attempt(run: Callable[[], Any]) -> tuple[Any, Refusal | None]:
@@ -45,26 +30,15 @@ def attempt(run: Callable[[], Any]) -> tuple[Any, Refusal | None]:
     A refused step is rolled back at once, so its row locks do not last while the page renders."""
     try:
         return run(), None
-    except _REFUSALS as err:
+    except (DomainError, Problem) as err:
         db_session().rollback()
         return None, refusal_of(err)
 
 
-def refusal_of(err: Exception) -> Refusal:
-    """The page's message for one of the domain's refusals."""
-    if isinstance(err, CaseNotFound) or (isinstance(err, Problem) and err.status == 404):
+def refusal_of(err: DomainError | Problem) -> Refusal:
+    """The page's message for a refusal: the domain's own Chinese words and field."""
+    if err.status == 404:
         abort(404)
-    if isinstance(err, VersionConflict):
-        return Refusal("办件已被他人更新，页面已刷新为最新状态，请核对后重新提交。")
-    if isinstance(err, TransitionRefused):
-        return Refusal(err.reason_zh)
-    if isinstance(err, ActionInvalid):
-        return Refusal(err.message_zh, err.field)
-    if isinstance(err, RoutingError):
-        problems = err.problems if isinstance(err, MaterialsRefused) else None
-        return Refusal(err.detail_zh, err.field, problems)
-    if isinstance(err, Refused):
-        return Refusal(err.message_zh, "file")
-    if isinstance(err, IdempotencyConflict):
-        return Refusal("该申请已提交过，请刷新页面后重新填写。")
-    return Refusal(getattr(err, "detail_zh", None) or "提交的信息有误，请检查。")
+    if isinstance(err, Problem):  # an API-level check shared with the pages (file size)
+        return Refusal(err.detail_zh or "提交的信息有误，请检查。", status=err.status)
+    return Refusal(err.message_zh, err.field, err.extensions.get("materials"), err.status)

@@ -519,3 +519,39 @@ def test_pages_follow_the_same_center_rule_as_the_api(app, migrated, fumin_case)
     admin = _client(app)
     login_staff(admin, make_staff(migrated, "admin", "530124"))
     assert admin.get(f"/cases/{fumin_case}").status_code == 403
+
+
+def test_pages_offer_only_what_the_service_would_take(
+    app, migrated, client, terminal, fumin_case, settings
+):
+    # Originals in transit on a case that was then withdrawn: the service refuses to record
+    # their arrival, so the page must not offer it (it once did, on any case not closed).
+    from service.clock import local_today
+    from tests.helpers import act, deliver_inline
+
+    deliver_inline(migrated, settings, fumin_case)
+    fm = terminal("FM-01")
+    posted = client.post(
+        f"/api/v1/cases/{fumin_case}/originals",
+        headers=fm,
+        json={
+            "materials": ["M01"],
+            "carrier": "中国邮政",
+            "tracking_no": "1180012345678",
+            "mailed_on": f"{local_today():%Y-%m-%d}",
+        },
+    )
+    assert posted.status_code == 201, posted.get_json()
+    office = _client(app)
+    login_staff(office, make_staff(migrated, "clerk", "530102"))
+    assert "原件已收到" in office.get(f"/cases/{fumin_case}").get_data(as_text=True)
+    assert act(client, fm, fumin_case, "withdraw", reason="申请人要求").status_code == 200
+    page = office.get(f"/cases/{fumin_case}").get_data(as_text=True)
+    assert "在途" in page and "原件已收到" not in page
+    # The county center that took it may rate; the station below it may not (the center rule).
+    station = _client(app)
+    login_window(station, make_terminal_key(migrated, "FM-YD-BC"))
+    own = _client(app)
+    login_window(own, make_terminal_key(migrated, "FM-01"))
+    assert "录入评价" in own.get(f"/cases/{fumin_case}").get_data(as_text=True)
+    assert "录入评价" not in station.get(f"/cases/{fumin_case}").get_data(as_text=True)

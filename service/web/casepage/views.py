@@ -22,6 +22,7 @@ from service.accounts.credentials import Principal
 from service.cases.actions import (
     CaseNotFound,
     assign,
+    assign_refused,
     claim_refused,
     locked_case,
     material_names,
@@ -31,21 +32,22 @@ from service.cases.actions import (
     working_staff,
 )
 from service.cases.contact import mailing_contact
-from service.cases.lifecycle import ACTION_ZH, ASSIGNABLE, RATEABLE, Action, Side, TransitionRefused
+from service.cases.lifecycle import ACTION_ZH, Action, Side, TransitionRefused
 from service.cases.presenter import present_case
 from service.cases.schemas import STEP_SCHEMAS, ActionSchema, AssignSchema, PauseSchema
 from service.clock import local_today
 from service.clocks import pauses
 from service.clocks.deadlines import PROCEDURES
+from service.clocks.pauses import clock_refused
 from service.db import db_session
 from service.materials.api import MailingSchema
-from service.materials.originals import record_arrival, record_mailing
+from service.materials.originals import originals_refused, record_arrival, record_mailing
 from service.materials.service import attach, files_of, open_for_download, safe_file_name
 from service.pagination import ID, MAX_ID
 from service.policy import Permission
 from service.ratings.api import RatingSchema
 from service.ratings.levels import LEVELS
-from service.ratings.service import record_rating
+from service.ratings.service import rating_refused, record_rating
 from service.web.auth import page_requires
 from service.web.blueprints import page_blueprint
 from service.web.casepage.labels import OUTCOME_ZH, event_zh
@@ -104,14 +106,9 @@ def render_case(principal, case, *, errors=None, refusal=None, open_form=None, s
         and case.assignee_id != principal.id
         and claim_refused(principal, case) is None
     )
-    can_rate = Side.ACCEPTING in sides and case.status in RATEABLE and view["rating"] is None
-    working = principal.kind == "staff" and Side.RESPONSIBLE in sides
-    clock = next(
-        (d for d in view["deadlines"] if d["kind"] == "complete" and d["state"] == "open"), None
-    )
-    paused = bool(clock and clock.get("due_state") == "paused")
+    # Every offer below asks the rule its step enforces: the template reads booleans only.
     colleagues = []
-    if working and principal.role == "supervisor" and case.status in ASSIGNABLE:
+    if assign_refused(principal, case) is None:
         colleagues = working_staff(session, case.responsible_district)
     return render_template(
         "casepage/case.html",
@@ -121,9 +118,11 @@ def render_case(principal, case, *, errors=None, refusal=None, open_form=None, s
         shown_scan=shown_scan,
         materials=material_names(case),
         can_claim=can_claim,
-        can_rate=can_rate,
-        can_pause=working and clock is not None and not paused,
-        can_resume=working and paused,
+        can_rate=rating_refused(session, principal, case) is None,
+        can_pause=clock_refused(session, principal, case, "pause") is None,
+        can_resume=clock_refused(session, principal, case, "resume") is None,
+        can_mail_originals=originals_refused(principal, case, "mail") is None,
+        can_receive_originals=originals_refused(principal, case, "arrival") is None,
         colleagues=colleagues,
         accepting=Side.ACCEPTING in sides,
         responsible=Side.RESPONSIBLE in sides,
@@ -171,9 +170,11 @@ def _after(principal, case, done_zh: str | None, refusal: Refusal | None, form_n
     if refusal is None:
         flash(done_zh or "已办理。", "ok")
         return redirect(url_for(".show", case_no=case.case_no), code=303)
-    errors = {refusal.field: [refusal.message_zh]} if refusal.field else {}
-    # As the API answers: details to fix are a 422, a step not allowed now a 409.
-    status = 422 if refusal.field else 409
+    # A conflict (a stale version, a step not allowed now) is said above the form; details to
+    # fix are shown beside their field.
+    conflict = refusal.status == 409
+    errors = {refusal.field: [refusal.message_zh]} if refusal.field and not conflict else {}
+    status = refusal.status
     return render_case(
         principal,
         case,
