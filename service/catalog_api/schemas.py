@@ -120,14 +120,6 @@ class ImportFileSchema(Schema):
     file = Upload(required=True, metadata={"description": "an XLSX workbook or a zip of CSV files"})
 
 
-class RowErrorSchema(Schema):
-    sheet = fields.String()
-    row = fields.Integer()
-    column = fields.String(allow_none=True)
-    cell = fields.String(allow_none=True)
-    message = fields.String()
-
-
 class ImportReportSchema(Schema):
     dry_run = fields.Boolean()
     effective_from = fields.Date()

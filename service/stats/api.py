@@ -7,7 +7,6 @@ Exports never show personal data beyond a masked name.
 import re
 
 from flask import Response
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from catalog.districts import DISTRICT_NAMES
@@ -17,6 +16,7 @@ from service.audit.verify import verify_timelines
 from service.clock import local_today
 from service.db import db_session
 from service.errors import Problem
+from service.openapi import Blueprint
 from service.policy import Permission
 from service.stats.closing import (
     CITY,

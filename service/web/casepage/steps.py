@@ -1,4 +1,4 @@
-"""Case-page forms as the API's step bodies, checked by the same schemas (STEP_SCHEMAS)."""
+"""Case-page forms as the API's step bodies, checked by the same schemas (STEPS)."""
 
 from typing import Any
 

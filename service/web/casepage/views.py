@@ -31,7 +31,7 @@ from service.cases.actions import (
     visible_case,
     working_staff,
 )
-from service.cases.api import STEP_SCHEMAS
+from service.cases.api import STEPS
 from service.cases.contact import mailing_contact
 from service.cases.lifecycle import ACTION_ZH, Action, Side, TransitionRefused
 from service.cases.presenter import present_case
@@ -58,7 +58,7 @@ from service.web.outcomes import Refusal, attempt
 bp = page_blueprint("casepage", __name__, "/cases")
 ANYONE = page_requires(Permission.READ_CASE)
 _CASE_NO_MAX = 40
-_FORM_ACTIONS = {a.value: a for a in STEP_SCHEMAS}
+_FORM_ACTIONS = {a.value: a for a in STEPS}
 _SCAN_ID = re.compile(r"[0-9]{1,19}")  # ASCII only: str.isdigit() takes "²", which int() refuses
 
 
@@ -198,7 +198,7 @@ def step(principal: Principal, case_no: str, action_name: str):
         return render_case(principal, case, refusal="未知的操作。", status=404)
     codes = list(material_names(case))
     body = step_body(action, request.form, codes)
-    data, errors = load_form(STEP_SCHEMAS[action](), body)
+    data, errors = load_form(STEPS[action].schema(), body)
     if errors:
         return render_case(
             principal,
