@@ -58,14 +58,26 @@ class MonthSchema(Schema):
     month = fields.String()
     closed_at = fields.DateTime()
     closed_by = fields.String()
-    manifest = fields.Dict(metadata={"description": "file name -> SHA-256"})
+    manifest = fields.Dict(
+        keys=fields.String(), values=fields.String(), metadata={"description": "file -> SHA-256"}
+    )
+
+
+class BrokenLinkSchema(Schema):
+    """The first event whose hash does not chain, and why."""
+
+    case_no = fields.String()
+    seq = fields.Integer()
+    event_id = fields.Integer()
+    type = fields.String()
+    reason = fields.String()
 
 
 class VerifySchema(Schema):
     ok = fields.Boolean()
     cases_checked = fields.Integer()
     events_checked = fields.Integer()
-    first_broken = fields.Dict(allow_none=True)
+    first_broken = fields.Nested(BrokenLinkSchema, allow_none=True)
 
 
 def report_scope(principal: Principal, requested: str | None) -> str:
