@@ -42,7 +42,9 @@ class AttachSchema(AttachFileSchema):
 
 class CaseFileSchema(Schema):
     id = fields.Integer()
-    material_code = fields.String()
+    material_code = fields.String(
+        allow_none=True, metadata={"description": "none until an application names the scan"}
+    )
     purpose = fields.String()
     sha256 = fields.String()
     size = fields.Integer()
