@@ -113,6 +113,7 @@ class Stack:
     def migrate_and_seed(self) -> dict:
         """Apply migrations and the demo data; returns the demo credentials."""
         from service.config import load_settings
+        from service.crypto import FieldCipher
         from service.db import Database
         from service.demo import seed_demo
         from service.migrate import upgrade
@@ -122,7 +123,8 @@ class Stack:
         database = Database(settings)
         path = self.var_dir / "demo-credentials.json"
         with database.sessionmaker() as session:
-            seed_demo(session, path)
+            # This stack's settings, not this process's environment (which has no servers).
+            seed_demo(session, path, FieldCipher(settings.data_key))
         database.engine.dispose()
         return json.loads(path.read_text(encoding="utf-8"))
 

@@ -6,7 +6,6 @@ import time
 import uuid
 
 from flask import Flask, g, request
-from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import cli, db, errors, guards, health, logs
@@ -24,6 +23,7 @@ from service.districts.api import blp as districts_blp
 from service.districts.api import metrics_bp
 from service.materials.api import blp as materials_blp
 from service.materials.storage import open_store
+from service.openapi import Api
 from service.outbox.api import blp as dead_letters_blp
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.publisher import Publisher

@@ -71,7 +71,15 @@ def flatten_messages(messages: Any, path: str = "") -> list[dict[str, Any]]:
         for key, value in messages.items():
             name = str(key)
             # webargs nests by location ("json", "query"); the location is not part of the field.
-            if not path and name in ("json", "query", "headers", "form", "files", "path_params"):
+            if not path and name in (
+                "json",
+                "query",
+                "headers",
+                "form",
+                "files",
+                "multipart",
+                "path_params",
+            ):
                 out.extend(flatten_messages(value, ""))
                 continue
             if name == "_schema":

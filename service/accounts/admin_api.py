@@ -5,7 +5,6 @@ A district-scoped security admin sees and manages only the staff, terminals and 
 their district; others are answered 404, as if missing (service/policy.py decides)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from service import policy
@@ -30,6 +29,7 @@ from service.accounts.schemas import (
 )
 from service.db import db_session
 from service.errors import Problem
+from service.openapi import Blueprint
 from service.pagination import ID, decode_id_cursor, encode_cursor
 from service.policy import Permission
 
@@ -120,7 +120,7 @@ class StaffCollection(MethodView):
 
     @blp.arguments(StaffCreateSchema)
     @blp.response(201, StaffWithPasswordSchema)
-    @blp.alt_response(409, description="Username taken")
+    @blp.problem(409, "Username taken")
     @blp.doc(security=BEARER_SECURITY)
     @SECURITY_ADMIN
     def post(self, body):
@@ -261,7 +261,7 @@ class TerminalCollection(MethodView):
 
 @blp.route(f"/terminals/<{ID}:terminal_id>/rotate-key", methods=["POST"])
 @blp.response(200, TerminalKeySchema)
-@blp.alt_response(409, description="The terminal is revoked")
+@blp.problem(409, "The terminal is revoked")
 @blp.doc(security=BEARER_SECURITY)
 @SECURITY_ADMIN
 def rotate_key(terminal_id):

@@ -3,7 +3,6 @@ second factor, log out, and who am I."""
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from service.accounts.auth import BEARER_SECURITY, current_principal, public, requires
 from service.accounts.credentials import authenticate, revoke_token
@@ -28,6 +27,7 @@ from service.accounts.signin import (
 from service.audit import security_log
 from service.db import db_session
 from service.errors import Problem
+from service.openapi import RETRY_AFTER_HEADER, Blueprint
 from service.policy import Permission
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Staff login")
@@ -81,8 +81,10 @@ def _me() -> StaffUser:
 class TokenResource(MethodView):
     @blp.arguments(TokenLoginSchema)
     @blp.response(201, StepTokenSchema)
-    @blp.alt_response(401, description="Wrong username or password, or code missing or wrong")
-    @blp.alt_response(429, description="Too many failed logins for this name or address")
+    @blp.problem(401, "Wrong username or password, or code missing or wrong")
+    @blp.problem(
+        429, "Too many failed logins for this name or address", {"Retry-After": RETRY_AFTER_HEADER}
+    )
     @public
     def post(self, login):
         """Log in as staff and get a bearer token.
@@ -120,7 +122,7 @@ class TokenResource(MethodView):
 @blp.route("/password", methods=["POST"])
 @blp.arguments(PasswordChangeSchema)
 @blp.response(201, StepTokenSchema)
-@blp.alt_response(422, description="Current password wrong, or the new one not allowed")
+@blp.problem(422, "Current password wrong, or the new one not allowed")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.OWN_ACCOUNT, steps=("change_password",))
 def password(body):
@@ -155,7 +157,7 @@ def _not_again() -> Problem:
 @blp.route("/totp")
 class TotpResource(MethodView):
     @blp.response(200, TotpEnrolmentSchema)
-    @blp.alt_response(409, description="Already enrolled")
+    @blp.problem(409, "Already enrolled")
     @blp.doc(security=BEARER_SECURITY)
     @requires(Permission.OWN_ACCOUNT, steps=("enroll_totp",))
     def get(self):
@@ -169,8 +171,8 @@ class TotpResource(MethodView):
 
     @blp.arguments(TotpConfirmSchema)
     @blp.response(201, StepTokenSchema)
-    @blp.alt_response(409, description="Already enrolled")
-    @blp.alt_response(422, description="The code is wrong")
+    @blp.problem(409, "Already enrolled")
+    @blp.problem(422, "The code is wrong")
     @blp.doc(security=BEARER_SECURITY)
     @requires(Permission.OWN_ACCOUNT, steps=("enroll_totp",))
     def post(self, body):

@@ -1,7 +1,8 @@
 """Applications and cases: intake at the window, the back office's steps, the queue, news."""
 
+from dataclasses import dataclass
+
 from flask import current_app, url_for
-from flask_smorest import Blueprint
 
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.cases import query_code, schemas
@@ -13,7 +14,7 @@ from service.cases.actions import (
 )
 from service.cases.contact import mailing_contact
 from service.cases.intake import submit_application
-from service.cases.lifecycle import Action
+from service.cases.lifecycle import TRANSITIONS, Action
 from service.cases.models import Case
 from service.cases.news import mark_read_for, news_for
 from service.cases.presenter import present_case, present_new_case
@@ -27,6 +28,7 @@ from service.clocks import pauses
 from service.db import db_session
 from service.errors import Problem
 from service.logs import case_no_var
+from service.openapi import Blueprint
 from service.pagination import (
     ID,
     decode_id_cursor,
@@ -53,9 +55,25 @@ def shown_case(case: Case) -> dict:
 @blp.route("/applications", methods=["POST"])
 @blp.arguments(schemas.IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @blp.arguments(schemas.ApplicationSchema)
-@blp.response(201, schemas.NewCaseSchema)
-@blp.alt_response(409, description="Idempotency-Key reused with a different application")
-@blp.alt_response(422, description="Invalid fields, or the item is not covered (says why)")
+@blp.response(
+    201,
+    schemas.NewCaseSchema,
+    headers={
+        "Location": {"description": "the case's URL", "schema": {"type": "string"}},
+        "Idempotent-Replayed": {
+            "description": "`true` when this answers a retry with the same Idempotency-Key "
+            "and body: the case was created before, not now",
+            "schema": {"type": "string", "enum": ["true"]},
+        },
+    },
+)
+@blp.problem(409, "Idempotency-Key reused with a different application")
+@blp.problem(
+    422,
+    "Invalid fields, or the application cannot be taken: no agreement covers the item "
+    "between the districts, a fact is missing, or materials are missing (all listed at once "
+    "in `materials`)",
+)
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.SUBMIT)
 def submit(application, idempotency_key):
@@ -99,7 +117,7 @@ def submit(application, idempotency_key):
 
 @blp.route("/applications/<string:case_no>", methods=["GET"])
 @blp.response(200, schemas.CaseSchema)
-@blp.alt_response(404, description="No such case, or not one of this district's")
+@blp.problem(404, "No such case, or not one of this district's")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.READ_CASE)
 def read(case_no):
@@ -116,7 +134,55 @@ def run_step(case_no: str | None, run):
     return run()
 
 
-def _register_step(action: Action, schema) -> None:
+@dataclass(frozen=True)
+class Step:
+    """What the API documents of one lifecycle step: a summary and what it does (its request
+    schema is schemas.STEP_SCHEMAS'; who may take it and when, the lifecycle's table)."""
+
+    summary: str
+    description: str
+
+
+STEPS = {
+    Action.ACCEPT: Step(
+        "Accept the case (受理)",
+        "The responsible district takes the case on; the completion clocks start.",
+    ),
+    Action.REJECT: Step(
+        "Reject the case (不予受理)",
+        "The responsible district refuses the case, with the reason the applicant is told.",
+    ),
+    Action.REQUEST_SUPPLEMENT: Step(
+        "Ask for supplements (补正)",
+        "Every missing or faulty material at once (一次性告知); the accepting window is told.",
+    ),
+    Action.COMPLETE: Step(
+        "Complete the case (办结)",
+        "The decision, approved or denied, with its document number; the accepting window is "
+        "told to deliver the result.",
+    ),
+    Action.SUPPLEMENT: Step(
+        "Hand in the supplement (补正材料)",
+        "The accepting window hands in every material the request listed (scans uploaded "
+        "first, POST /cases/{case_no}/files); the case goes back to the responsible district.",
+    ),
+    Action.DELIVER_RESULT: Step(
+        "Deliver the result (送达)",
+        "Handed out at the window, or mailed (with its tracking number) to the address on file.",
+    ),
+    Action.WITHDRAW: Step(
+        "Withdraw the application (撤回)",
+        "At the applicant's request, at the accepting window, before the case is completed.",
+    ),
+    Action.CLOSE: Step(
+        "Close the case (归档)",
+        "The accepting window closes a case whose result was delivered, or that was rejected "
+        "or withdrawn.",
+    ),
+}
+
+
+def _register_step(action: Action, step: Step) -> None:
     def view(data, case_no):
         def run():
             outcome = perform(
@@ -127,26 +193,37 @@ def _register_step(action: Action, schema) -> None:
 
         return run_step(case_no, run)
 
+    owner, sources, _target = TRANSITIONS[action]
     view.__name__ = f"step_{action.value}"
-    view.__doc__ = f"Case step: {action.value.replace('_', ' ')}."
+    view.__doc__ = (
+        f"{step.summary}.\n\n{step.description} Taken by the {owner} district's side when "
+        f"the case is {' or '.join(sources)}."
+    )
     path = f"/cases/<string:case_no>/{action.value.replace('_', '-')}"
     decorated = requires(Permission.CASE_STEP)(view)
     decorated = blp.doc(security=BEARER_SECURITY)(decorated)
-    decorated = blp.alt_response(409, description="Stale version, or not allowed now (says why)")(
-        decorated
-    )
+    decorated = blp.problem(
+        409,
+        "The version is stale (`version-conflict`), the step is the other side's "
+        "(`not-your-step`), or the case's status does not allow it now (`invalid-transition`).",
+    )(decorated)
+    decorated = blp.problem(
+        422,
+        "Invalid fields, or details the case refuses (a material not on the item's list, "
+        "a scan of another case, no address to mail to); `errors` names each field.",
+    )(decorated)
     decorated = blp.response(200, schemas.CaseSchema)(decorated)
-    decorated = blp.arguments(schema)(decorated)
+    decorated = blp.arguments(schemas.STEP_SCHEMAS[action])(decorated)
     blp.route(path, methods=["POST"])(decorated)
 
 
-for _action, _schema in schemas.STEP_SCHEMAS.items():
-    _register_step(_action, _schema)
+for _action, _step in STEPS.items():
+    _register_step(_action, _step)
 
 
 @blp.route("/applications/<string:case_no>/query-code", methods=["GET"])
 @blp.response(200, schemas.QueryCodeSchema)
-@blp.alt_response(404, description="No such case, or not taken at this terminal's center")
+@blp.problem(404, "No such case, or not taken at this terminal's center")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.SUBMIT)
 def query_code_of(case_no):
@@ -163,7 +240,7 @@ def query_code_of(case_no):
 
 @blp.route("/cases/<string:case_no>/mailing-contact", methods=["GET"])
 @blp.response(200, schemas.MailingContactSchema)
-@blp.alt_response(409, description="Not a decided case whose result goes by mail")
+@blp.problem(409, "Not a decided case whose result goes by mail")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.MAILING_CONTACT)
 def mailing_contact_of(case_no):
@@ -178,6 +255,7 @@ def mailing_contact_of(case_no):
 @blp.route("/cases/<string:case_no>/claim", methods=["POST"])
 @blp.arguments(schemas.ActionSchema)
 @blp.response(200, schemas.CaseSchema)
+@blp.problem(409, "Stale version, not your district's case, or not open to work")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.WORK_CASE)
 def claim(data, case_no):
@@ -193,7 +271,7 @@ def claim(data, case_no):
 @blp.route("/cases/<string:case_no>/pause", methods=["POST"])
 @blp.arguments(schemas.PauseSchema)
 @blp.response(200, schemas.CaseSchema)
-@blp.alt_response(409, description="Not accepted, not your side, or already paused")
+@blp.problem(409, "Not accepted, not your side, or already paused")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.WORK_CASE)
 def pause_clock(data, case_no):
@@ -212,6 +290,7 @@ def pause_clock(data, case_no):
 @blp.route("/cases/<string:case_no>/resume", methods=["POST"])
 @blp.arguments(schemas.ActionSchema)
 @blp.response(200, schemas.CaseSchema)
+@blp.problem(409, "Stale version, or the clock is not paused")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.WORK_CASE)
 def resume_clock(data, case_no):
@@ -230,6 +309,7 @@ def resume_clock(data, case_no):
 @blp.route("/cases/<string:case_no>/assign", methods=["POST"])
 @blp.arguments(schemas.AssignSchema)
 @blp.response(200, schemas.CaseSchema)
+@blp.problem(409, "Stale version, or the case cannot be assigned now")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.ASSIGN)
 def assign_case(data, case_no):

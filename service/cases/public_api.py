@@ -3,7 +3,6 @@
 import re
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
@@ -18,6 +17,7 @@ from service.clocks.deadlines import KIND_ZH, Kind
 from service.clocks.models import Deadline
 from service.db import db_session
 from service.errors import Problem
+from service.openapi import RETRY_AFTER_HEADER, Blueprint
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public", description="Citizen look-up")
 
@@ -79,8 +79,10 @@ def _open_deadlines(case: Case) -> list[dict]:
 @blp.route("/cases/<string:case_no>", methods=["GET"])
 @blp.arguments(PublicLookupQuerySchema, location="query")
 @blp.response(200, PublicCaseSchema)
-@blp.alt_response(404, description="No such case, or not its query code (the same answer)")
-@blp.alt_response(429, description="Too many failures from this address; see Retry-After")
+@blp.problem(404, "No such case, or not its query code (the same answer)")
+@blp.problem(
+    429, "Too many failures from this address; see Retry-After", {"Retry-After": RETRY_AFTER_HEADER}
+)
 @public
 def lookup(query, case_no):
     """A case's coarse status and dates, for the applicant (no login).

@@ -198,16 +198,140 @@ class IdempotencyHeaderSchema(Schema):
         unknown = "exclude"
 
 
+class ActorSchema(Schema):
+    kind = fields.String(attribute="actor_kind", metadata={"description": "terminal, staff, …"})
+    name = fields.String(attribute="actor_name")
+
+
+class _OwnFields(fields.Nested):
+    """A nested object made of the dumped object's own attributes (an event's actor)."""
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return obj
+
+
 class EventSchema(Schema):
     seq = fields.Integer()
     type = fields.String()
     status_from = fields.String(allow_none=True)
     status_to = fields.String()
-    actor = fields.Function(lambda e: {"kind": e.actor_kind, "name": e.actor_name})
+    actor = _OwnFields(ActorSchema)
     district = fields.String(attribute="district_code")
     reason = fields.String(allow_none=True)
-    data = fields.Dict()
+    data = fields.Dict(metadata={"description": "what the step recorded; depends on its type"})
     occurred_at = LocalDateTime()
+
+
+class ItemRefSchema(Schema):
+    """An item by its 基本编码 and name."""
+
+    code = fields.String()
+    name = fields.String()
+
+
+class CaseItemSchema(ItemRefSchema):
+    """The item, and the version of it the case was accepted under."""
+
+    version = fields.Integer()
+    version_effective_from = fields.String(metadata={"description": "ISO date"})
+
+
+class MaskedApplicantSchema(Schema):
+    name = fields.String(metadata={"description": "masked for readers who are no party"})
+    id_number = fields.String(metadata={"description": "masked"})
+
+
+class CaseApplicantSchema(MaskedApplicantSchema):
+    phone = fields.String(metadata={"description": "masked"})
+    address = fields.String(allow_none=True, metadata={"description": "masked"})
+
+
+class MaterialShownSchema(Schema):
+    """A material handed in, as recorded, with its name."""
+
+    code = fields.String()
+    name = fields.String()
+    files = fields.List(fields.Integer(), metadata={"description": "ids of its scans"})
+    originals = fields.Integer()
+    copies = fields.Integer()
+    note = fields.String(allow_none=True)
+
+
+class DeferredShownSchema(Schema):
+    """A material deferred under 容缺受理, with the date promised."""
+
+    code = fields.String()
+    name = fields.String()
+    promised_by = fields.String(metadata={"description": "ISO date, local"})
+    note = fields.String(allow_none=True)
+
+
+class ResultSchema(Schema):
+    outcome = fields.String(metadata={"description": "approved or denied"})
+    document_no = fields.String(metadata={"description": "文书编号 of the decision"})
+
+
+class DeadlineSchema(Schema):
+    """One clock of a case; an open one says how it stands today, a met one if on time."""
+
+    kind = fields.String(metadata={"description": "forward, accept, complete or rectify"})
+    kind_zh = fields.String()
+    starts_on = fields.String(metadata={"description": "ISO date"})
+    limit_days = fields.Integer()
+    paused_days = fields.Integer()
+    due_on = fields.String(metadata={"description": "ISO date"})
+    provisional = fields.Boolean(
+        metadata={"description": "counted without the official calendar of a year"}
+    )
+    state = fields.String(metadata={"description": "open, met or cancelled"})
+    state_zh = fields.String()
+    due_state = fields.String(metadata={"description": "open clocks: " + ", ".join(DUE_STATES)})
+    due_state_zh = fields.String()
+    working_days_left = fields.Integer(metadata={"description": "open clocks; negative: overdue"})
+    on_time = fields.Boolean(metadata={"description": "met clocks"})
+
+
+class RectificationRefSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    status_zh = fields.String()
+
+
+class CaseRatingSchema(Schema):
+    """好差评 of the case, and the rectification a bad one opened."""
+
+    level = fields.String()
+    level_zh = fields.String()
+    comment = fields.String(allow_none=True)
+    voided = fields.Boolean(metadata={"description": "an appeal upheld: it does not count"})
+    rectification = fields.Nested(RectificationRefSchema, allow_none=True)
+
+
+class NamedMaterialSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+
+
+class OriginalsMailingSchema(Schema):
+    id = fields.Integer()
+    materials = fields.List(fields.String())
+    carrier = fields.String()
+    tracking_no = fields.String()
+    mailed_on = fields.String(metadata={"description": "ISO date"})
+    arrived_on = fields.String(allow_none=True, metadata={"description": "ISO date"})
+    in_transit = fields.Boolean()
+
+
+class OriginalsSchema(Schema):
+    """Paper originals the case needs, what was posted, and what is still in transit."""
+
+    needed = fields.List(fields.Nested(NamedMaterialSchema))
+    not_posted = fields.List(fields.String(), metadata={"description": "codes"})
+    mailings = fields.List(fields.Nested(OriginalsMailingSchema))
+
+
+class RequestedMaterialSchema(NamedMaterialSchema):
+    problem = fields.String(metadata={"description": "what is missing or wrong"})
 
 
 class CaseSchema(Schema):
@@ -216,21 +340,16 @@ class CaseSchema(Schema):
     case_no = fields.String()
     status = fields.String()
     status_zh = fields.String()
-    item = fields.Dict(
-        metadata={
-            "description": "code, name, and the item version the case was accepted under "
-            "(version, version_effective_from)"
-        }
-    )
+    item = fields.Nested(CaseItemSchema)
     agreement = fields.String(metadata={"description": "code of the covering agreement"})
     accepting_district = fields.Nested(PlaceSchema)
     accepting_center = fields.Nested(PlaceSchema)
     responsible_district = fields.Nested(PlaceSchema)
-    applicant = fields.Dict(metadata={"description": "name, and masked ID, phone and address"})
-    facts = fields.Dict()
-    materials = fields.List(fields.Dict(), metadata={"description": "handed in, with names"})
+    applicant = fields.Nested(CaseApplicantSchema)
+    facts = fields.Nested(FactsSchema)
+    materials = fields.List(fields.Nested(MaterialShownSchema))
     deferred_materials = fields.List(
-        fields.Dict(),
+        fields.Nested(DeferredShownSchema),
         metadata={"description": "容缺: to be handed in later, with the date promised"},
     )
     result_delivery = fields.String()
@@ -240,22 +359,15 @@ class CaseSchema(Schema):
     updated_at = LocalDateTime()
     timeline = fields.List(fields.Nested(EventSchema))
     assignee = fields.String(allow_none=True)
-    result = fields.Dict(allow_none=True)
+    result = fields.Nested(ResultSchema, allow_none=True)
     deadlines = fields.List(
-        fields.Dict(),
-        metadata={
-            "description": "forward, accept, complete (and rectify) clocks: due_on, "
-            "working_days_left (negative: overdue), due_state, provisional"
-        },
+        fields.Nested(DeadlineSchema), metadata={"description": "in the order the case meets them"}
     )
-    rating = fields.Dict(
-        allow_none=True, metadata={"description": "好差评 level, comment, rectification"}
-    )
-    originals = fields.Dict(
-        metadata={"description": "paper originals needed, posted, and still in transit"}
-    )
+    rating = fields.Nested(CaseRatingSchema, allow_none=True)
+    originals = fields.Nested(OriginalsSchema)
     supplement_requested = fields.List(
-        fields.Dict(), metadata={"description": "materials of the open supplement request"}
+        fields.Nested(RequestedMaterialSchema),
+        metadata={"description": "materials of the open supplement request"},
     )
     actions = fields.List(
         fields.String(), metadata={"description": "steps the caller may take now"}
@@ -289,6 +401,22 @@ class ActionSchema(Schema):
 
 class ReasonActionSchema(ActionSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class AcceptSchema(ActionSchema):
+    """Accept (受理): the version read, and a note if any."""
+
+
+class CloseSchema(ActionSchema):
+    """Close (归档): the version read, and a note if any."""
+
+
+class RejectSchema(ReasonActionSchema):
+    """Reject (不予受理): the reason, which the applicant is told."""
+
+
+class WithdrawSchema(ReasonActionSchema):
+    """Withdraw (撤回): the applicant's reason."""
 
 
 class PauseSchema(ReasonActionSchema):
@@ -374,15 +502,12 @@ class QueueEntrySchema(Schema):
     case_no = fields.String()
     status = fields.String()
     status_zh = fields.String()
-    item = fields.Dict()
+    item = fields.Nested(ItemRefSchema)
     accepting_district = fields.Nested(PlaceSchema)
     accepting_center = fields.Nested(PlaceSchema)
-    applicant = fields.Dict(metadata={"description": "name and masked ID number"})
+    applicant = fields.Nested(MaskedApplicantSchema)
     assignee = fields.String(allow_none=True)
-    due = fields.Dict(
-        allow_none=True,
-        metadata={"description": "the running clock: due_on, working_days_left, due_state"},
-    )
+    due = fields.Nested(DeadlineSchema, allow_none=True, metadata={"description": "running clock"})
     version = fields.Integer()
     created_at = LocalDateTime()
     updated_at = LocalDateTime()
@@ -468,12 +593,12 @@ class MailingContactSchema(Schema):
 # The body each person-taken step takes: the API's step routes, the case page's forms and the
 # district systems' callbacks all check a step's data with the same schema.
 STEP_SCHEMAS: dict[Action, type[Schema]] = {
-    Action.ACCEPT: ActionSchema,
-    Action.REJECT: ReasonActionSchema,
+    Action.ACCEPT: AcceptSchema,
+    Action.REJECT: RejectSchema,
     Action.REQUEST_SUPPLEMENT: SupplementRequestSchema,
     Action.COMPLETE: CompleteSchema,
     Action.SUPPLEMENT: SupplementSchema,
     Action.DELIVER_RESULT: DeliverResultSchema,
-    Action.WITHDRAW: ReasonActionSchema,
-    Action.CLOSE: ActionSchema,
+    Action.WITHDRAW: WithdrawSchema,
+    Action.CLOSE: CloseSchema,
 }

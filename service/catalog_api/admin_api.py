@@ -8,7 +8,6 @@ import logging
 from io import BytesIO
 
 from flask import send_file
-from flask_smorest import Blueprint
 
 from catalog.exporter import MEDIA_TYPES, export_catalog, template
 from catalog.importer import CatalogImportError, import_catalog
@@ -24,6 +23,7 @@ from service.catalog_api.schemas import (
 )
 from service.clock import local_today
 from service.db import db_session
+from service.openapi import Blueprint
 from service.policy import Permission
 from service.uploads import read_upload, rows_problem, unreadable
 
@@ -66,7 +66,7 @@ def export(query):
 @blp.arguments(ImportQuerySchema, location="query")
 @blp.arguments(ImportFileSchema, location="files")
 @blp.response(200, ImportReportSchema)
-@blp.alt_response(422, description="every error in the file, by sheet, row and column")
+@blp.problem(422, "every error in the file, by sheet, row and column")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.IMPORT_CATALOG)
 @accepts_uploads

@@ -3,7 +3,6 @@ departments. Every item is shown as its version in force today."""
 
 import re
 
-from flask_smorest import Blueprint
 from sqlalchemy import func, literal, select, tuple_
 
 from catalog.coverage import acceptable_items
@@ -31,6 +30,7 @@ from service.catalog_api.schemas import (
 from service.clock import local_today
 from service.db import db_session
 from service.errors import Problem
+from service.openapi import Blueprint
 from service.pagination import bad_cursor, decode_cursor, encode_cursor
 from service.policy import Permission
 

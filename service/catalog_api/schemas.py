@@ -120,16 +120,37 @@ class ImportFileSchema(Schema):
     file = Upload(required=True, metadata={"description": "an XLSX workbook or a zip of CSV files"})
 
 
-class RowErrorSchema(Schema):
-    sheet = fields.String()
-    row = fields.Integer()
-    column = fields.String(allow_none=True)
-    cell = fields.String(allow_none=True)
-    message = fields.String()
+class ItemCreatedSchema(Schema):
+    basic_code = fields.String()
+    name = fields.String()
+
+
+class ItemChangedSchema(ItemCreatedSchema):
+    version = fields.Integer(metadata={"description": "the new version's number"})
+    columns = fields.List(fields.String(), metadata={"description": "the changed columns' headers"})
+
+
+class ItemsImportedSchema(Schema):
+    created = fields.List(fields.Nested(ItemCreatedSchema))
+    changed = fields.List(fields.Nested(ItemChangedSchema))
+    unchanged = fields.Integer()
+
+
+class AgreementChangedSchema(Schema):
+    code = fields.String()
+    columns = fields.List(fields.String(), metadata={"description": "the changed columns' headers"})
+    items_added = fields.List(fields.String(), metadata={"description": "basic codes"})
+    items_removed = fields.List(fields.String(), metadata={"description": "basic codes"})
+
+
+class AgreementsImportedSchema(Schema):
+    created = fields.List(fields.String(), metadata={"description": "agreement codes"})
+    changed = fields.List(fields.Nested(AgreementChangedSchema))
+    unchanged = fields.Integer()
 
 
 class ImportReportSchema(Schema):
     dry_run = fields.Boolean()
     effective_from = fields.Date()
-    items = fields.Dict(metadata={"description": "created, changed (with columns), unchanged"})
-    agreements = fields.Dict(metadata={"description": "created, changed, unchanged"})
+    items = fields.Nested(ItemsImportedSchema)
+    agreements = fields.Nested(AgreementsImportedSchema)

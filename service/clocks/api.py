@@ -1,6 +1,5 @@
 """The working-day calendar: which years have official data, and importing a new year."""
 
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
@@ -11,6 +10,7 @@ from service.clock import local_today
 from service.clocks.store import CalendarImportError, import_year, known_years
 from service.db import db_session
 from service.errors import Problem
+from service.openapi import Blueprint
 from service.policy import Permission
 from service.uploads import read_upload, rows_problem, unreadable
 
@@ -50,7 +50,7 @@ def list_years():
 @blp.route("/admin/calendar/years/<int:year>", methods=["PUT"])
 @blp.arguments(CalendarFileSchema, location="files")
 @blp.response(200, YearImportedSchema)
-@blp.alt_response(422, description="every error in the file, by row and column")
+@blp.problem(422, "every error in the file, by row and column")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.IMPORT_CALENDAR)
 @accepts_uploads

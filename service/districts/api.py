@@ -5,7 +5,6 @@ import ipaddress
 import time
 
 from flask import Response, current_app, request, send_file
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -41,6 +40,7 @@ from service.errors import Problem, flatten_messages
 from service.guards import check_json_body
 from service.materials.models import CaseFile
 from service.materials.service import safe_file_name
+from service.openapi import Blueprint
 from service.outbox.models import OutboxMessage
 from service.outbox.names import district_queue
 from service.pagination import ID
@@ -143,9 +143,9 @@ def _state(code: str) -> dict:
 
 @blp.route("/districts/<string:code>/callbacks", methods=["POST"])
 @blp.response(200, CallbackResultSchema)
-@blp.alt_response(422, description="Body is not an event (checked after the signature)")
-@blp.alt_response(401, description="Signature missing, wrong or outside the replay window")
-@blp.alt_response(404, description="No such district system, or not its case")
+@blp.problem(422, "Body is not an event (checked after the signature)")
+@blp.problem(401, "Signature missing, wrong or outside the replay window")
+@blp.problem(404, "No such district system, or not its case")
 @signed
 def callback(code):
     """A district system reports a step on one of its cases, signed with its shared secret.

@@ -1,7 +1,6 @@
 """Scans of a case's materials: upload at the window, list, and download (logged)."""
 
 from flask import current_app, send_file
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
@@ -21,6 +20,7 @@ from service.materials.service import (
     safe_file_name,
     stage,
 )
+from service.openapi import Blueprint
 from service.pagination import ID
 from service.policy import Permission
 from service.schemas import LocalDateTime
@@ -28,17 +28,21 @@ from service.schemas import LocalDateTime
 blp = Blueprint("materials", __name__, url_prefix="/api/v1", description="Materials")
 
 
-class AttachFormSchema(Schema):
-    material_code = fields.String(required=True, validate=validate.Length(min=1, max=16))
-
-
 class AttachFileSchema(Schema):
     file = Upload(required=True, metadata={"description": "PDF, JPEG or PNG; checked by content"})
 
 
+class AttachSchema(AttachFileSchema):
+    """A scan for a case: one multipart body with the material's code and the file."""
+
+    material_code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+
+
 class CaseFileSchema(Schema):
     id = fields.Integer()
-    material_code = fields.String()
+    material_code = fields.String(
+        allow_none=True, metadata={"description": "none until an application names the scan"}
+    )
     purpose = fields.String()
     sha256 = fields.String()
     size = fields.Integer()
@@ -74,13 +78,12 @@ def upload_for_application(files):
 
 
 @blp.route("/cases/<string:case_no>/files", methods=["POST"])
-@blp.arguments(AttachFormSchema, location="form")
-@blp.arguments(AttachFileSchema, location="files")
+@blp.arguments(AttachSchema, location="multipart")
 @blp.response(201, CaseFileSchema)
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.UPLOAD)
 @accepts_uploads
-def upload(form, files, case_no):
+def upload(body, case_no):
     """Attach a scan for a supplement (the accepting window, while a supplement is asked for).
     Streamed to storage; stored once by SHA-256."""
     settings = current_app.extensions["tongban.settings"]
@@ -92,9 +95,9 @@ def upload(form, files, case_no):
             _store(),
             current_principal(),
             case_no,
-            form["material_code"],
-            files["file"].stream,
-            files["file"].filename,
+            body["material_code"],
+            body["file"].stream,
+            body["file"].filename,
             settings.upload_limit_bytes,
         ),
     )

@@ -4,7 +4,6 @@ import uuid
 from datetime import datetime
 
 from flask import current_app
-from flask_smorest import Blueprint
 from sqlalchemy import tuple_
 
 from service import policy
@@ -12,6 +11,7 @@ from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.audit import security_log
 from service.db import db_session
 from service.errors import Problem
+from service.openapi import Blueprint
 from service.outbox.dead_letters import dead_letters_query, present_dead_letter
 from service.outbox.models import OutboxMessage
 from service.outbox.names import district_queue

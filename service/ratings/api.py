@@ -1,7 +1,6 @@
 """Ratings (好差评) at the window, and the rectification work they lead to."""
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -10,6 +9,7 @@ from service.cases.api import run_step, shown_case
 from service.cases.models import Case
 from service.cases.schemas import CaseSchema
 from service.db import db_session
+from service.openapi import Blueprint
 from service.outbox.policy import ClockRules
 from service.pagination import ID, decode_id_cursor, encode_cursor
 from service.policy import Permission
@@ -92,7 +92,7 @@ def _present(r: Rectification, case_no: str, rating: Rating) -> dict:
 @blp.route("/cases/<string:case_no>/rating", methods=["POST"])
 @blp.arguments(RatingSchema)
 @blp.response(200, CaseSchema)
-@blp.alt_response(409, description="Rated already, or not yet done")
+@blp.problem(409, "Rated already, or not yet done")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.RATE)
 def rate(data, case_no):

@@ -7,7 +7,6 @@ Exports never show personal data beyond a masked name.
 import re
 
 from flask import Response
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from catalog.districts import DISTRICT_NAMES
@@ -17,6 +16,7 @@ from service.audit.verify import verify_timelines
 from service.clock import local_today
 from service.db import db_session
 from service.errors import Problem
+from service.openapi import Blueprint
 from service.policy import Permission
 from service.stats.closing import (
     CITY,
@@ -58,14 +58,26 @@ class MonthSchema(Schema):
     month = fields.String()
     closed_at = fields.DateTime()
     closed_by = fields.String()
-    manifest = fields.Dict(metadata={"description": "file name -> SHA-256"})
+    manifest = fields.Dict(
+        keys=fields.String(), values=fields.String(), metadata={"description": "file -> SHA-256"}
+    )
+
+
+class BrokenLinkSchema(Schema):
+    """The first event whose hash does not chain, and why."""
+
+    case_no = fields.String()
+    seq = fields.Integer()
+    event_id = fields.Integer()
+    type = fields.String()
+    reason = fields.String()
 
 
 class VerifySchema(Schema):
     ok = fields.Boolean()
     cases_checked = fields.Integer()
     events_checked = fields.Integer()
-    first_broken = fields.Dict(allow_none=True)
+    first_broken = fields.Nested(BrokenLinkSchema, allow_none=True)
 
 
 def report_scope(principal: Principal, requested: str | None) -> str:
