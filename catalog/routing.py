@@ -38,7 +38,7 @@ class RoutingError(DomainError):
         detail: str,
         detail_zh: str,
         field: str | None = None,
-        extensions: dict | None = None,
+        extensions: dict[str, object] | None = None,
     ):
         super().__init__(detail, detail_zh, field, code=code, extensions=extensions)
         self.detail, self.detail_zh = detail, detail_zh

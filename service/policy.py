@@ -1,4 +1,4 @@
-"""Who may do what: the one module every route and page asks before acting (DESIGN.md §7).
+"""Who may do what: the one module every route and page asks before acting (docs/DESIGN.md §7).
 
 Two questions, asked in this order:
 
@@ -166,6 +166,16 @@ def case_scope(principal: Principal) -> tuple[str, ...] | None:
     return None if principal.district_code is None else (principal.district_code,)
 
 
+def _at_or_above(
+    center_id: int | None, case_center_id: int | None, centers_above: Callable[[int], Iterable[int]]
+) -> bool:
+    """Whether a terminal's center is the case's own or one above it (any, for a case with no
+    center recorded)."""
+    if case_center_id is None:
+        return True
+    return center_id == case_center_id or center_id in set(centers_above(case_center_id))
+
+
 def sides_of(
     principal: Principal,
     accepting: str,
@@ -177,10 +187,12 @@ def sides_of(
 
     `centers_above(center_id)` gives the ids of the centers above a center, nearest first."""
     sides = set()
-    if principal.kind == "terminal" and principal.district_code == accepting:
-        own = accepting_center_id is None or principal.center_id == accepting_center_id
-        if own or principal.center_id in set(centers_above(accepting_center_id)):
-            sides.add(Side.ACCEPTING)
+    if (
+        principal.kind == "terminal"
+        and principal.district_code == accepting
+        and _at_or_above(principal.center_id, accepting_center_id, centers_above)
+    ):
+        sides.add(Side.ACCEPTING)
     # A district's own case system acts for it through signed callbacks.
     if principal.district_code == responsible and (
         principal.kind == "district_system"

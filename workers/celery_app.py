@@ -1,6 +1,6 @@
 """The one Celery object, configured from the same environment as the API.
 
-Settings follow DESIGN.md §5: JSON only, late acks, reject on worker loss, prefetch 1, and a
+Settings follow docs/DESIGN.md §5: JSON only, late acks, reject on worker loss, prefetch 1, and a
 visibility timeout well above any task's time limit. State lives in PostgreSQL, so there is no
 result backend.
 """

@@ -1,5 +1,5 @@
 """What a case's timeline records: every event type, and in one table what each means for the
-rest of the system (DESIGN.md §3). Plain Python.
+rest of the system (docs/DESIGN.md §3). Plain Python.
 
 Adding a step means adding its `EventType` and its row in `EVENTS`: the Chinese label on the
 case page, the clocks it starts, meets, cancels or pauses (service/clocks/tracking.py), who is
@@ -27,7 +27,7 @@ class Kind(StrEnum):
 
 
 class EventType(StrEnum):
-    # The lifecycle (DESIGN.md §3).
+    # The lifecycle (docs/DESIGN.md §3).
     SUBMITTED = "submitted"
     FORWARDED = "forwarded"
     RECEIVED = "received"

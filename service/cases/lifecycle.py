@@ -1,4 +1,4 @@
-"""The case lifecycle (DESIGN.md §3): statuses, actions, and who may take each. Pure Python.
+"""The case lifecycle (docs/DESIGN.md §3): statuses, actions, and who may take each. Pure Python.
 
 submitted -> forwarded -> received -> accepted -> completed -> result_delivered -> closed
                               |-> supplement_requested -> supplemented -> received

@@ -80,7 +80,7 @@ class WorkCalendar:
 @cache
 def bundled() -> tuple[dict[date, str], frozenset[int]]:
     """The official days `chinese-calendar` knows, and the whole years they cover."""
-    import chinese_calendar
+    import chinese_calendar  # type: ignore[import-untyped]  # the package ships no types
 
     special = {d: HOLIDAY for d in chinese_calendar.holidays}
     special |= {d: WORKDAY for d in chinese_calendar.workdays}

@@ -1,14 +1,18 @@
 """timeline hash chain and closed months
 
 Events already in the database are chained in place, in seq order per case, with the same rule
-new events follow (service/audit/chain.py); the append-only trigger steps aside for that alone.
+new events followed then (service/audit/chain.py at this revision, frozen below); the
+append-only trigger steps aside for that alone.
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-25 11:03:59.675494
 """
 
+import hashlib
+import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,9 +23,26 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _chain_existing_events() -> None:
-    from service.audit.chain import GENESIS, link
+GENESIS = "0" * 64
 
+
+def link(prev_hash: str, event: dict) -> str:
+    """The chain rule as it stood at this revision, frozen here: a migration must mean the
+    same thing whatever the application's code becomes (service/audit/chain.py may change)."""
+    at = event["occurred_at"]
+    if isinstance(at, datetime):
+        at = at.astimezone(UTC).isoformat(timespec="microseconds")
+    names = (
+        "case_id", "seq", "type", "status_from", "status_to", "actor_kind", "actor_id",
+        "actor_name", "district_code", "reason",
+    )
+    fields = {name: event[name] for name in names}
+    fields |= {"data": event["data"] or {}, "occurred_at": at}
+    canonical = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(prev_hash.encode() + canonical.encode()).hexdigest()
+
+
+def _chain_existing_events() -> None:
     bind = op.get_bind()
     rows = bind.execute(
         sa.text(
