@@ -2,7 +2,7 @@
 
 import re
 
-from tests.helpers import submit
+from tests.helpers import redis_down, submit
 
 
 def test_health_and_readiness(client):
@@ -13,10 +13,7 @@ def test_health_and_readiness(client):
 
 
 def test_readiness_reports_a_broker_that_is_down(app, client, monkeypatch):
-    import redis
-
-    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    monkeypatch.setitem(app.extensions, "tongban.redis", dead)
+    monkeypatch.setitem(app.extensions, "tongban.redis", redis_down())
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["broker"] == "unavailable"
