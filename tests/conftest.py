@@ -199,17 +199,30 @@ def terminal(arrange):
     return make
 
 
+@pytest.fixture(scope="session")
+def unused_password_hash():
+    """The scrypt hash of the password `staff` users have and never use, made once: hashing
+    costs some 70 ms (more on a busy machine), and the suite makes hundreds of such users."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash("pw-not-used")
+
+
 @pytest.fixture
-def staff(arrange):
-    """staff("clerk", "530102") -> bearer headers for a new staff user of that role."""
+def staff(arrange, unused_password_hash, monkeypatch):
+    """staff("clerk", "530102") -> bearer headers for a new staff user of that role. The user
+    logs in with the token only; its stored password hash is the one made for the session."""
     from datetime import timedelta
 
-    from service.accounts.credentials import create_staff, issue_token
+    from service.accounts import credentials
 
     def make(role: str, district: str | None) -> dict[str, str]:
-        with arrange() as session:
-            user = create_staff(session, f"u{uuid.uuid4().hex[:10]}", "pw-not-used", role, district)
-            token, _ = issue_token(session, user, timedelta(hours=1))
+        with arrange() as session, monkeypatch.context() as patch:
+            patch.setattr(credentials, "generate_password_hash", lambda _: unused_password_hash)
+            user = credentials.create_staff(
+                session, f"u{uuid.uuid4().hex[:10]}", "pw-not-used", role, district
+            )
+            token, _ = credentials.issue_token(session, user, timedelta(hours=1))
             session.commit()
         return {"Authorization": f"Bearer {token}"}
 
