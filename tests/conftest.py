@@ -15,6 +15,17 @@ from service.config import REPO_ROOT
 
 TEST_DATABASE = "tongban_test"
 
+# Fixtures that start real processes: a test that uses one proves the worker, the broker, a
+# district system or the browser, and is in the `slow` suite (still part of `make test`;
+# `pytest -m "not slow"` leaves it out). So is everything under tests/e2e.
+PROCESS_FIXTURES = frozenset({"worker", "worker_env", "sim", "browser", "live", "own_broker"})
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "e2e" in item.path.parts or PROCESS_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
 
 def _recreate_database(server_url: str, name: str) -> str:
     """Drop and create `name` on the server `server_url` points at; return its URL."""
@@ -137,7 +148,41 @@ def engine(migrated):
 
 
 @pytest.fixture
-def terminal(migrated):
+def arrange(migrated):
+    """The sessionmaker `terminal` and `staff` create their rows with: committed for everyone
+    here, the test's own transaction under tests/rules."""
+    return migrated.sessionmaker
+
+
+@pytest.fixture
+def rolled_back(migrated, app, monkeypatch):
+    """The test's own transaction, rolled back at the end, standing in for the app's database;
+    what the app would publish is recorded instead (see tests/isolation.py)."""
+    from tests.isolation import RecordingPublisher, RolledBack
+
+    connection = migrated.engine.connect()
+    outer = connection.begin()
+    database = RolledBack(connection)
+    monkeypatch.setitem(app.extensions, "tongban.db", database)
+    monkeypatch.setitem(app.extensions, "tongban.publisher", RecordingPublisher())
+    try:
+        yield database
+    finally:
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def db_session(rolled_back):
+    """A session in the test's rolled-back transaction, for calling the service layer: its
+    commits end a savepoint, never the transaction."""
+    with rolled_back.sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def terminal(arrange):
     """terminal("FM-01") -> bearer headers for a new terminal at that demo center."""
     from sqlalchemy import select
 
@@ -145,7 +190,7 @@ def terminal(migrated):
     from service.accounts.models import ServiceCenter
 
     def make(center_code: str) -> dict[str, str]:
-        with migrated.sessionmaker() as session:
+        with arrange() as session:
             center = session.scalar(select(ServiceCenter).where(ServiceCenter.code == center_code))
             _terminal, key = create_terminal(session, center, f"测试终端{uuid.uuid4().hex[:6]}")
             session.commit()
@@ -154,17 +199,30 @@ def terminal(migrated):
     return make
 
 
+@pytest.fixture(scope="session")
+def unused_password_hash():
+    """The scrypt hash of the password `staff` users have and never use, made once: hashing
+    costs some 70 ms (more on a busy machine), and the suite makes hundreds of such users."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash("pw-not-used")
+
+
 @pytest.fixture
-def staff(migrated):
-    """staff("clerk", "530102") -> bearer headers for a new staff user of that role."""
+def staff(arrange, unused_password_hash, monkeypatch):
+    """staff("clerk", "530102") -> bearer headers for a new staff user of that role. The user
+    logs in with the token only; its stored password hash is the one made for the session."""
     from datetime import timedelta
 
-    from service.accounts.credentials import create_staff, issue_token
+    from service.accounts import credentials
 
     def make(role: str, district: str | None) -> dict[str, str]:
-        with migrated.sessionmaker() as session:
-            user = create_staff(session, f"u{uuid.uuid4().hex[:10]}", "pw-not-used", role, district)
-            token, _ = issue_token(session, user, timedelta(hours=1))
+        with arrange() as session, monkeypatch.context() as patch:
+            patch.setattr(credentials, "generate_password_hash", lambda _: unused_password_hash)
+            user = credentials.create_staff(
+                session, f"u{uuid.uuid4().hex[:10]}", "pw-not-used", role, district
+            )
+            token, _ = credentials.issue_token(session, user, timedelta(hours=1))
             session.commit()
         return {"Authorization": f"Bearer {token}"}
 

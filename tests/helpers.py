@@ -59,6 +59,19 @@ def submit(client, headers: dict, body: dict, key: str | None = None):
     )
 
 
+def redis_down():
+    """A Redis client whose server is not there. It fails at once: by default redis-py retries
+    a refused connection with back-off, seconds per command, which is time a test of "the
+    broker is down" spends for nothing."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis(
+        host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+    )
+
+
 def count(engine, table: str) -> int:
     with engine.connect() as conn:
         return conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
@@ -154,9 +167,11 @@ def waiting_on_lock(engine) -> bool:
         )
 
 
-def deliver_inline(database, settings, case_no: str) -> None:
+def deliver_inline(database, settings, case_no: str, publisher=None) -> None:
     """Apply a case's pending deliveries in this process, the way a worker would: for tests that
-    set the clock with time-machine, which a worker process would not share."""
+    set the clock with time-machine, which a worker process would not share, and for rule tests
+    in a rolled-back transaction (`database` is then a tests.isolation.RolledBack, and
+    `publisher` the app's recording one, so no follow-up reaches the broker)."""
     from service.cases.delivery import make_handlers
     from service.crypto import FieldCipher
     from service.materials.storage import open_store
@@ -182,7 +197,7 @@ def deliver_inline(database, settings, case_no: str) -> None:
             str(message_id),
             handlers[task],
             policy,
-            Publisher(settings.redis_url),
+            publisher or Publisher(settings.redis_url),
         )
         assert outcome == "applied", f"delivery of {case_no}: {outcome}"
 

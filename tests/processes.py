@@ -61,6 +61,23 @@ class Worker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def finished(self, task: str, task_id: str = "") -> int:
+        """How many runs of `task` (of the message `task_id`, if given) the worker has finished
+        well, from Celery's own lines in its log."""
+        begins = f"Task {task}[{task_id}"
+        return sum(begins in line and "] succeeded in " in line for line in self.log().splitlines())
+
+    def received(self, task: str, task_id: str = "") -> int:
+        begins = f"Task {task}[{task_id}"
+        return sum(begins in line and "] received" in line for line in self.log().splitlines())
+
+    def wait_for_runs(self, task: str, runs: int, timeout: float = 30) -> None:
+        """Wait until `runs` runs of `task` received from now on have finished: with the relay,
+        proof that the beat and the worker went round that many times, where a sleep would pass
+        just as well with a stalled worker."""
+        target = self.received(task) + runs
+        wait_for(lambda: self.finished(task) >= target, timeout, f"{runs} more runs of {task}")
+
     def kill(self) -> None:
         """SIGKILL the worker and its pool processes: no cleanup, no acks."""
         os.killpg(self.process.pid, signal.SIGKILL)

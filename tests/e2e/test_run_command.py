@@ -136,8 +136,7 @@ def test_run_command_brings_up_the_system_and_ctrl_c_stops_it(tmp_path):
     finally:
         code = run.interrupt()
     assert code == 0, run.tail()
-    time.sleep(1)
-    assert _processes_using(var_dir) == []
+    wait_for(lambda: _processes_using(var_dir) == [], 1, "every process of the run to be gone")
 
     # A second start reuses the data and the demo credentials.
     second = RunCommand(var_dir)
@@ -171,5 +170,4 @@ def test_run_command_brings_up_the_system_and_ctrl_c_stops_it(tmp_path):
         assert "worker exited with code -9; starting it again" in second.output()
     finally:
         assert second.interrupt() == 0
-    time.sleep(1)
-    assert _processes_using(var_dir) == []
+    wait_for(lambda: _processes_using(var_dir) == [], 1, "every process of the run to be gone")

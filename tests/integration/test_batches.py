@@ -3,13 +3,12 @@ transaction of a real worker, each still applied exactly once, none lost when th
 mid-batch, and one bad case in a batch costs only itself a retry."""
 
 import json
-import time
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
 
-from service.outbox.names import DELIVER_CASE
+from service.outbox.names import DELIVER_CASE, RELAY
 from tests.helpers import (
     application,
     delivery_error,
@@ -67,7 +66,7 @@ def test_a_backlog_is_applied_in_batches_each_case_once(
         assert max(sizes) > 1  # not one transaction per case
         drains = worker.log().count('"queue drained"')
         assert 1 <= drains < len(case_nos)  # not one task per case
-        time.sleep(2)  # a drain or relay run more must change nothing
+        worker.wait_for_runs(RELAY, 2)  # two relay rounds more must change nothing
         assert all(
             event_types(engine, n) == ["submitted", "forwarded", "received"] for n in case_nos
         )

@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from ops.embedded import free_port
 from service.districts.signing import CALLBACK, signed_headers
+from service.outbox.names import RELAY
 from tests.helpers import (
     act,
     application,
@@ -465,7 +466,7 @@ def test_duplicate_callbacks_change_a_case_once(anning, sim, client, terminal, e
 
 
 def test_a_paused_district_waits_without_losing_anything(
-    anning, sim, client, terminal, engine, admin
+    anning, sim, worker, client, terminal, engine, admin
 ):
     sim.mode("healthy")
     paused = client.post(
@@ -474,7 +475,7 @@ def test_a_paused_district_waits_without_losing_anything(
     assert paused.status_code == 200 and paused.get_json()["paused"] is True
     case_no = to_anning(client, terminal("XS-01"))
     wait_for(lambda: district_state(client, admin)["backlog"] >= 1, 10, "the case to wait")
-    time.sleep(3)  # several relay rounds: none may deliver it
+    worker.wait_for_runs(RELAY, 3)  # several relay rounds: none may deliver it
     assert status_of(engine, case_no) == "submitted" and case_no not in sim.state()["cases"]
     metrics = client.get("/metrics").get_data(as_text=True)
     assert f'tongban_district_paused{{district="{ANNING}"}} 1' in metrics

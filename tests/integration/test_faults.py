@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from ops.embedded import EmbeddedRedis
+from service.outbox.names import DELIVER_CASE, RELAY
 from service.outbox.publisher import Publisher
 from tests.helpers import (
     application,
@@ -49,7 +50,18 @@ def test_worker_killed_mid_delivery_delivers_exactly_once(
     survivor = Worker(worker_env, tmp_path, "survivor")
     try:
         received_once(engine, case_no)
-        time.sleep(4)  # a lease and more: the relay's re-publish must change nothing
+        # A lease and more (four relay rounds, 1 s apart; the lease is 3 s), and every task
+        # the survivor took for this delivery finished: a re-publish must change nothing.
+        survivor.wait_for_runs(RELAY, 4)
+        outbox_id = str(outbox_of(engine, case_no)[0])
+        wait_for(
+            lambda: (
+                survivor.finished(DELIVER_CASE, outbox_id)
+                == survivor.received(DELIVER_CASE, outbox_id)
+            ),
+            20,
+            "the survivor to finish every task of the delivery",
+        )
         assert event_types(engine, case_no) == ["submitted", "forwarded", "received"]
         assert notifications_of(engine, case_no) == 2
     finally:
@@ -86,8 +98,10 @@ def test_broker_down_at_intake_still_201_and_delivered_when_back(
         assert response.status_code == 201, response.get_json()
         assert time.monotonic() - started < 5
         case_no = response.get_json()["case_no"]
-        time.sleep(2)
+        # The worker is running and has seen the broker go: nothing can have carried the case.
+        wait_for(lambda: "Connection to broker lost" in worker.log(), 20, "the worker to notice")
         assert status_of(engine, case_no) == "submitted"
+        assert outbox_of(engine, case_no)[1:] == ("pending", 0)
         state["redis"] = EmbeddedRedis(tmp_path / "redis", port=port, persist=False)
         received_once(engine, case_no)
     finally:
@@ -121,7 +135,12 @@ def test_same_task_message_twice_is_applied_once(worker_env, tmp_path, app, term
     worker = Worker(worker_env, tmp_path, "dupes")
     try:
         received_once(engine, case_no)
-        time.sleep(2)
+        # Both copies sent above were taken and finished (as duplicates) by the worker.
+        wait_for(
+            lambda: worker.finished(DELIVER_CASE, str(message_id)) >= 2,
+            20,
+            "the worker to finish both copies",
+        )
         assert event_types(engine, case_no) == ["submitted", "forwarded", "received"]
         assert notifications_of(engine, case_no) == 2
         with engine.connect() as conn:

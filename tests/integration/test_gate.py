@@ -46,7 +46,7 @@ def test_a_huge_body_is_refused_unread_and_fast(client):
         content_type="application/json",
         environ_overrides={"wsgi.input": body, "CONTENT_LENGTH": str(body.size)},
     )
-    assert response.status_code in (401, 413)
+    assert response.status_code == 413  # the body is capped before the credential is read
     assert time.perf_counter() - started < 1
     assert body.read_bytes == 0
     assert client.get("/healthz").status_code == 200

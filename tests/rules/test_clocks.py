@@ -1,6 +1,8 @@
-"""Deadlines, pauses, supervision and ratings on real PostgreSQL, with a real worker forwarding.
+"""Deadlines, pauses, supervision and ratings on real PostgreSQL, each test in a transaction
+rolled back at the end; the forwarding a worker would do is applied in this process.
 
-Steps taken "on" a given day run under time-machine in this process; the worker keeps real time.
+Steps taken "on" a given day run under time-machine; receipts (`received`) keep real time, as
+they did when a worker process applied them.
 """
 
 import io
@@ -13,7 +15,6 @@ from service.clock import SHANGHAI
 from service.clocks.supervision import supervise
 from service.outbox.policy import ClockRules
 from tests.helpers import act, application, read_case, status_of, submit
-from tests.processes import wait_for
 
 CALENDAR_2027 = "日期,类型,名称\n2027-01-01,放假,元旦\n2027-02-07,上班,春节调休\n"
 
@@ -22,9 +23,9 @@ def on(day: date, hour: int = 10):
     return time_machine.travel(datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI))
 
 
-def received(client, engine, window) -> str:
+def received(client, deliver, window) -> str:
     case_no = submit(client, window, application()).get_json()["case_no"]
-    wait_for(lambda: status_of(engine, case_no) == "received", 30, f"{case_no} received")
+    deliver(case_no)
     return case_no
 
 
@@ -43,9 +44,9 @@ def notifications(engine, case_no) -> list[tuple]:
         ).all()
 
 
-def test_every_case_runs_against_its_deadlines(worker, client, terminal, staff, engine):
+def test_every_case_runs_against_its_deadlines(deliver, client, terminal, staff, engine):
     window, clerk = terminal("FM-01"), staff("clerk", "530102")
-    case_no = received(client, engine, window)
+    case_no = received(client, deliver, window)
     d = clocks(client, window, case_no)
     assert d["forward"]["state"] == "met" and d["forward"]["on_time"] is True
     assert d["accept"]["state"] == "open" and d["accept"]["limit_days"] == 5
@@ -59,9 +60,9 @@ def test_every_case_runs_against_its_deadlines(worker, client, terminal, staff, 
     assert entry["due"]["kind"] == "complete" and entry["due"]["due_state_zh"] == "正常"
 
 
-def test_supplement_time_falls_before_acceptance(worker, client, terminal, staff, engine):
+def test_supplement_time_falls_before_acceptance(deliver, client, terminal, staff, engine):
     window, clerk = terminal("FM-01"), staff("clerk", "530102")
-    case_no = received(client, engine, window)
+    case_no = received(client, deliver, window)
     asked = act(
         client, clerk, case_no, "request-supplement", materials=[{"code": "M01", "problem": "模糊"}]
     )
@@ -71,7 +72,8 @@ def test_supplement_time_falls_before_acceptance(worker, client, terminal, staff
     assert (
         act(client, window, case_no, "supplement", materials=[{"code": "M01"}]).status_code == 200
     )
-    wait_for(lambda: status_of(engine, case_no) == "received", 30, "the supplement received")
+    assert status_of(engine, case_no) == "supplemented"
+    deliver(case_no)  # the supplement, to the responsible district
     d = clocks(client, clerk, case_no)
     # A new receipt: the responsible district has its whole acceptance limit again.
     assert d["accept"]["state"] == "open" and d["accept"]["working_days_left"] == 5
@@ -82,10 +84,10 @@ def test_supplement_time_falls_before_acceptance(worker, client, terminal, staff
 
 
 def test_late_december_acceptance_is_provisional_until_2027_is_imported(
-    worker, client, terminal, staff, engine
+    deliver, client, terminal, staff, engine
 ):
     window = terminal("FM-01")
-    case_no = received(client, engine, window)
+    case_no = received(client, deliver, window)
     with on(date(2026, 12, 28)):
         assert act(client, staff("clerk", "530102"), case_no, "accept").status_code == 200
     complete = clocks(client, window, case_no)["complete"]
@@ -146,9 +148,9 @@ def test_a_bad_calendar_file_changes_nothing_and_says_where(client, staff):
     assert forbidden.status_code == 403
 
 
-def test_a_special_procedure_pauses_and_resumes_the_clock(worker, client, terminal, staff, engine):
+def test_a_special_procedure_pauses_and_resumes_the_clock(deliver, client, terminal, staff, engine):
     window = terminal("FM-01")
-    case_no = received(client, engine, window)
+    case_no = received(client, deliver, window)
     with on(date(2026, 11, 25)):
         clerk = staff("clerk", "530102")
         assert act(client, clerk, case_no, "accept").status_code == 200
@@ -180,10 +182,10 @@ def test_a_special_procedure_pauses_and_resumes_the_clock(worker, client, termin
 
 
 def test_completing_during_a_procedure_ends_the_pause_and_counts_it(
-    worker, client, terminal, staff, engine
+    deliver, client, terminal, staff, engine
 ):
     window = terminal("FM-01")
-    case_no = received(client, engine, window)
+    case_no = received(client, deliver, window)
     with on(date(2026, 11, 23)):
         clerk = staff("clerk", "530102")
         assert act(client, clerk, case_no, "accept").status_code == 200
@@ -199,19 +201,19 @@ def test_completing_during_a_procedure_ends_the_pause_and_counts_it(
 
 
 def test_supervision_warns_once_then_escalates_once(
-    worker, client, terminal, staff, engine, migrated
+    deliver, client, terminal, staff, engine, rolled_back
 ):
     window = terminal("FM-01")
-    case_no = received(client, engine, window)
+    case_no = received(client, deliver, window)
     with on(date(2026, 11, 25)):
         assert act(client, staff("clerk", "530102"), case_no, "accept").status_code == 200
     rules = ClockRules()
-    with migrated.sessionmaker() as session:
+    with rolled_back.sessionmaker() as session:
         first = supervise(session, rules, today=date(2026, 12, 8))  # due Wednesday 9 December
         second = supervise(session, rules, today=date(2026, 12, 8))
     assert first.get("due_soon", 0) >= 1 and second == {}
     assert notifications(engine, case_no) == [("due_soon", None)]
-    with migrated.sessionmaker() as session:
+    with rolled_back.sessionmaker() as session:
         late = supervise(session, rules, today=date(2026, 12, 10))
         again = supervise(session, rules, today=date(2026, 12, 10))
     assert late.get("overdue", 0) >= 1 and again == {}
@@ -234,8 +236,8 @@ def test_supervision_warns_once_then_escalates_once(
         assert "escalated" in kinds(supervisor)
 
 
-def done_case(client, engine, window, clerk) -> str:
-    case_no = received(client, engine, window)
+def done_case(client, deliver, window, clerk) -> str:
+    case_no = received(client, deliver, window)
     assert act(client, clerk, case_no, "accept").status_code == 200
     finished = act(
         client, clerk, case_no, "complete", outcome="approved", document_no="五社〔2026〕1号"
@@ -256,12 +258,12 @@ def rectify(client, who, rectification_id, step, **body):
 
 
 def test_a_bad_rating_opens_a_rectification_that_is_called_back_and_closed(
-    worker, client, terminal, staff, engine
+    deliver, client, terminal, staff, engine
 ):
     window, clerk = terminal("FM-01"), staff("clerk", "530102")
     fresh = submit(client, window, application()).get_json()["case_no"]
     assert rate(client, window, fresh, "satisfied").status_code == 409  # not done yet
-    case_no = done_case(client, engine, window, clerk)
+    case_no = done_case(client, deliver, window, clerk)
     assert rate(client, clerk, case_no, "satisfied").status_code == 403  # not the window
     rated = rate(client, window, case_no, "very_dissatisfied")
     assert rated.status_code == 200, rated.get_json()
@@ -294,10 +296,10 @@ def test_a_bad_rating_opens_a_rectification_that_is_called_back_and_closed(
 
 
 def test_an_appeal_against_a_mistaken_rating_is_reviewed_by_the_accepting_supervisor(
-    worker, client, terminal, staff, engine
+    deliver, client, terminal, staff, engine
 ):
     window, clerk = terminal("FM-01"), staff("clerk", "530102")
-    case_no = done_case(client, engine, window, clerk)
+    case_no = done_case(client, deliver, window, clerk)
     assert rate(client, window, case_no, "dissatisfied", "误点了不满意").status_code == 200
     rid = read_case(client, window, case_no)["rating"]["rectification"]["id"]
     appealed = rectify(client, clerk, rid, "appeal", text="申请人表示误操作，已有通话录音")
@@ -313,9 +315,9 @@ def test_an_appeal_against_a_mistaken_rating_is_reviewed_by_the_accepting_superv
     assert next(d for d in after["deadlines"] if d["kind"] == "rectify")["state"] == "cancelled"
 
 
-def test_a_dismissed_appeal_cannot_be_made_again(worker, client, terminal, staff, engine):
+def test_a_dismissed_appeal_cannot_be_made_again(deliver, client, terminal, staff, engine):
     window, clerk = terminal("FM-01"), staff("clerk", "530102")
-    case_no = done_case(client, engine, window, clerk)
+    case_no = done_case(client, deliver, window, clerk)
     assert rate(client, window, case_no, "very_dissatisfied").status_code == 200
     rid = read_case(client, window, case_no)["rating"]["rectification"]["id"]
     assert rectify(client, clerk, rid, "appeal", text="误评").status_code == 200
