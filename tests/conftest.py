@@ -8,6 +8,7 @@ import uuid
 
 import psycopg
 import pytest
+import redis
 from sqlalchemy.engine import make_url
 
 from ops.embedded import EmbeddedPostgres, EmbeddedRedis
@@ -51,6 +52,9 @@ def servers(tmp_path_factory):
         redis_server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), persist=False)
         started.append(redis_server)
         redis_url = redis_server.url
+    # The run's Redis database starts empty too, as its PostgreSQL database does: throttles
+    # count failures for a day, and a machine's Redis outlives runs (CI reuses one).
+    redis.Redis.from_url(redis_url).flushdb()
     urls = {
         "DATABASE_URL": _recreate_database(database_url, TEST_DATABASE),
         "REDIS_URL": redis_url,

@@ -251,13 +251,15 @@ def test_the_client_address_comes_from_the_proxy_only_when_told(app, settings):
     def codes(client, ip_base):
         return [
             client.get(
-                f"/api/v1/public/cases/530124-20261125-{n:05d}",
+                f"/api/v1/public/cases/530124-20261125-{base + n:05d}",
                 query_string={"code": "ABCDE-FGHJK"},
                 environ_base={"REMOTE_ADDR": "10.9.9.9"},
                 headers={"X-Forwarded-For": f"{ip_base}.{n % 250}"},
             ).status_code
-            for n in range(90000, 90007)
+            for n in range(7)
         ]
+
+    base = 10000 + uuid.uuid4().int % 80000  # case numbers of this run only
 
     # No proxy configured: the header is the client's word, ignored; one address, limited.
     assert codes(app.test_client(), "172.16.0")[-1] == 429
