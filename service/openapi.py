@@ -125,6 +125,18 @@ _GATE_PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
 }
 
 
+def _server_too_long() -> dict:
+    """The 414 the HTTP server (gunicorn, limit_request_line) answers before the app sees the
+    request, in its own words (HTML), not as a problem document. A new dict each time: smorest
+    consumes the keys it reads."""
+    return {
+        "description": "The request line (path and query) is too long: the HTTP server refuses "
+        "it itself, as an HTML page.",
+        "content_type": "text/html",
+        "schema": {"type": "string"},
+    }
+
+
 def problem_response(description: str, headers: dict[str, Any] | None = None) -> dict:
     """An `alt_response` keyword set for a problem answer."""
     response = {
@@ -186,6 +198,7 @@ class Blueprint(flask_smorest.Blueprint):
             if status not in responses:  # the operation's own description wins
                 description, headers = _GATE_PROBLEMS[status]
                 responses[status] = [problem_response(description, headers or None)]
+        responses.setdefault(414, [_server_too_long()])
 
 
 class _RequestIdPlugin(BasePlugin):
@@ -194,8 +207,9 @@ class _RequestIdPlugin(BasePlugin):
     def operation_helper(self, path=None, operations=None, **kwargs) -> None:
         """Add the header to each response of each operation (references are done in Api)."""
         for operation in (operations or {}).values():
-            for response in operation.get("responses", {}).values():
-                if isinstance(response, dict):
+            for status, response in operation.get("responses", {}).items():
+                # The 414 comes from the HTTP server before the app: no request id on it.
+                if isinstance(response, dict) and str(status) != "414":
                     response.setdefault("headers", {})["X-Request-ID"] = "X_REQUEST_ID"
 
 

@@ -57,6 +57,11 @@ def test_every_error_is_declared_as_a_problem_document(spec):
     assert "Error" not in spec["components"]["schemas"]
     for method, path, operation in _operations(spec):
         for status, response in operation["responses"].items():
+            if status == "414":
+                # gunicorn refuses an over-long request line itself, before the app: HTML.
+                assert list(_response(spec, response)["content"]) == ["text/html"]
+                assert "X-Request-ID" not in _response(spec, response).get("headers", {})
+                continue
             if status == "default" or int(status) >= 400:
                 content = _response(spec, response)["content"]
                 assert list(content) == [PROBLEM_MEDIA_TYPE], (method, path, status)
