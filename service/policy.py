@@ -144,11 +144,6 @@ def manages_district(principal: Principal, district_code: str) -> bool:
     return principal.district_code is None or principal.district_code == district_code
 
 
-def districts_managed(principal: Principal) -> tuple[str, ...] | None:
-    """The districts an admin's lists are narrowed to; None for city-wide admins."""
-    return None if principal.district_code is None else (principal.district_code,)
-
-
 def sees_case(principal: Principal, accepting: str, responsible: str) -> bool:
     """Whether the principal may read a case between these districts: the parties (terminals,
     clerks, supervisors of either district; district systems of theirs) and statistics
@@ -228,5 +223,5 @@ def manages_terminals_of(principal: Principal, district_code: str) -> bool:
 
 def district_scope(principal: Principal) -> str | None:
     """The one district a district-scoped admin, security admin or security auditor lists
-    (accounts, terminals, sessions, security events); None for city-wide ones."""
+    (dead letters, accounts, terminals, sessions, security events); None for city-wide ones."""
     return principal.district_code

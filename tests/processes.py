@@ -157,3 +157,22 @@ class S3Server(HttpServerProcess):
 
     def __init__(self, log_dir: Path, port: int):
         super().__init__(log_dir, "s3", port, ["moto.server", "-H", "127.0.0.1", "-p", str(port)])
+
+
+class ApiServer(HttpServerProcess):
+    """The app under gunicorn, with its config as docker/entrypoint.sh has it, on `port`; the
+    environment (database, broker, keys) is the test session's."""
+
+    probe = "/healthz"
+
+    def __init__(self, log_dir: Path, port: int, workers: int = 2):
+        super().__init__(
+            log_dir,
+            "api",
+            port,
+            [
+                "gunicorn", "service.app:create_app()", "--bind", f"127.0.0.1:{port}",
+                "--workers", str(workers), "--config", "python:service.gunicorn_conf",
+                "--no-control-socket",
+            ],
+        )  # fmt: skip

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from service import policy
 from service.accounts import manage
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
-from service.accounts.models import SecurityEvent, ServiceCenter, StaffUser, Terminal
+from service.accounts.models import ServiceCenter, StaffUser, Terminal
 from service.accounts.schemas import (
     ResetPasswordSchema,
     SecurityEventPageSchema,
@@ -27,6 +27,7 @@ from service.accounts.schemas import (
     TerminalPageSchema,
     TerminalSchema,
 )
+from service.audit.models import SecurityEvent
 from service.db import db_session
 from service.errors import Problem
 from service.openapi import Blueprint

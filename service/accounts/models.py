@@ -1,7 +1,6 @@
 """Service centers, terminals and staff, and the credentials they authenticate with."""
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -9,13 +8,10 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
-    Index,
-    Integer,
     LargeBinary,
     String,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.orm import Base
@@ -153,30 +149,3 @@ class WindowSession(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     address: Mapped[str | None] = mapped_column(String(45))
-
-
-class SecurityEvent(Base):
-    """One entry of the security log: who did what to which account, key or setting, from where,
-    and whether it worked. Append-only in the database; never holds personal data or secrets."""
-
-    __tablename__ = "security_events"
-    __table_args__ = (
-        Index("ix_security_events_occurred", "occurred_at"),
-        Index("ix_security_events_action_occurred", "action", "occurred_at"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    actor_kind: Mapped[str | None] = mapped_column(String(16))
-    actor_id: Mapped[int | None] = mapped_column(Integer)
-    actor_name: Mapped[str | None] = mapped_column(String(100))
-    actor_role: Mapped[str | None] = mapped_column(String(32))
-    address: Mapped[str | None] = mapped_column(String(45))
-    action: Mapped[str] = mapped_column(String(64))
-    target_type: Mapped[str] = mapped_column(String(32))
-    target: Mapped[str | None] = mapped_column(String(200))
-    district_code: Mapped[str | None] = mapped_column(String(6), index=True)
-    outcome: Mapped[str] = mapped_column(String(16))
-    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")

@@ -64,16 +64,37 @@ def _issue(session: Session, user: StaffUser, address: str | None) -> IssuedToke
     return IssuedToken(token, expires_at, purpose, user)
 
 
-def _refuse(session: Session, refusal: LoginRefused, username: str, user=None, **details):
+def _record(session: Session, action: str, username: str, user: StaffUser | None, **kwargs) -> None:
+    """A security-log entry about a user's own sign-in step, made as that user."""
     security_log.record(
         session,
-        "login",
+        action,
         target_type="staff",
         target=username,
         district_code=user.district_code if user else None,
+        principal=staff_principal(user) if user else None,
+        **kwargs,
+    )
+
+
+def _start_over(session: Session, user: StaffUser, address: str | None, action: str) -> IssuedToken:
+    """After a password change or an enrolment: every other session ends, and the token for
+    the next step is issued; logged and committed."""
+    revoke_user_tokens(session, user.id)
+    issued = _issue(session, user, address)
+    _record(session, action, user.username, user)
+    session.commit()
+    return issued
+
+
+def _refuse(session: Session, refusal: LoginRefused, username: str, user=None, **details):
+    _record(
+        session,
+        "login",
+        username,
+        user,
         outcome="failed",
         details={"reason": refusal.code, **details},
-        principal=staff_principal(user) if user else None,
     )
     # The attempt is evidence even though nothing else changes: commit it before answering.
     session.commit()
@@ -125,15 +146,7 @@ def log_in(session: Session, username: str, password: str, code: str | None) -> 
             )
     throttle.succeeded(username)
     issued = _issue(session, user, throttle.address)
-    security_log.record(
-        session,
-        "login",
-        target_type="staff",
-        target=user.username,
-        district_code=user.district_code,
-        details={"token_purpose": issued.purpose},
-        principal=staff_principal(user),
-    )
+    _record(session, "login", user.username, user, details={"token_purpose": issued.purpose})
     session.commit()
     return issued
 
@@ -171,30 +184,17 @@ def change_password(
         )
     set_password(user, new)
     user.must_change_password = False
-    revoke_user_tokens(session, user.id)
-    issued = _issue(session, user, address)
-    security_log.record(
-        session,
-        "password.change",
-        target_type="staff",
-        target=user.username,
-        district_code=user.district_code,
-        principal=staff_principal(user),
-    )
-    session.commit()
-    return issued
+    return _start_over(session, user, address, "password.change")
 
 
 def _refuse_change(session: Session, user: StaffUser, refusal: LoginRefused):
-    security_log.record(
+    _record(
         session,
         "password.change",
-        target_type="staff",
-        target=user.username,
-        district_code=user.district_code,
+        user.username,
+        user,
         outcome="failed",
         details={"reason": refusal.code},
-        principal=staff_principal(user),
     )
     session.commit()
     raise refusal
@@ -227,15 +227,4 @@ def confirm_enrolment(
             "code",
         )
     user.totp_enabled = True
-    revoke_user_tokens(session, user.id)
-    issued = _issue(session, user, address)
-    security_log.record(
-        session,
-        "totp.enrol",
-        target_type="staff",
-        target=user.username,
-        district_code=user.district_code,
-        principal=staff_principal(user),
-    )
-    session.commit()
-    return issued
+    return _start_over(session, user, address, "totp.enrol")

@@ -14,7 +14,7 @@ from typing import Any
 from flask import g, has_request_context, request
 from sqlalchemy.orm import Session
 
-from service.accounts.models import SecurityEvent
+from service.audit.models import SecurityEvent
 from service.logs import redact
 
 OUTCOMES = ("ok", "failed", "refused")

@@ -63,8 +63,8 @@ def list_dead(query):
 def _queues_managed() -> list[str] | None:
     """The queues of the districts this admin manages (None: city-wide, every queue). A
     district admin sees and replays only deliveries bound for their own district."""
-    districts = policy.districts_managed(current_principal())
-    return None if districts is None else [district_queue(d) for d in districts]
+    district = policy.district_scope(current_principal())
+    return None if district is None else [district_queue(district)]
 
 
 def _replay(ids: list[uuid.UUID] | None) -> dict:

@@ -13,30 +13,14 @@ import httpx
 import pytest
 
 from ops.embedded import free_port
-from tests.processes import HttpServerProcess
+from tests.processes import ApiServer
 
 HUGE = 22 * 1024 * 1024
 
 
-class ApiServer(HttpServerProcess):
-    """gunicorn with the app, its two sync workers and config as docker/entrypoint.sh has it."""
-
-    probe = "/healthz"
-
-
 @pytest.fixture
 def api(settings, migrated, tmp_path):
-    port = free_port()
-    server = ApiServer(
-        tmp_path,
-        "api",
-        port,
-        [
-            "gunicorn", "service.app:create_app()", "--bind", f"127.0.0.1:{port}",
-            "--workers", "2", "--config", "python:service.gunicorn_conf",
-            "--no-control-socket",
-        ],
-    )  # fmt: skip
+    server = ApiServer(tmp_path, free_port(), workers=2)
     yield server
     server.stop()
 

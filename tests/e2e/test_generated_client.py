@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from ops.embedded import free_port
-from tests.e2e.test_api_server import ApiServer
 from tests.helpers import application, with_wrong_check_digit
+from tests.processes import ApiServer
 
 PACKAGE = "tongban_client"
 # No post-generation hooks: they would run ruff from PATH, which a test cannot count on.
@@ -22,17 +22,7 @@ CONFIG = f"project_name_override: {PACKAGE}\npackage_name_override: {PACKAGE}\np
 
 @pytest.fixture(scope="module")
 def api(settings, migrated, tmp_path_factory):
-    port = free_port()
-    server = ApiServer(
-        tmp_path_factory.mktemp("api"),
-        "api",
-        port,
-        [
-            "gunicorn", "service.app:create_app()", "--bind", f"127.0.0.1:{port}",
-            "--workers", "1", "--config", "python:service.gunicorn_conf",
-            "--no-control-socket",
-        ],
-    )  # fmt: skip
+    server = ApiServer(tmp_path_factory.mktemp("api"), free_port(), workers=1)
     yield server
     server.stop()
 
