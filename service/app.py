@@ -8,7 +8,7 @@ import uuid
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import cli, db, errors, guards, health, logs
+from service import cli, db, errors, guards, health, logs, wiring
 from service.accounts.admin_api import blp as accounts_admin_blp
 from service.accounts.api import blp as auth_blp
 from service.accounts.auth import gate
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["tongban.files"] = open_store(settings)
     app.extensions["tongban.policy"] = DeliveryPolicy.from_settings(settings)
     app.extensions["tongban.publisher"] = Publisher(settings.redis_url)
+    wiring.install()
     db.init_app(app, settings)
     health.init_app(app, settings.redis_url)
 

@@ -172,8 +172,8 @@ def deliver_inline(database, settings, case_no: str, publisher=None) -> None:
     set the clock with time-machine, which a worker process would not share, and for rule tests
     in a rolled-back transaction (`database` is then a tests.isolation.RolledBack, and
     `publisher` the app's recording one, so no follow-up reaches the broker)."""
-    from service.cases.delivery import make_handlers
     from service.crypto import FieldCipher
+    from service.districts.delivery import make_handlers
     from service.materials.storage import open_store
     from service.outbox.names import DELIVER_CASE, DELIVER_SUPPLEMENT
     from service.outbox.policy import DeliveryPolicy

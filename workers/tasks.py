@@ -9,10 +9,11 @@ import logging
 from celery import shared_task
 
 import service.models  # noqa: F401 - maps every table before the first session
-from service.cases.delivery import make_handlers
+from service.cases.steps import UnitOfWork
 from service.clocks.supervision import supervise
 from service.crypto import FieldCipher
 from service.db import Database
+from service.districts.delivery import make_handlers
 from service.districts.reconcile import reconcile
 from service.materials.service import remove_expired, sweep_orphans
 from service.materials.storage import open_store
@@ -31,6 +32,7 @@ from service.outbox.processing import drain, process, relay_due
 from service.outbox.publisher import Publisher
 from service.stats.closing import close_due_months
 from service.stats.partial import refresh_open_months
+from service.wiring import install
 from workers.celery_app import app
 
 log = logging.getLogger("tongban.worker")
@@ -41,6 +43,7 @@ policy = DeliveryPolicy.from_settings(settings)
 publisher = Publisher(settings.redis_url)
 cipher = FieldCipher(settings.data_key)
 files = open_store(settings)
+install()
 HANDLERS, DELIVER_CASES = make_handlers(policy, cipher, files)
 
 
@@ -126,7 +129,7 @@ def keep_partials() -> dict[str, int] | None:
 def tidy_files() -> dict[str, int]:
     """Remove scans past their retention, and stored files whose upload never committed."""
     with database.sessionmaker() as session:
-        expired = remove_expired(session, files, settings.file_retention_days)
+        expired = remove_expired(UnitOfWork(session, policy), files, settings.file_retention_days)
         orphans = sweep_orphans(session, files)
     if expired or orphans:
         log.info("files tidied", extra={"expired": expired, "orphans": orphans})

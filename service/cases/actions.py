@@ -1,11 +1,11 @@
 """Steps people take on a case: the responsible district's back office and the accepting window.
 
 Each step locks the case, checks the version the client read (optimistic concurrency: a stale
-version is a conflict, never a lost update), asks the state machine, appends the event, and
-queues news for the other side through the outbox, all in one transaction.
+version is a conflict, never a lost update), asks the state machine, and records the event in
+the caller's unit of work (service/cases/steps.py), whose handlers move the clocks and tell
+the other side.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +16,7 @@ from catalog.refusals import Conflict, DomainError, NotFound
 from service import policy
 from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter, StaffUser
-from service.cases.delivery import notify
-from service.cases.events import EVENTS, EventType, event_of
+from service.cases.events import EventType, event_of
 from service.cases.lifecycle import (
     ASSIGNABLE,
     TRANSITIONS,
@@ -28,14 +27,9 @@ from service.cases.lifecycle import (
     decide,
 )
 from service.cases.models import Case
-from service.cases.timeline import Actor, append_event
+from service.cases.steps import UnitOfWork
+from service.cases.timeline import Actor
 from service.clock import now_utc
-from service.clocks.tracking import track, working_days_taken
-from service.materials.models import CaseFile
-from service.outbox.models import OutboxMessage
-from service.outbox.names import DELIVER_SUPPLEMENT, district_queue
-from service.outbox.policy import DeliveryPolicy
-from service.outbox.processing import enqueue
 
 
 class CaseNotFound(NotFound):
@@ -65,12 +59,6 @@ class ActionInvalid(DomainError):
 
     def __init__(self, field: str, message: str, message_zh: str):
         super().__init__(message, message_zh, field)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    case: Case
-    to_publish: list[OutboxMessage]
 
 
 def visible_case(session: Session, principal: Principal, case_no: str, lock: bool = False) -> Case:
@@ -134,30 +122,7 @@ def _check_codes(field: str, codes: list[str], known: dict[str, str]) -> None:
         )
 
 
-def _check_supplement_scans(session: Session, case: Case, materials: list[dict]) -> None:
-    """The scans a supplement names must be this case's, uploaded by its window for this
-    supplement (POST /cases/{no}/files), each under the material it is named for."""
-    named = {file_id: m["code"] for m in materials for file_id in m.get("files", [])}
-    if not named:
-        return
-    rows = session.execute(
-        select(CaseFile.id, CaseFile.material_code).where(
-            CaseFile.id.in_(named),
-            CaseFile.case_id == case.id,
-            CaseFile.purpose == "supplement",
-            CaseFile.removed_at.is_(None),
-        )
-    ).all()
-    refused = sorted(set(named) - {file_id for file_id, code in rows if code == named[file_id]})
-    if refused:
-        raise ActionInvalid(
-            "materials",
-            f"Not scans uploaded for this case's supplement under that material: {refused}",
-            "所列扫描件不是本办件补正时为该材料上传的，请重新上传。",
-        )
-
-
-def _details(session: Session, case: Case, action: Action, data: dict[str, Any]) -> dict:
+def _details(case: Case, action: Action, data: dict[str, Any]) -> dict:
     """Validate the step's details against the case and return what the event records."""
     if action == Action.REQUEST_SUPPLEMENT:
         known = material_names(case)
@@ -179,7 +144,6 @@ def _details(session: Session, case: Case, action: Action, data: dict[str, Any])
                 f"Still missing what was requested: {', '.join(missing)}",
                 "仍缺少补正告知中的材料：" + "、".join(known[c] for c in missing),
             )
-        _check_supplement_scans(session, case, data["materials"])
         return {"materials": data["materials"]}
     if action == Action.COMPLETE:
         return {"outcome": data["outcome"], "document_no": data["document_no"]}
@@ -204,65 +168,34 @@ def latest_supplement_request(case: Case) -> list[dict]:
 
 
 def perform(
-    session: Session,
+    uow: UnitOfWork,
     principal: Principal,
     case_no: str,
     action: Action,
     data: dict[str, Any],
-    policy: DeliveryPolicy,
     at: datetime | None = None,
-) -> Outcome:
-    """Take one lifecycle step for `principal`; commits.
+) -> Case:
+    """Take one lifecycle step for `principal` in the unit of work.
 
     `at` is when the step happened, if not now: a district system reporting a step later.
     """
-    case = locked_case(session, principal, case_no, data["version"])
+    case = locked_case(uow.session, principal, case_no, data["version"])
     target = decide(Status(case.status), action, sides_of(principal, case))
-    details = _details(session, case, action, data)
-    now = at or now_utc()
+    details = _details(case, action, data)
     owner = TRANSITIONS[action][0]
     acting_for = case.accepting_district if owner == Side.ACCEPTING else case.responsible_district
-    reason = data.get("reason") or data.get("note")
-    recorded = details
-    if action == Action.COMPLETE:
-        # Kept on the (hash-chained) event: the time a case took is fixed when it is decided.
-        recorded = {**details, "working_days": working_days_taken(session, case, now)}
-    event_type = event_of(action)
-    event = append_event(
-        session,
+    uow.record(
         case,
-        type=event_type,
+        event_of(action),
         status_to=target,
         actor=Actor.of(principal, acting_for),
-        at=now,
-        reason=reason,
-        data=recorded,
+        at=at or now_utc(),
+        reason=data.get("reason") or data.get("note"),
+        data=details,
     )
-    case.status, case.updated_at = target, now
-    track(session, case, event_type, now, policy.clocks)
     if action == Action.COMPLETE:
         case.result = details
-    to_publish = []
-    news = EVENTS[event_type].news
-    # A case withdrawn before it was forwarded never reached the other side: nobody to tell.
-    if news is not None and not (
-        action == Action.WITHDRAW and event.status_from == Status.SUBMITTED
-    ):
-        text_zh = news.text_zh.format(no=case.case_no)
-        to_publish += notify(session, case, news.side, event.seq, news.kind, text_zh, policy)
-    if action == Action.SUPPLEMENT:
-        to_publish.append(
-            enqueue(
-                session,
-                task=DELIVER_SUPPLEMENT,
-                queue=district_queue(case.responsible_district),
-                payload={"case_id": case.id, "case_no": case.case_no},
-                case_id=case.id,
-                policy=policy,
-            )
-        )
-    session.commit()
-    return Outcome(case, to_publish)
+    return case
 
 
 def _can_work(user: StaffUser, district: str) -> bool:
@@ -330,9 +263,10 @@ def assign_refused(principal: Principal, case: Case) -> TransitionRefused | None
 
 
 def assign(
-    session: Session, principal: Principal, case_no: str, version: int, username: str | None
+    uow: UnitOfWork, principal: Principal, case_no: str, version: int, username: str | None
 ) -> Case:
-    """Claim a case (no username) or, as a supervisor, assign it to a colleague; commits."""
+    """Claim a case (no username) or, as a supervisor, assign it to a colleague."""
+    session = uow.session
     case = locked_case(session, principal, case_no, version)
     refused = (claim_refused if username is None else assign_refused)(principal, case)
     if refused is not None:
@@ -347,16 +281,12 @@ def assign(
                 "No active clerk or supervisor of the responsible district by that name.",
                 "办理地没有该受理人员。",
             )
-    now = now_utc()
-    append_event(
-        session,
+    uow.record(
         case,
-        type=EventType.CLAIMED if username is None else EventType.ASSIGNED,
-        status_to=case.status,
+        EventType.CLAIMED if username is None else EventType.ASSIGNED,
         actor=Actor.of(principal, case.responsible_district),
-        at=now,
+        at=now_utc(),
         data={"assignee": assignee.username},
     )
-    case.assignee_id, case.updated_at = assignee.id, now
-    session.commit()
+    case.assignee_id, case.updated_at = assignee.id, now_utc()
     return case

@@ -25,6 +25,8 @@ from service.cases.queue import (
     queue_rows,
 )
 from service.clocks import pauses
+from service.clocks.store import load_calendar
+from service.clocks.tracking import deadlines_of
 from service.db import db_session
 from service.errors import Problem
 from service.logs import case_no_var
@@ -35,6 +37,7 @@ from service.pagination import (
     encode_cursor,
 )
 from service.policy import Permission
+from service.work import unit_of_work
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Applications and cases")
 # On answers that carry the citizen's query code: no cache along the way may keep it.
@@ -85,33 +88,25 @@ def submit(application, idempotency_key):
     The answer carries the citizen's query code (查询码) for the receipt; no other case answer
     does.
     """
-    result = submit_application(
-        db_session(),
-        _ext("cipher"),
-        current_principal(),
-        application,
-        idempotency_key,
-        _ext("policy"),
-    )
-    case = result.case
-    case_no_var.set(case.case_no)
-    _ext("publisher").publish(result.to_publish)
+    with unit_of_work() as uow:
+        cipher = _ext("cipher")
+        result = submit_application(uow, cipher, current_principal(), application, idempotency_key)
+        case = result.case
+        case_no_var.set(case.case_no)
+        # A replay is the same window retrying the same request (the key is per terminal), so
+        # it gets the code again: the first answer may never have arrived.
+        code = query_code.display(query_code.code_of(uow.session, cipher, case))
+        # Of a case made now: the calendar its deadlines were counted by, and the deadlines,
+        # as this transaction has them (nothing to read back after the commit).
+        if result.created:
+            written = (load_calendar(uow.session), deadlines_of(uow.session, case))
     if result.created:
         current_app.logger.info("application submitted", extra={"case_no": case.case_no})
     headers = {"Location": url_for("cases.read", case_no=case.case_no), **NO_STORE}
-    # A replay is the same window retrying the same request (the key is per terminal), so it
-    # gets the code again: the first answer may never have arrived.
-    code = query_code.display(query_code.code_of(db_session(), _ext("cipher"), case))
     if not result.created:
         headers["Idempotent-Replayed"] = "true"
         return shown_case(case) | {"query_code": code}, 201, headers
-    view = present_new_case(
-        _ext("cipher"),
-        case,
-        current_principal(),
-        _ext("policy").clocks,
-        result.written,
-    )
+    view = present_new_case(cipher, case, current_principal(), _ext("policy").clocks, written)
     return view | {"query_code": code}, 201, headers
 
 
@@ -124,6 +119,14 @@ def read(case_no):
     """A case with its timeline, for the accepting and the responsible district."""
     case = visible_case(db_session(), current_principal(), case_no)
     case_no_var.set(case.case_no)
+    return shown_case(case)
+
+
+def _worked(step, version: int, case_no: str, *args) -> dict:
+    """Take a step on the case (`step(uow, principal, case_no, version, *args)`) in the
+    request's unit of work; answers the case as it is after the commit."""
+    with unit_of_work() as uow:
+        case = step(uow, current_principal(), case_no, version, *args)
     return shown_case(case)
 
 
@@ -185,11 +188,9 @@ STEPS = {
 def _register_step(action: Action, step: Step) -> None:
     def view(data, case_no):
         def run():
-            outcome = perform(
-                db_session(), current_principal(), case_no, action, data, _ext("policy")
-            )
-            _ext("publisher").publish(outcome.to_publish)
-            return shown_case(outcome.case)
+            with unit_of_work() as uow:
+                case = perform(uow, current_principal(), case_no, action, data)
+            return shown_case(case)
 
         return run_step(case_no, run)
 
@@ -229,12 +230,12 @@ for _action, _step in STEPS.items():
 def query_code_of(case_no):
     """The citizen's query code, to print the receipt again at the center that took the
     application (a case from before codes existed gets one now). Nobody else is shown it."""
-    session = db_session()
-    case = visible_case(session, current_principal(), case_no)
-    if not query_code.shown_to(current_principal(), case):
-        raise CaseNotFound(case_no)
-    case_no_var.set(case.case_no)
-    code = query_code.code_of(session, _ext("cipher"), case)
+    with unit_of_work() as uow:
+        case = visible_case(uow.session, current_principal(), case_no)
+        if not query_code.shown_to(current_principal(), case):
+            raise CaseNotFound(case_no)
+        case_no_var.set(case.case_no)
+        code = query_code.code_of(uow.session, _ext("cipher"), case)
     return {"case_no": case.case_no, "query_code": query_code.display(code)}, 200, NO_STORE
 
 
@@ -246,10 +247,12 @@ def query_code_of(case_no):
 def mailing_contact_of(case_no):
     """The applicant's full phone and address, for the window that took the application, to
     mail the decided result. Everywhere else they are masked; each look is on the timeline."""
-    return run_step(
-        case_no,
-        lambda: mailing_contact(db_session(), _ext("cipher"), current_principal(), case_no),
-    )
+
+    def run():
+        with unit_of_work() as uow:
+            return mailing_contact(uow, _ext("cipher"), current_principal(), case_no)
+
+    return run_step(case_no, run)
 
 
 @blp.route("/cases/<string:case_no>/claim", methods=["POST"])
@@ -260,12 +263,7 @@ def mailing_contact_of(case_no):
 @requires(Permission.WORK_CASE)
 def claim(data, case_no):
     """Take a case on yourself (a clerk or supervisor of the responsible district)."""
-    return run_step(
-        case_no,
-        lambda: shown_case(
-            assign(db_session(), current_principal(), case_no, data["version"], None)
-        ),
-    )
+    return run_step(case_no, lambda: _worked(assign, data["version"], case_no, None))
 
 
 @blp.route("/cases/<string:case_no>/pause", methods=["POST"])
@@ -276,14 +274,9 @@ def claim(data, case_no):
 @requires(Permission.WORK_CASE)
 def pause_clock(data, case_no):
     """Pause the completion clock for a special procedure (hearing, testing, expert review...)."""
-    principal, version = current_principal(), data["version"]
+    procedure, reason = data["procedure"], data["reason"]
     return run_step(
-        case_no,
-        lambda: shown_case(
-            pauses.pause(
-                db_session(), principal, case_no, version, data["procedure"], data["reason"]
-            )
-        ),
+        case_no, lambda: _worked(pauses.pause, data["version"], case_no, procedure, reason)
     )
 
 
@@ -295,15 +288,7 @@ def pause_clock(data, case_no):
 @requires(Permission.WORK_CASE)
 def resume_clock(data, case_no):
     """Resume the completion clock; the working days paused are added to its deadline."""
-    principal, version = current_principal(), data["version"]
-    return run_step(
-        case_no,
-        lambda: shown_case(
-            pauses.resume(
-                db_session(), principal, case_no, version, data["note"], _ext("policy").clocks
-            )
-        ),
-    )
+    return run_step(case_no, lambda: _worked(pauses.resume, data["version"], case_no, data["note"]))
 
 
 @blp.route("/cases/<string:case_no>/assign", methods=["POST"])
@@ -314,12 +299,7 @@ def resume_clock(data, case_no):
 @requires(Permission.ASSIGN)
 def assign_case(data, case_no):
     """Give a case to a clerk of the responsible district (supervisors)."""
-    return run_step(
-        case_no,
-        lambda: shown_case(
-            assign(db_session(), current_principal(), case_no, data["version"], data["username"])
-        ),
-    )
+    return run_step(case_no, lambda: _worked(assign, data["version"], case_no, data["username"]))
 
 
 @blp.route("/queue", methods=["GET"])
@@ -375,4 +355,5 @@ def notifications(query):
 @requires(Permission.NEWS)
 def mark_read(notification_id):
     """Mark one notification read."""
-    mark_read_for(db_session(), current_principal(), notification_id)
+    with unit_of_work() as uow:
+        mark_read_for(uow.session, current_principal(), notification_id)

@@ -3,22 +3,22 @@ window mailing the result. Everywhere else they stay masked; each look is on the
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from service.accounts.credentials import Principal
 from service.cases.actions import CaseNotFound, at_the_window, visible_case
 from service.cases.events import EventType
 from service.cases.lifecycle import Status, TransitionRefused
-from service.cases.timeline import Actor, append_event
+from service.cases.steps import UnitOfWork
+from service.cases.timeline import Actor
 from service.clock import now_utc
 from service.crypto import FieldCipher
 
 
 def mailing_contact(
-    session: Session, cipher: FieldCipher, principal: Principal, case_no: str
+    uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_no: str
 ) -> dict[str, Any]:
     """Name, phone and address for the window that took the application, once the case is
-    decided and its result is to be mailed. Logged on the timeline; commits."""
+    decided and its result is to be mailed. Logged on the timeline."""
+    session = uow.session
     case = visible_case(session, principal, case_no, lock=True)
     if principal.kind != "terminal" or not at_the_window(principal, case):
         # Other windows and staff have no step that needs the full data: they never see it.
@@ -30,16 +30,13 @@ def mailing_contact(
             "仅在办结后邮寄送达结果时显示完整的联系电话和地址。",
         )
     address = case.address_enc and cipher.decrypt(case.address_enc, "address")
-    append_event(
-        session,
+    uow.record(
         case,
-        type=EventType.CONTACT_VIEWED,
-        status_to=case.status,
+        EventType.CONTACT_VIEWED,
         actor=Actor.of(principal, case.accepting_district),
         at=now_utc(),
         data={"purpose": "mail_result", "fields": ["phone", "address"]},
     )
-    session.commit()
     return {
         "case_no": case.case_no,
         "name": case.applicant_name,

@@ -7,7 +7,7 @@ the outbox row is still there for the relay to find.
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -24,19 +24,12 @@ from service.cases import catalog_cache, query_code
 from service.cases.events import EventType
 from service.cases.lifecycle import Status
 from service.cases.models import Case, CaseNumberCounter, IdempotencyRecord
-from service.cases.timeline import Actor, append_event, start_chain
+from service.cases.steps import UnitOfWork
+from service.cases.timeline import Actor, start_chain
 from service.clock import local_today, now_utc
-from service.clocks.calendar import WorkCalendar
-from service.clocks.models import Deadline
-from service.clocks.store import load_calendar
-from service.clocks.tracking import deadlines_of, start_clocks, track
+from service.clocks.tracking import start_clocks
 from service.crypto import FieldCipher
-from service.districts.connectors import has_own_system
 from service.materials.models import CaseFile
-from service.outbox.models import OutboxMessage
-from service.outbox.names import DELIVER_CASE, DRAINED_FLAG, district_queue
-from service.outbox.policy import DeliveryPolicy
-from service.outbox.processing import enqueue
 
 
 class IntakeRefused(RoutingError):
@@ -61,9 +54,6 @@ class IdempotencyConflict(Conflict):
 class IntakeResult:
     case: Case
     created: bool  # False when an earlier request with the same key made it
-    to_publish: list[OutboxMessage] = field(default_factory=list)
-    # For a case made now: the calendar its deadlines were counted by, and the deadlines.
-    written: tuple[WorkCalendar, list[Deadline]] | None = None
 
 
 def request_fingerprint(data: dict[str, Any]) -> str:
@@ -180,14 +170,15 @@ def claim_scans(session: Session, terminal: Principal, case: Case, materials: li
 
 
 def submit_application(
-    session: Session,
+    uow: UnitOfWork,
     cipher: FieldCipher,
     terminal: Principal,
     data: dict[str, Any],
     idempotency_key: str,
-    policy: DeliveryPolicy,
 ) -> IntakeResult:
-    """Validate routing and coverage, then write the case atomically and commit."""
+    """Validate routing and coverage, then write the case in the unit of work (its handlers
+    start the forwarding clock and queue the delivery to the responsible district)."""
+    session = uow.session
     assert terminal.kind == "terminal" and terminal.district_code and terminal.center_id
     fingerprint = request_fingerprint(data)
     earlier = _replayed(session, terminal.id, idempotency_key, fingerprint)
@@ -221,10 +212,6 @@ def submit_application(
             "该事项不提供所选的结果送达方式。",
             field="result_delivery",
         )
-    # Cases for a back office we serve are drained in batches; a district's own system gets
-    # each in a task of its own, so its calls run side by side and time out alone. Asked
-    # before anything is written, so that no autoflush splits the case's rows in two.
-    drained = not has_own_system(session, responsible)
     names = {m["code"]: m["name"] for m in item.materials}
     deferred = [
         {**m, "promised_by": m["promised_by"].isoformat(), "name": names[m["code"]]}
@@ -264,10 +251,9 @@ def submit_application(
     start_chain(session, case)
     start_clocks(session, case)
     scans = claim_scans(session, terminal, case, data["materials"])
-    first = append_event(
-        session,
+    first = uow.record(
         case,
-        type=EventType.SUBMITTED,
+        EventType.SUBMITTED,
         status_from=None,
         status_to=Status.SUBMITTED,
         actor=Actor.of(terminal, accepting),
@@ -279,30 +265,22 @@ def submit_application(
             "scans": scans,
         },
     )
-    track(session, case, EventType.SUBMITTED, now, policy.clocks)
-    written = (load_calendar(session), deadlines_of(session, case))
-    message = enqueue(
-        session,
-        task=DELIVER_CASE,
-        queue=district_queue(responsible),
-        payload={"case_id": case.id, "case_no": case.case_no, DRAINED_FLAG: drained},
-        case_id=case.id,
-        policy=policy,
-    )
     session.add(
         IdempotencyRecord(
             terminal_id=terminal.id, key=idempotency_key, request_hash=fingerprint, case_id=case.id
         )
     )
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
-        # Another request with the same key won the race: answer with what it made.
+        # Another request with the same key won the race (its insert held ours until it
+        # committed): nothing of this one may stay; answer with what the other made.
         session.rollback()
+        uow.outbox.clear()
         earlier = _replayed(session, terminal.id, idempotency_key, fingerprint)
         if earlier is None:
             raise
         return IntakeResult(earlier, created=False)
     # The timeline is the one event just written: known without reading it back.
     set_committed_value(case, "events", [first])
-    return IntakeResult(case, created=True, to_publish=[message], written=written)
+    return IntakeResult(case, created=True)

@@ -54,7 +54,7 @@ def news_for(
 
 
 def mark_read_for(session: Session, principal: Principal, notification_id: int) -> None:
-    """Mark one of the principal's notifications read (others' are left alone); commits."""
+    """Mark one of the principal's notifications read (others' are left alone)."""
     session.execute(
         update(Notification)
         .where(
@@ -65,4 +65,3 @@ def mark_read_for(session: Session, principal: Principal, notification_id: int) 
         )
         .values(read_at=now_utc())
     )
-    session.commit()

@@ -70,7 +70,7 @@ def shown_to(principal: Principal, case: Case) -> bool:
 def code_of(session: Session, cipher: FieldCipher, case: Case) -> str:
     """The case's code, issued now if it has none (cases taken before codes existed get theirs
     when the accepting window reprints the receipt; the key is not in the database, so the
-    migration could not make them). Commits when it issues one.
+    migration could not make them); the caller commits.
 
     The update is conditional and bypasses the case's version counter: two reprints at once
     agree on one code, and issuing it is no change a window's open form should conflict with.
@@ -82,7 +82,7 @@ def code_of(session: Session, cipher: FieldCipher, case: Case) -> str:
             .values(query_code_enc=encrypt(cipher, new_code()))
             .execution_options(synchronize_session=False)
         )
-        session.commit()
-        # Ours, or the one a concurrent reprint wrote first.
+        # Ours, or the one a concurrent reprint wrote first (its update held ours until it
+        # committed, and ours then found the code set).
         session.refresh(case, ["query_code_enc"])
     return cipher.decrypt(case.query_code_enc, CONTEXT)

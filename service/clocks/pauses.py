@@ -12,13 +12,13 @@ from service.cases.actions import ActionInvalid, locked_case, sides_of
 from service.cases.events import EventType
 from service.cases.lifecycle import Side, Status, TransitionRefused
 from service.cases.models import Case
-from service.cases.timeline import Actor, append_event
+from service.cases.steps import UnitOfWork
+from service.cases.timeline import Actor
 from service.clock import local_today, now_utc
 from service.clocks.deadlines import PROCEDURES, Kind
 from service.clocks.models import ClockPause, Deadline
 from service.clocks.store import load_calendar
 from service.clocks.tracking import end_pause, running_pause
-from service.outbox.policy import ClockRules
 
 
 def _running_clock(session: Session, case: Case) -> Deadline | None:
@@ -64,9 +64,10 @@ def _completion_clock(session: Session, principal: Principal, case: Case, step: 
 
 
 def pause(
-    session: Session, principal: Principal, case_no: str, version: int, procedure: str, reason: str
+    uow: UnitOfWork, principal: Principal, case_no: str, version: int, procedure: str, reason: str
 ) -> Case:
-    """Stop the completion clock for a special procedure; commits."""
+    """Stop the completion clock for a special procedure."""
+    session = uow.session
     case = locked_case(session, principal, case_no, version)
     deadline = _completion_clock(session, principal, case, "pause")
     now = now_utc()
@@ -77,40 +78,31 @@ def pause(
         )
     )
     deadline.paused_since, deadline.due_state = today, "paused"
-    append_event(
-        session,
+    uow.record(
         case,
-        type=EventType.CLOCK_PAUSED,
-        status_to=case.status,
+        EventType.CLOCK_PAUSED,
         actor=Actor.of(principal, case.responsible_district),
         at=now,
         reason=reason,
         data={"procedure": procedure, "procedure_zh": PROCEDURES[procedure]},
     )
     case.updated_at = now
-    session.commit()
     return case
 
 
 def resume(
-    session: Session,
-    principal: Principal,
-    case_no: str,
-    version: int,
-    note: str | None,
-    rules: ClockRules,
+    uow: UnitOfWork, principal: Principal, case_no: str, version: int, note: str | None
 ) -> Case:
-    """Start the completion clock again, adding the working days paused; commits."""
+    """Start the completion clock again, adding the working days paused."""
+    session = uow.session
     case = locked_case(session, principal, case_no, version)
     deadline = _completion_clock(session, principal, case, "resume")
     running = running_pause(session, case)
     now = now_utc()
-    days = end_pause(load_calendar(session), rules, deadline, running, now, note)
-    append_event(
-        session,
+    days = end_pause(load_calendar(session), uow.policy.clocks, deadline, running, now, note)
+    uow.record(
         case,
-        type=EventType.CLOCK_RESUMED,
-        status_to=case.status,
+        EventType.CLOCK_RESUMED,
         actor=Actor.of(principal, case.responsible_district),
         at=now,
         reason=note,
@@ -121,5 +113,4 @@ def resume(
         },
     )
     case.updated_at = now
-    session.commit()
     return case

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.cases.events import EVENTS, Clocks, EventType
-from service.cases.models import Case
+from service.cases.models import Case, CaseEvent
+from service.cases.steps import Handlers, UnitOfWork
 from service.clock import local_today
 from service.clocks.calendar import WorkCalendar
 from service.clocks.deadlines import DueState, Kind, due_on, standing
@@ -173,3 +174,16 @@ def _limit(case: Case, kind: Kind, rules: ClockRules) -> tuple[str, int]:
     if kind == Kind.COMPLETE:
         return case.responsible_district, case.item_version.promised_limit_days
     raise ValueError(f"no event starts a {kind} deadline")  # rectification: ratings' own
+
+
+def subscribe(handlers: Handlers) -> None:
+    """The clocks move with every step, in its transaction, as its row in `EVENTS` says."""
+
+    @handlers.before(EventType.COMPLETED)
+    def time_taken(uow: UnitOfWork, case: Case, at: datetime, data: dict) -> dict:
+        # Kept on the (hash-chained) event: the time a case took is fixed when it is decided.
+        return {"working_days": working_days_taken(uow.session, case, at)}
+
+    @handlers.after()
+    def move_clocks(uow: UnitOfWork, case: Case, event: CaseEvent) -> None:
+        track(uow.session, case, EventType(event.type), event.occurred_at, uow.policy.clocks)

@@ -45,6 +45,7 @@ from service.outbox.models import OutboxMessage
 from service.outbox.names import district_queue
 from service.pagination import ID
 from service.policy import Permission
+from service.work import unit_of_work
 
 blp = Blueprint("districts", __name__, url_prefix="/api/v1", description="District systems")
 metrics_bp = Blueprint("metrics", __name__)
@@ -175,7 +176,8 @@ def callback(code):
 
     def run():
         try:
-            result, case, to_publish = apply_callback(session, code, event, _ext("policy"))
+            with unit_of_work() as uow:
+                result, case = apply_callback(uow, code, event)
         except NotDeliveredYet as err:
             raise Problem(
                 409,
@@ -192,7 +194,6 @@ def callback(code):
                 "The event's data do not fit its type.",
                 errors=flatten_messages({"data": err.messages}),
             ) from err
-        _ext("publisher").publish(to_publish)
         return {"result": result, "case_no": case.case_no, "status": case.status}
 
     return run_step(event["case_no"], run)

@@ -10,7 +10,6 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
 from service.accounts.credentials import Principal
@@ -19,9 +18,9 @@ from service.cases.events import CALLBACKS, EVENTS
 from service.cases.lifecycle import IN_FLIGHT, RANK, TRANSITIONS, Action, Status
 from service.cases.models import Case, CaseEvent
 from service.cases.schemas import STEP_SCHEMAS
+from service.cases.steps import UnitOfWork
 from service.clock import now_utc
-from service.outbox.models import InboxRecord, OutboxMessage
-from service.outbox.policy import DeliveryPolicy
+from service.outbox.models import InboxRecord
 
 CALLBACK_NAMESPACE = uuid.UUID("6f1c3b1e-2c55-4d7e-9a8e-0d1f2b3c4d5e")
 
@@ -73,15 +72,14 @@ def _is_stale(case: Case, action: Action, occurred) -> bool:
     )
 
 
-def apply_callback(
-    session: Session, code: str, event: dict[str, Any], policy: DeliveryPolicy
-) -> tuple[str, Case, list[OutboxMessage]]:
-    """Apply one event from district `code`; returns (result, case, messages to publish).
+def apply_callback(uow: UnitOfWork, code: str, event: dict[str, Any]) -> tuple[str, Case]:
+    """Apply one event from district `code` in the unit of work; returns (result, case).
 
-    result: applied, duplicate, stale or acknowledged. Commits. Raises CaseNotFound for a case
-    that is not this district's, CallbackInvalid for bad data, TransitionRefused for a step the
-    case cannot take and has not passed.
+    result: applied, duplicate, stale or acknowledged. Raises CaseNotFound for a case that is
+    not this district's, CallbackInvalid for bad data, TransitionRefused for a step the case
+    cannot take and has not passed (the unit of work then rolls back its inbox entry too).
     """
+    session = uow.session
     case = session.scalar(
         select(Case)
         .where(Case.case_no == event["case_no"], Case.responsible_district == code)
@@ -97,25 +95,20 @@ def apply_callback(
         .returning(InboxRecord.message_id)
     )
     if first is None:
-        session.rollback()
-        return "duplicate", case, []
+        return "duplicate", case
     # While a delivery is on its way the district may already act on it; that cannot be applied
     # yet without losing it, so the district is asked to send it again (a 409).
     if case.status in IN_FLIGHT:
-        session.rollback()
         raise NotDeliveredYet(case.case_no)
     if event["type"] not in STEPS:  # "received": the system has the case; we knew on delivery
-        session.commit()
-        return "acknowledged", case, []
+        return "acknowledged", case
     action = STEPS[event["type"]]
     schema = STEP_SCHEMAS[action]
     if _is_stale(case, action, event["occurred_at"]):
-        session.commit()
-        return "stale", case, []
+        return "stale", case
     try:
         data = schema().load({**event["data"], "version": case.version})
     except ValidationError as err:
-        session.rollback()
         raise CallbackInvalid(err.normalized_messages()) from err
     # A Core update: the ORM would count it as a change of the case and bump its version.
     session.execute(
@@ -128,7 +121,5 @@ def apply_callback(
         select(func.max(CaseEvent.occurred_at)).where(CaseEvent.case_id == case.id)
     )
     happened = min(max(event["occurred_at"], latest), now_utc())
-    outcome = perform(
-        session, district_principal(code), case.case_no, action, data, policy, at=happened
-    )
-    return "applied", outcome.case, outcome.to_publish
+    perform(uow, district_principal(code), case.case_no, action, data, at=happened)
+    return "applied", case

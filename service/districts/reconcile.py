@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from service.cases.actions import ActionInvalid, CaseNotFound
 from service.cases.lifecycle import Status, TransitionRefused
 from service.cases.models import Case
+from service.cases.steps import UnitOfWork
 from service.clock import now_utc
 from service.crypto import FieldCipher
 from service.districts.callbacks import (
@@ -98,7 +99,8 @@ def _district(sessions, cipher, policy, publisher, code, quiet_seconds, results)
         for event in _events(answer, case_no):
             with sessions() as session:
                 try:
-                    result, _case, to_publish = apply_callback(session, code, event, policy)
+                    with UnitOfWork(session, policy, publisher) as uow:
+                        result, _case = apply_callback(uow, code, event)
                 except (
                     ActionInvalid,
                     CallbackInvalid,
@@ -106,12 +108,10 @@ def _district(sessions, cipher, policy, publisher, code, quiet_seconds, results)
                     NotDeliveredYet,
                     TransitionRefused,
                 ) as err:
-                    session.rollback()
-                    result, to_publish = "refused", []
+                    result = "refused"
                     log.warning(
                         "reconciled event refused", extra={"case_no": case_no, "error": repr(err)}
                     )
-            publisher.publish(to_publish)
             results[result] += 1
         with sessions() as session, session.begin():
             session.execute(

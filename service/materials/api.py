@@ -10,8 +10,8 @@ from service.accounts.auth import (
     current_principal,
     requires,
 )
-from service.cases.api import run_step
 from service.db import db_session
+from service.logs import case_no_var
 from service.materials.originals import record_arrival, record_mailing
 from service.materials.service import (
     attach,
@@ -24,6 +24,7 @@ from service.openapi import Blueprint
 from service.pagination import ID
 from service.policy import Permission
 from service.schemas import LocalDateTime
+from service.work import take, unit_of_work
 
 blp = Blueprint("materials", __name__, url_prefix="/api/v1", description="Materials")
 
@@ -67,14 +68,15 @@ def upload_for_application(files):
     """Upload a scan for an application about to be submitted; name its id in the
     application's materials (`materials[].files`). Unused scans are removed after an hour."""
     settings = current_app.extensions["tongban.settings"]
-    return stage(
-        db_session(),
-        _store(),
-        current_principal(),
-        files["file"].stream,
-        files["file"].filename,
-        settings.upload_limit_bytes,
-    )
+    with unit_of_work() as uow:
+        return stage(
+            uow.session,
+            _store(),
+            current_principal(),
+            files["file"].stream,
+            files["file"].filename,
+            settings.upload_limit_bytes,
+        )
 
 
 @blp.route("/cases/<string:case_no>/files", methods=["POST"])
@@ -88,18 +90,16 @@ def upload(body, case_no):
     Streamed to storage; stored once by SHA-256."""
     settings = current_app.extensions["tongban.settings"]
 
-    return run_step(
+    return take(
         case_no,
-        lambda: attach(
-            db_session(),
-            _store(),
-            current_principal(),
-            case_no,
-            body["material_code"],
-            body["file"].stream,
-            body["file"].filename,
-            settings.upload_limit_bytes,
-        ),
+        attach,
+        _store(),
+        current_principal(),
+        case_no,
+        body["material_code"],
+        body["file"].stream,
+        body["file"].filename,
+        settings.upload_limit_bytes,
     )
 
 
@@ -109,7 +109,8 @@ def upload(body, case_no):
 @requires(Permission.READ_FILES)
 def list_files(case_no):
     """The case's scans (both districts' staff and the accepting center's windows)."""
-    return run_step(case_no, lambda: files_of(db_session(), current_principal(), case_no))
+    case_no_var.set(case_no)
+    return files_of(db_session(), current_principal(), case_no)
 
 
 @blp.route(f"/cases/<string:case_no>/files/<{ID}:file_id>", methods=["GET"])
@@ -118,18 +119,13 @@ def list_files(case_no):
 def download(case_no, file_id):
     """One scan; who downloaded what, and when, goes on the case's timeline."""
 
-    def run():
-        row, stream = open_for_download(
-            db_session(), _store(), current_principal(), case_no, file_id
-        )
-        return send_file(
-            stream,
-            mimetype=row.content_type,
-            as_attachment=True,
-            download_name=safe_file_name(row.original_name),
-        )
-
-    return run_step(case_no, run)
+    row, stream = take(case_no, open_for_download, _store(), current_principal(), case_no, file_id)
+    return send_file(
+        stream,
+        mimetype=row.content_type,
+        as_attachment=True,
+        download_name=safe_file_name(row.original_name),
+    )
 
 
 class MailingSchema(Schema):
@@ -159,17 +155,15 @@ class MailingOutSchema(Schema):
 @requires(Permission.CASE_STEP)
 def mail_originals(data, case_no):
     """The accepting window posted paper originals: carrier, tracking number, date."""
-    return run_step(
+    return take(
         case_no,
-        lambda: record_mailing(
-            db_session(),
-            current_principal(),
-            case_no,
-            data["materials"],
-            data["carrier"],
-            data["tracking_no"],
-            data["mailed_on"],
-        ),
+        record_mailing,
+        current_principal(),
+        case_no,
+        data["materials"],
+        data["carrier"],
+        data["tracking_no"],
+        data["mailed_on"],
     )
 
 
@@ -179,6 +173,4 @@ def mail_originals(data, case_no):
 @requires(Permission.WORK_CASE)
 def originals_arrived(case_no, mailing_id):
     """The responsible district received the originals."""
-    return run_step(
-        case_no, lambda: record_arrival(db_session(), current_principal(), case_no, mailing_id)
-    )
+    return take(case_no, record_arrival, current_principal(), case_no, mailing_id)

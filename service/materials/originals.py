@@ -14,7 +14,8 @@ from service.cases.actions import ActionInvalid, CaseNotFound, sides_of, visible
 from service.cases.events import EventType
 from service.cases.lifecycle import ENDED, Side, TransitionRefused
 from service.cases.models import Case
-from service.cases.timeline import Actor, append_event
+from service.cases.steps import UnitOfWork
+from service.cases.timeline import Actor
 from service.clock import local_today, now_utc
 from service.materials.models import OriginalMailing
 
@@ -57,7 +58,7 @@ def _side(session, principal, case_no, step: str) -> Case:
 
 
 def record_mailing(
-    session: Session,
+    uow: UnitOfWork,
     principal: Principal,
     case_no: str,
     materials: list[str],
@@ -65,7 +66,8 @@ def record_mailing(
     tracking_no: str,
     mailed_on: date,
 ) -> OriginalMailing:
-    """The window posted originals; commits."""
+    """The window posted originals."""
+    session = uow.session
     case = _side(session, principal, case_no, "mail")
     wanted = needs_originals(case)
     unknown = [c for c in materials if c not in wanted]
@@ -87,23 +89,21 @@ def record_mailing(
     )
     session.add(mailing)
     session.flush()
-    append_event(
-        session,
+    uow.record(
         case,
-        type=EventType.ORIGINALS_MAILED,
-        status_to=case.status,
+        EventType.ORIGINALS_MAILED,
         actor=Actor.of(principal, case.accepting_district),
         at=now_utc(),
         data={"mailing": mailing.id, "carrier": carrier, "tracking_no": tracking_no},
     )
-    session.commit()
     return mailing
 
 
 def record_arrival(
-    session: Session, principal: Principal, case_no: str, mailing_id: int
+    uow: UnitOfWork, principal: Principal, case_no: str, mailing_id: int
 ) -> OriginalMailing:
-    """The responsible district received the envelope; commits."""
+    """The responsible district received the envelope."""
+    session = uow.session
     case = _side(session, principal, case_no, "arrival")
     mailing = session.get(OriginalMailing, mailing_id)
     if mailing is None or mailing.case_id != case.id:
@@ -111,16 +111,13 @@ def record_arrival(
     if mailing.arrived_on is not None:
         raise TransitionRefused("already-arrived", "Recorded already.", "已登记到达。")
     mailing.arrived_on, mailing.received_by = local_today(), principal.name
-    append_event(
-        session,
+    uow.record(
         case,
-        type=EventType.ORIGINALS_ARRIVED,
-        status_to=case.status,
+        EventType.ORIGINALS_ARRIVED,
         actor=Actor.of(principal, case.responsible_district),
         at=now_utc(),
         data={"mailing": mailing.id},
     )
-    session.commit()
     return mailing
 
 

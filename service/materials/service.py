@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from service import policy
 from service.accounts.credentials import Principal
 from service.cases.actions import (
+    ActionInvalid,
     CaseNotFound,
     at_the_window,
     material_names,
@@ -23,7 +24,8 @@ from service.cases.actions import (
 from service.cases.events import EventType
 from service.cases.lifecycle import Side, Status, TransitionRefused
 from service.cases.models import Case, CaseEvent
-from service.cases.timeline import Actor, append_event
+from service.cases.steps import Handlers, UnitOfWork
+from service.cases.timeline import Actor
 from service.clock import now_utc
 from service.materials.models import CaseFile
 from service.materials.store import Refused, Store
@@ -55,7 +57,7 @@ def _readable_case(session: Session, principal: Principal, case_no: str, lock: b
 
 
 def attach(
-    session: Session,
+    uow: UnitOfWork,
     store: Store,
     principal: Principal,
     case_no: str,
@@ -64,7 +66,8 @@ def attach(
     name: str,
     limit: int,
 ) -> CaseFile:
-    """Store a scan and attach it to the case against one of its materials; commits."""
+    """Store a scan and attach it to the case against one of its materials."""
+    session = uow.session
     case = _readable_case(session, principal, case_no, lock=False)
     if principal.kind != "terminal" or Side.ACCEPTING not in sides_of(principal, case):
         raise TransitionRefused(
@@ -99,23 +102,20 @@ def attach(
     )
     session.add(row)
     session.flush()
-    append_event(
-        session,
+    uow.record(
         case,
-        type=EventType.FILE_ATTACHED,
-        status_to=case.status,
+        EventType.FILE_ATTACHED,
         actor=Actor.of(principal, case.accepting_district),
         at=now,
         data={"file_id": row.id, "material": material_code, "sha256": stored.sha256},
     )
-    session.commit()
     return row
 
 
 def stage(
     session: Session, store: Store, terminal: Principal, stream: BinaryIO, name: str, limit: int
 ) -> CaseFile:
-    """Store a scan for an application the window is about to submit; commits.
+    """Store a scan for an application the window is about to submit (the caller commits).
 
     The application names it among its materials; until then it belongs to no case.
     """
@@ -133,7 +133,7 @@ def stage(
         uploaded_at=now_utc(),
     )
     session.add(row)
-    session.commit()
+    session.flush()
     return row
 
 
@@ -145,24 +145,22 @@ def files_of(session: Session, principal: Principal, case_no: str) -> list[CaseF
 
 
 def open_for_download(
-    session: Session, store: Store, principal: Principal, case_no: str, file_id: int
+    uow: UnitOfWork, store: Store, principal: Principal, case_no: str, file_id: int
 ) -> tuple[CaseFile, BinaryIO]:
-    """The file, for someone allowed to read it; the download goes on the timeline. Commits."""
+    """The file, for someone allowed to read it; the download goes on the timeline."""
+    session = uow.session
     case = _readable_case(session, principal, case_no, lock=True)
     row = session.get(CaseFile, file_id)
     if row is None or row.case_id != case.id or row.removed_at is not None:
         raise CaseNotFound(f"{case_no} file {file_id}")
     stream = store.open(row.sha256)
-    append_event(
-        session,
+    uow.record(
         case,
-        type=EventType.FILE_DOWNLOADED,
-        status_to=case.status,
+        EventType.FILE_DOWNLOADED,
         actor=Actor.of(principal, principal.district_code or case.responsible_district),
         at=now_utc(),
         data={"file_id": row.id, "material": row.material_code},
     )
-    session.commit()
     return row, stream
 
 
@@ -183,12 +181,13 @@ def sweep_orphans(session: Session, store: Store, older_than: timedelta = ORPHAN
     return removed
 
 
-def remove_expired(session: Session, store: Store, retention_days: int) -> int:
+def remove_expired(uow: UnitOfWork, store: Store, retention_days: int) -> int:
     """Remove the scans of cases closed more than `retention_days` ago; the timeline says so.
 
     A stored file is deleted only when no scan still kept points at the same content.
-    Commits case by case; returns how many scans were removed.
+    Commits the unit of work case by case; returns how many scans were removed.
     """
+    session = uow.session
     cutoff = now_utc() - timedelta(days=retention_days)
     closed_long_ago = (
         select(CaseEvent.case_id)
@@ -216,16 +215,14 @@ def remove_expired(session: Session, store: Store, retention_days: int) -> int:
             )
             if still_kept is None:
                 store.delete(sha)
-        append_event(
-            session,
+        uow.record(
             case,
-            type=EventType.FILES_REMOVED,
-            status_to=case.status,
+            EventType.FILES_REMOVED,
             actor=Actor("system", None, "材料保存期限到期", case.accepting_district),
             at=now,
             data={"files": len(rows), "retention_days": retention_days},
         )
-        session.commit()
+        uow.commit()
         removed += len(rows)
     return removed
 
@@ -245,3 +242,30 @@ def staged_files(session: Session, terminal: Principal, ids: list[int]) -> list[
             .order_by(CaseFile.id)
         )
     )
+
+
+def subscribe(handlers: Handlers) -> None:
+    """Scans a step names must be the case's own."""
+
+    @handlers.before(EventType.SUPPLEMENTED)
+    def supplement_scans_are_its_own(uow: UnitOfWork, case: Case, at, data: dict) -> None:
+        """The scans a supplement names must be this case's, uploaded by its window for this
+        supplement (POST /cases/{no}/files), each under the material it is named for."""
+        named = {file_id: m["code"] for m in data["materials"] for file_id in m.get("files", [])}
+        if not named:
+            return
+        rows = uow.session.execute(
+            select(CaseFile.id, CaseFile.material_code).where(
+                CaseFile.id.in_(named),
+                CaseFile.case_id == case.id,
+                CaseFile.purpose == "supplement",
+                CaseFile.removed_at.is_(None),
+            )
+        ).all()
+        refused = sorted(set(named) - {file_id for file_id, code in rows if code == named[file_id]})
+        if refused:
+            raise ActionInvalid(
+                "materials",
+                f"Not scans uploaded for this case's supplement under that material: {refused}",
+                "所列扫描件不是本办件补正时为该材料上传的，请重新上传。",
+            )

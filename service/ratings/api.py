@@ -1,22 +1,21 @@
 """Ratings (好差评) at the window, and the rectification work they lead to."""
 
-from flask import current_app
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
-from service.cases.api import run_step, shown_case
+from service.cases.api import shown_case
 from service.cases.models import Case
 from service.cases.schemas import CaseSchema
 from service.db import db_session
 from service.openapi import Blueprint
-from service.outbox.policy import ClockRules
 from service.pagination import ID, decode_id_cursor, encode_cursor
 from service.policy import Permission
 from service.ratings.levels import LEVELS, RECTIFICATION_STATUSES, STATUS_ZH
 from service.ratings.models import Rating, Rectification
 from service.ratings.service import record_rating, rectification_step, review_appeal
 from service.schemas import LocalDateTime, PageQuerySchema
+from service.work import take
 
 blp = Blueprint("ratings", __name__, url_prefix="/api/v1", description="Ratings and rectification")
 
@@ -74,10 +73,6 @@ class RectificationPageSchema(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
-def _rules() -> ClockRules:
-    return current_app.extensions["tongban.policy"].clocks
-
-
 def _present(r: Rectification, case_no: str, rating: Rating) -> dict:
     return {
         **{c.name: getattr(r, c.name) for c in Rectification.__table__.columns},
@@ -98,14 +93,8 @@ def _present(r: Rectification, case_no: str, rating: Rating) -> dict:
 def rate(data, case_no):
     """Record the citizen's rating (once per case, at the accepting side)."""
     principal = current_principal()
-    return run_step(
-        case_no,
-        lambda: shown_case(
-            record_rating(
-                db_session(), principal, case_no, data["level"], data["comment"], _rules()
-            )
-        ),
-    )
+    case = take(case_no, record_rating, principal, case_no, data["level"], data["comment"])
+    return shown_case(case)
 
 
 @blp.route("/rectifications", methods=["GET"])
@@ -149,12 +138,8 @@ def _shown(rectification: Rectification) -> dict:
 def _register(step: str, doc: str) -> None:
     def view(data, rectification_id):
         principal = current_principal()
-        return run_step(
-            None,
-            lambda: _shown(
-                rectification_step(db_session(), principal, rectification_id, step, data["text"])
-            ),
-        )
+        text = data["text"]
+        return _shown(take(None, rectification_step, principal, rectification_id, step, text))
 
     view.__name__, view.__doc__ = f"rectification_{step}", doc
     decorated = requires(Permission.WORK_RECTIFICATION)(view)
@@ -176,10 +161,5 @@ _register("appeal", "Appeal: the rating was given by mistake (申诉); a supervi
 @requires(Permission.REVIEW_APPEAL)
 def review(data, rectification_id):
     """Uphold an appeal (the rating is void) or dismiss it (the rectification goes on)."""
-    principal = current_principal()
-    return run_step(
-        None,
-        lambda: _shown(
-            review_appeal(db_session(), principal, rectification_id, data["decision"], data["note"])
-        ),
-    )
+    principal, decision, note = current_principal(), data["decision"], data["note"]
+    return _shown(take(None, review_appeal, principal, rectification_id, decision, note))

@@ -16,7 +16,8 @@ from service.cases.actions import CaseNotFound, at_the_window, sides_of, visible
 from service.cases.events import EventType
 from service.cases.lifecycle import RATEABLE, Side, TransitionRefused
 from service.cases.models import Case, Notification
-from service.cases.timeline import Actor, append_event
+from service.cases.steps import UnitOfWork
+from service.cases.timeline import Actor
 from service.clock import local_today, now_utc
 from service.clocks.deadlines import Kind
 from service.clocks.models import Deadline
@@ -46,14 +47,10 @@ def rating_refused(session: Session, principal: Principal, case: Case) -> Transi
 
 
 def record_rating(
-    session: Session,
-    principal: Principal,
-    case_no: str,
-    level: str,
-    comment: str | None,
-    rules: ClockRules,
+    uow: UnitOfWork, principal: Principal, case_no: str, level: str, comment: str | None
 ) -> Case:
     """Record the citizen's rating at the accepting side; a bad one opens a rectification."""
+    session = uow.session
     case = visible_case(session, principal, case_no, lock=True)
     refused = rating_refused(session, principal, case)
     if refused is not None:
@@ -69,20 +66,17 @@ def record_rating(
     )
     session.add(rating)
     session.flush()
-    append_event(
-        session,
+    uow.record(
         case,
-        type=EventType.RATED,
-        status_to=case.status,
+        EventType.RATED,
         actor=Actor.of(principal, case.accepting_district),
         at=now,
         reason=comment,
         data={"level": level, "level_zh": LEVELS[level]},
     )
     if is_bad(level):
-        _open_rectification(session, case, rating, rules)
+        _open_rectification(session, case, rating, uow.policy.clocks)
     case.updated_at = now
-    session.commit()
     return case
 
 
@@ -131,12 +125,10 @@ def _locked(session: Session, principal: Principal, rectification_id: int):
     return rectification, case
 
 
-def _event(session, case, principal, district, type_, reason, data) -> None:
-    append_event(
-        session,
+def _event(uow: UnitOfWork, case, principal, district, type_, reason, data) -> None:
+    uow.record(
         case,
-        type=type_,
-        status_to=case.status,
+        type_,
         actor=Actor.of(principal, district),
         at=now_utc(),
         reason=reason,
@@ -154,9 +146,10 @@ def _finish_clock(session: Session, case: Case, state: str) -> None:
 
 
 def rectification_step(
-    session: Session, principal: Principal, rectification_id: int, step: str, text: str
+    uow: UnitOfWork, principal: Principal, rectification_id: int, step: str, text: str
 ) -> Rectification:
     """The responsible district's steps: callback (回访), close (整改结果), appeal (申诉)."""
+    session = uow.session
     rectification, case = _locked(session, principal, rectification_id)
     if Side.RESPONSIBLE not in sides_of(principal, case):
         raise TransitionRefused(
@@ -185,7 +178,7 @@ def rectification_step(
         rectification.appealed_at, rectification.status_before_appeal = now, rectification.status
     rectification.status = target.value
     _event(
-        session,
+        uow,
         case,
         principal,
         case.responsible_district,
@@ -193,15 +186,15 @@ def rectification_step(
         text,
         {},
     )
-    session.commit()
     return rectification
 
 
 def review_appeal(
-    session: Session, principal: Principal, rectification_id: int, decision: str, note: str
+    uow: UnitOfWork, principal: Principal, rectification_id: int, decision: str, note: str
 ) -> Rectification:
     """A supervisor of the accepting district, where the rating was given, upholds the appeal
     (the rating is void) or dismisses it (the rectification goes on)."""
+    session = uow.session
     rectification, case = _locked(session, principal, rectification_id)
     if principal.role != "supervisor" or principal.district_code != case.accepting_district:
         raise TransitionRefused(
@@ -223,7 +216,7 @@ def review_appeal(
     else:
         rectification.status = rectification.status_before_appeal
     _event(
-        session,
+        uow,
         case,
         principal,
         case.accepting_district,
@@ -231,5 +224,4 @@ def review_appeal(
         note,
         {"decision": decision},
     )
-    session.commit()
     return rectification

@@ -104,8 +104,8 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(
 def test_one_bad_case_in_a_batch_costs_only_itself_a_retry(
     long_lease_client, terminal, engine, settings, migrated
 ):
-    from service.cases.delivery import make_handlers
     from service.crypto import FieldCipher
+    from service.districts.delivery import make_handlers
     from service.materials.storage import open_store
     from service.materials.store import FileStore
     from service.outbox.names import district_queue

@@ -310,11 +310,9 @@ def test_a_result_is_mailed_only_to_an_address_on_file(client, terminal, engine)
     with Session(engine) as session:
         case = session.query(Case).filter_by(case_no=case_no).one()
         with pytest.raises(ActionInvalid) as refused:
-            _details(session, case, Action.DELIVER_RESULT, {"method": "mail", "tracking_no": "1"})
+            _details(case, Action.DELIVER_RESULT, {"method": "mail", "tracking_no": "1"})
         assert refused.value.field == "method"
-        assert _details(session, case, Action.DELIVER_RESULT, {"method": "window"}) == {
-            "method": "window"
-        }
+        assert _details(case, Action.DELIVER_RESULT, {"method": "window"}) == {"method": "window"}
 
 
 def test_a_body_of_escaped_quotes_costs_linear_time(client):

@@ -199,9 +199,11 @@ def test_retention_removes_files_and_says_so(
 
     import time_machine
 
+    from service.cases.steps import UnitOfWork
     from service.clock import now_utc
     from service.materials.service import remove_expired
     from service.materials.store import FileStore
+    from service.outbox.policy import DeliveryPolicy
 
     window, clerk = terminal("FM-01"), staff("clerk", "530102")
     body = application()
@@ -248,7 +250,8 @@ def test_retention_removes_files_and_says_so(
     store = FileStore(settings.files_dir)
     assert store.exists(sha)
     with migrated.sessionmaker() as session:
-        assert remove_expired(session, store, retention_days=180) >= 1
+        uow = UnitOfWork(session, DeliveryPolicy.from_settings(settings))
+        assert remove_expired(uow, store, retention_days=180) >= 1
     assert not store.exists(sha)
     assert client.get(f"/api/v1/cases/{case_no}/files", headers=clerk).get_json()[0]["id"]
     events = [e["type"] for e in read_case(client, window, case_no)["timeline"]]

@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 
+from catalog.refusals import DomainError
 from service.accounts.auth import accepts_uploads
 from service.accounts.credentials import Principal
 from service.cases.actions import (
@@ -35,11 +36,13 @@ from service.cases.contact import mailing_contact
 from service.cases.lifecycle import ACTION_ZH, Action, Side, TransitionRefused
 from service.cases.presenter import present_case
 from service.cases.schemas import STEP_SCHEMAS, ActionSchema, AssignSchema, PauseSchema
+from service.cases.steps import UnitOfWork
 from service.clock import local_today
 from service.clocks import pauses
 from service.clocks.deadlines import PROCEDURES
 from service.clocks.pauses import clock_refused
 from service.db import db_session
+from service.errors import Problem
 from service.materials.api import MailingSchema
 from service.materials.originals import originals_refused, record_arrival, record_mailing
 from service.materials.service import attach, files_of, open_for_download, safe_file_name
@@ -53,7 +56,8 @@ from service.web.blueprints import page_blueprint
 from service.web.casepage.labels import OUTCOME_ZH, event_zh
 from service.web.casepage.steps import step_body
 from service.web.forms import by_material, cleaned, load_form
-from service.web.outcomes import Refusal, attempt
+from service.web.outcomes import Refusal, attempt, refusal_of
+from service.work import take
 
 bp = page_blueprint("casepage", __name__, "/cases")
 ANYONE = page_requires(Permission.READ_CASE)
@@ -82,7 +86,7 @@ def _files(principal: Principal, case_no: str) -> list:
 def _mailing_contact(principal, case) -> dict | None:
     """The full contact for the window mailing the result (logged), or None where not allowed."""
     try:
-        return mailing_contact(db_session(), _ext("cipher"), principal, case.case_no)
+        return take(case.case_no, mailing_contact, _ext("cipher"), principal, case.case_no)
     except (CaseNotFound, TransitionRefused):
         return None
 
@@ -150,10 +154,9 @@ def show(principal: Principal, case_no: str):
 @page_requires(Permission.READ_FILES)
 def scan(principal: Principal, case_no: str, file_id: int):
     """One scan inline, for the viewer on the case page; goes on the timeline as a download."""
+    case_no = case_no[:_CASE_NO_MAX]
     (row, stream), _ = attempt(
-        lambda: open_for_download(
-            db_session(), _ext("files"), principal, case_no[:_CASE_NO_MAX], file_id
-        )
+        lambda: take(case_no, open_for_download, _ext("files"), principal, case_no, file_id)
     )
     response = send_file(
         stream, mimetype=row.content_type, download_name=safe_file_name(row.original_name)
@@ -206,37 +209,37 @@ def step(principal: Principal, case_no: str, action_name: str):
             open_form=action.value,
             status=422,
         )
-    if action == Action.SUPPLEMENT:
-        # A stale form must attach nothing: check the version it was read at first (perform()
-        # checks it again under its own lock, so a step taken in between is still a conflict).
-        _, refusal = attempt(
-            lambda: locked_case(db_session(), principal, case.case_no, data["version"])
-        )
-        if refusal is None:
-            db_session().rollback()  # the lock is not held while the scans are stored
-            refusal = _attach_scans(principal, case, codes)
-        if refusal is not None:
-            return _after(principal, case, None, refusal, action.value)
 
-    def run():
-        outcome = perform(db_session(), principal, case.case_no, action, data, _ext("policy"))
-        _ext("publisher").publish(outcome.to_publish)
-        return outcome
+    def run(uow: UnitOfWork):
+        if action == Action.SUPPLEMENT:
+            # One unit: a stale form attaches nothing, and no scan stays without the step.
+            locked_case(uow.session, principal, case.case_no, data["version"])
+            _attach_scans(uow, principal, case, codes)
+        return perform(uow, principal, case.case_no, action, data)
 
-    _, refusal = attempt(run)
+    _, refusal = attempt(lambda: take(case.case_no, run))
     return _after(principal, case, f"已{ACTION_ZH[action]}。", refusal, action.value)
 
 
-def _attach_scans(principal, case, codes: list[str]) -> Refusal | None:
+class ScanRefused(DomainError):
+    """One of a supplement form's scans was refused: said beside its material, with its name."""
+
+    def __init__(self, file_name: str, code: str, err: DomainError | Problem):
+        why = refusal_of(err).message_zh
+        super().__init__(str(err), f"{file_name[:60]}：{why}", f"materials.{code}")
+        self.status = err.status
+
+
+def _attach_scans(uow: UnitOfWork, principal, case, codes: list[str]) -> None:
     """The supplement's scans, each attached as POST /cases/{no}/files does, before the step."""
     settings = current_app.extensions["tongban.settings"]
     for code in codes:
         for upload in request.files.getlist(f"scan_{code}"):
             if not upload or not upload.filename:
                 continue
-            _, refusal = attempt(
-                lambda code=code, upload=upload: attach(
-                    db_session(),
+            try:
+                attach(
+                    uow,
                     _ext("files"),
                     principal,
                     case.case_no,
@@ -245,10 +248,8 @@ def _attach_scans(principal, case, codes: list[str]) -> Refusal | None:
                     upload.filename,
                     settings.upload_limit_bytes,
                 )
-            )
-            if refusal is not None:
-                return Refusal(f"{upload.filename[:60]}：{refusal.message_zh}", f"materials.{code}")
-    return None
+            except (DomainError, Problem) as err:
+                raise ScanRefused(upload.filename, code, err) from err
 
 
 def _form_step(principal, case_no: str, schema, fields: tuple[str, ...], name: str, done_zh, run):
@@ -272,7 +273,9 @@ def claim(principal: Principal, case_no: str):
         ("version",),
         "claim",
         "已认领，办件由您办理。",
-        lambda case, data: assign(db_session(), principal, case.case_no, data["version"], None),
+        lambda case, data: take(
+            case.case_no, assign, principal, case.case_no, data["version"], None
+        ),
     )
 
 
@@ -287,8 +290,8 @@ def assign_to(principal: Principal, case_no: str):
         ("version", "username"),
         "assign",
         "已分派。",
-        lambda case, data: assign(
-            db_session(), principal, case.case_no, data["version"], data["username"]
+        lambda case, data: take(
+            case.case_no, assign, principal, case.case_no, data["version"], data["username"]
         ),
     )
 
@@ -304,8 +307,8 @@ def rate(principal: Principal, case_no: str):
         ("level", "comment"),
         "rating",
         "评价已录入。",
-        lambda case, data: record_rating(
-            db_session(), principal, case.case_no, data["level"], data["comment"], _rules()
+        lambda case, data: take(
+            case.case_no, record_rating, principal, case.case_no, data["level"], data["comment"]
         ),
     )
 
@@ -321,8 +324,9 @@ def pause(principal: Principal, case_no: str):
         ("version", "procedure", "reason"),
         "pause",
         "已暂停计时。",
-        lambda case, data: pauses.pause(
-            db_session(),
+        lambda case, data: take(
+            case.case_no,
+            pauses.pause,
             principal,
             case.case_no,
             data["version"],
@@ -343,8 +347,8 @@ def resume(principal: Principal, case_no: str):
         ("version", "note"),
         "resume",
         "已恢复计时。",
-        lambda case, data: pauses.resume(
-            db_session(), principal, case.case_no, data["version"], data["note"], _rules()
+        lambda case, data: take(
+            case.case_no, pauses.resume, principal, case.case_no, data["version"], data["note"]
         ),
     )
 
@@ -362,8 +366,9 @@ def mail_originals(principal: Principal, case_no: str):
     if errors:
         return render_case(principal, case, errors=errors, open_form="originals", status=422)
     _, refusal = attempt(
-        lambda: record_mailing(
-            db_session(),
+        lambda: take(
+            case.case_no,
+            record_mailing,
             principal,
             case.case_no,
             data["materials"],
@@ -380,9 +385,7 @@ def mail_originals(principal: Principal, case_no: str):
 def originals_arrived(principal: Principal, case_no: str, mailing_id: int):
     """The responsible district received the originals."""
     case = _case(principal, case_no)
-    _, refusal = attempt(lambda: record_arrival(db_session(), principal, case.case_no, mailing_id))
+    _, refusal = attempt(
+        lambda: take(case.case_no, record_arrival, principal, case.case_no, mailing_id)
+    )
     return _after(principal, case, "已登记原件送达。", refusal, "originals")
-
-
-def _rules():
-    return _ext("policy").clocks

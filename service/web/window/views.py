@@ -28,6 +28,7 @@ from service.web.window.intake import (
     material_errors,
     stage_scans,
 )
+from service.work import take, unit_of_work
 
 bp = page_blueprint("window", __name__, "/window")
 WINDOW = page_requires(Permission.SUBMIT)
@@ -59,7 +60,7 @@ def home(principal: Principal):
 def news_read(principal: Principal, notification_id: int):
     """Mark one of this window's news read."""
     if notification_id <= MAX_ID:
-        mark_read_for(db_session(), principal, notification_id)
+        take(None, lambda uow: mark_read_for(uow.session, principal, notification_id))
     return redirect(url_for(".home"), code=303)
 
 
@@ -99,7 +100,8 @@ def intake(principal: Principal, basic_code: str):
     if request.method == "GET":
         return _intake_page(item, request.form, {}, {})
     form = request.form
-    staged, errors = stage_scans(principal, item, form, request.files)
+    with unit_of_work():  # kept even if the application is refused: the form shows them
+        staged, errors = stage_scans(principal, item, form, request.files)
     body = application_from(item, form, staged)
     data, schema_errors = load_form(ApplicationSchema(), body)
     errors |= by_material(schema_errors, body)
@@ -107,12 +109,11 @@ def intake(principal: Principal, basic_code: str):
         return _intake_page(item, form, staged, errors, status=422)
     key = (form.get("idempotency_key") or "")[:128] or uuid.uuid4().hex
     result, refusal = attempt(
-        lambda: submit_application(session, _ext("cipher"), principal, data, key, _ext("policy"))
+        lambda: take(None, submit_application, _ext("cipher"), principal, data, key)
     )
     if refusal is not None:
         problems = material_errors(refusal.problems) if refusal.problems else {}
         return _intake_page(item, form, staged, problems, refusal.message_zh, status=422)
-    _ext("publisher").publish(result.to_publish)
     return redirect(url_for(".receipt", case_no=result.case.case_no), code=303)
 
 
@@ -130,7 +131,10 @@ def receipt(principal: Principal, case_no: str):
     clerk = next((e.actor_name for e in case.events if e.type == "submitted"), None)
     code = None
     if query_code.shown_to(principal, case):
-        code = query_code.display(query_code.code_of(session, _ext("cipher"), case))
+        issued = take(
+            case.case_no, lambda uow: query_code.code_of(uow.session, _ext("cipher"), case)
+        )
+        code = query_code.display(issued)
     return render_template(
         "window/receipt.html",
         case=view,

@@ -1,7 +1,9 @@
-"""What the receiving side does with each outbox message.
+"""Cases on their way to the responsible district, and news on its way to either side.
 
-Each handler runs inside `outbox.processing.process`, in the transaction that also marks the
-message done and records it in the inbox, so its effects happen once.
+`subscribe` registers what a step sets off (news, a delivery); `make_handlers` is what the
+receiving side does with each outbox message. Each of those runs inside
+`outbox.processing.process`, in the transaction that also marks the message done and records
+it in the inbox, so its effects happen once.
 """
 
 import time
@@ -9,19 +11,19 @@ import time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.cases.events import EventType
+from service.cases.events import EVENTS, EventType
 from service.cases.lifecycle import Action, Side, Status, decide
 from service.cases.models import Case, CaseEvent, Notification
+from service.cases.steps import Handlers, UnitOfWork
 from service.cases.timeline import (
     Actor,
-    append_event,
     connector_actor,
     district_system_actor,
     read_heads,
     relay_actor,
 )
 from service.clock import now_utc
-from service.clocks.tracking import read_clocks, track
+from service.clocks.tracking import read_clocks
 from service.crypto import FieldCipher
 from service.districts.connectors import admit, has_own_system, http_target, record
 from service.districts.http import Misconfigured, post_event
@@ -29,8 +31,14 @@ from service.districts.payloads import case_payload, file_links
 from service.materials.checks import check_files
 from service.materials.store import Store
 from service.outbox.models import OutboxMessage
-from service.outbox.names import DELIVER_CASE, DELIVER_SUPPLEMENT, NOTIFY, district_queue
-from service.outbox.policy import ClockRules, DeliveryPolicy
+from service.outbox.names import (
+    DELIVER_CASE,
+    DELIVER_SUPPLEMENT,
+    DRAINED_FLAG,
+    NOTIFY,
+    district_queue,
+)
+from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import (
     BatchHandler,
     Handler,
@@ -92,27 +100,61 @@ def notify(
     return [message]
 
 
-def _receive(session: Session, case: Case, actor: Actor, via: Action, rules: ClockRules) -> int:
+def _receive(uow: UnitOfWork, case: Case, actor: Actor, via: Action) -> int:
     now = now_utc()
     if via == Action.FORWARD:
-        status = decide(Status(case.status), Action.FORWARD, SYSTEM)
-        append_event(
-            session,
+        uow.record(
             case,
-            type=EventType.FORWARDED,
-            status_to=status,
+            EventType.FORWARDED,
+            status_to=decide(Status(case.status), Action.FORWARD, SYSTEM),
             actor=relay_actor(case.accepting_district),
             at=now,
         )
-        case.status = status
-        track(session, case, EventType.FORWARDED, now, rules)
     status = decide(Status(case.status), Action.RECEIVE, SYSTEM)
-    event = append_event(
-        session, case, type=EventType.RECEIVED, status_to=status, actor=actor, at=now
+    return uow.record(case, EventType.RECEIVED, status_to=status, actor=actor, at=now).seq
+
+
+def subscribe(handlers: Handlers) -> None:
+    """What the districts' side does when a case moves: tells the other side (the news of
+    each event's row in `EVENTS`), and queues what must travel to the responsible district."""
+
+    @handlers.after()
+    def tell_the_other_side(uow: UnitOfWork, case: Case, event: CaseEvent) -> None:
+        news = EVENTS[EventType(event.type)].news
+        # A case withdrawn before it was forwarded never reached the other side: nobody to tell.
+        if news is None or (
+            event.type == EventType.WITHDRAWN and event.status_from == Status.SUBMITTED
+        ):
+            return
+        text_zh = news.text_zh.format(no=case.case_no)
+        uow.queue(notify(uow.session, case, news.side, event.seq, news.kind, text_zh, uow.policy))
+
+    @handlers.after(EventType.SUBMITTED)
+    def send_new_case(uow: UnitOfWork, case: Case, event: CaseEvent) -> None:
+        session = uow.session
+        # Cases for a back office we serve are drained in batches; a district's own system gets
+        # each in a task of its own, so its calls run side by side and time out alone. No
+        # autoflush here, so that the case's rows are written together at the end.
+        with session.no_autoflush:
+            drained = not has_own_system(session, case.responsible_district)
+        payload = {"case_id": case.id, "case_no": case.case_no, DRAINED_FLAG: drained}
+        uow.queue([_deliver(uow, case, DELIVER_CASE, payload)])
+
+    @handlers.after(EventType.SUPPLEMENTED)
+    def send_supplement(uow: UnitOfWork, case: Case, event: CaseEvent) -> None:
+        payload = {"case_id": case.id, "case_no": case.case_no}
+        uow.queue([_deliver(uow, case, DELIVER_SUPPLEMENT, payload)])
+
+
+def _deliver(uow: UnitOfWork, case: Case, task: str, payload: dict) -> OutboxMessage:
+    return enqueue(
+        uow.session,
+        task=task,
+        queue=district_queue(case.responsible_district),
+        payload=payload,
+        case_id=case.id,
+        policy=uow.policy,
     )
-    case.status, case.updated_at = status, now
-    track(session, case, EventType.RECEIVED, now, rules)
-    return event.seq
 
 
 def _latest_seq(session: Session, case: Case) -> int:
@@ -189,15 +231,14 @@ def make_handlers(
         """The case is at its responsible district: its timeline, clocks and news."""
         code = case.responsible_district
         actor = district_system_actor(code) if remote else connector_actor(code)
-        seq = _receive(session, case, actor, Action.FORWARD, policy.clocks)
+        uow = UnitOfWork(session, policy)
+        seq = _receive(uow, case, actor, Action.FORWARD)
         news = [(Side.ACCEPTING, "received", f"办件 {case.case_no} 已由办理地接收")]
         if not remote:
             news.append((Side.RESPONSIBLE, "new_case", f"新办件 {case.case_no}：{case.item_name}"))
-        return [
-            message
-            for side, kind, text in news
-            for message in notify(session, case, side, seq, kind, text, policy)
-        ]
+        for side, kind, text in news:
+            uow.queue(notify(session, case, side, seq, kind, text, policy))
+        return uow.outbox
 
     def deliver_cases(session: Session, messages: list[OutboxMessage]) -> list[OutboxMessage]:
         """New cases for back offices Tongban serves, all in the caller's transaction: the
@@ -244,11 +285,12 @@ def make_handlers(
         if case.status != Status.SUPPLEMENTED:
             return []
         actor = district_system_actor(code) if remote else connector_actor(code)
-        seq = _receive(session, case, actor, Action.RECEIVE, policy.clocks)
-        if remote:
-            return []
-        text = f"办件 {case.case_no} 已补正材料，请继续办理"
-        return notify(session, case, Side.RESPONSIBLE, seq, "supplemented", text, policy)
+        uow = UnitOfWork(session, policy)
+        seq = _receive(uow, case, actor, Action.RECEIVE)
+        if not remote:
+            text = f"办件 {case.case_no} 已补正材料，请继续办理"
+            uow.queue(notify(session, case, Side.RESPONSIBLE, seq, "supplemented", text, policy))
+        return uow.outbox
 
     def apply_notification(session: Session, message: OutboxMessage) -> None:
         p = message.payload
