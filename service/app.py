@@ -12,8 +12,8 @@ from service import cli, db, errors, guards, health, logs, wiring
 from service.accounts.admin_api import blp as accounts_admin_blp
 from service.accounts.api import blp as auth_blp
 from service.accounts.auth import gate
-from service.cases.api import blp as cases_blp
-from service.cases.public_api import blp as public_blp
+from service.casework.api import blp as cases_blp
+from service.casework.public_api import blp as public_blp
 from service.catalog_api.admin_api import blp as catalog_admin_blp
 from service.catalog_api.api import blp as catalog_blp
 from service.clocks.api import blp as calendar_blp
@@ -21,10 +21,10 @@ from service.config import Settings, load_settings
 from service.crypto import FieldCipher
 from service.districts.api import blp as districts_blp
 from service.districts.api import metrics_bp
+from service.districts.dead_letters_api import blp as dead_letters_blp
 from service.materials.api import blp as materials_blp
 from service.materials.storage import open_store
 from service.openapi import Api
-from service.outbox.api import blp as dead_letters_blp
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.publisher import Publisher
 from service.ratings.api import blp as ratings_blp

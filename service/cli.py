@@ -19,7 +19,7 @@ from service import migrate as migrations
 from service.accounts import manage, totp
 from service.accounts.models import CENTER_LEVELS, ROLES, ServiceCenter, StaffUser, Terminal
 from service.accounts.passwords import MESSAGES_ZH, password_problems
-from service.audit.verify import verify_timelines
+from service.cases.verify import verify_timelines
 from service.clock import local_today
 from service.clocks.store import CalendarImportError, import_year
 from service.clocks.supervision import supervise

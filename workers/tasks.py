@@ -13,6 +13,7 @@ from service.cases.steps import UnitOfWork
 from service.clocks.supervision import supervise
 from service.crypto import FieldCipher
 from service.db import Database
+from service.districts.connectors import paused_queues
 from service.districts.delivery import make_handlers
 from service.districts.reconcile import reconcile
 from service.materials.service import remove_expired, sweep_orphans
@@ -73,6 +74,7 @@ def drain_deliveries(queue: str) -> int:
         HANDLERS[DRAINED_TASK],
         policy,
         publisher,
+        paused_queues,
     )
     log.info("queue drained", extra={"queue": queue, "applied": applied})
     return applied
@@ -81,7 +83,7 @@ def drain_deliveries(queue: str) -> int:
 @shared_task(name=RELAY, ignore_result=True)
 def relay_outbox() -> int:
     """Re-publish outbox rows whose lease or retry time has passed."""
-    return relay_due(database.sessionmaker, publisher, policy)
+    return relay_due(database.sessionmaker, publisher, policy, paused_queues)
 
 
 @shared_task(name=SUPERVISE, ignore_result=True)

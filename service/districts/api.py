@@ -13,7 +13,6 @@ from catalog.districts import DISTRICT_NAMES
 from service import policy
 from service.accounts.auth import BEARER_SECURITY, current_principal, public, requires, signed
 from service.audit import security_log
-from service.cases.api import run_step
 from service.cases.events import EventType
 from service.cases.models import Case
 from service.cases.timeline import append_event, district_system_actor
@@ -45,7 +44,7 @@ from service.outbox.models import OutboxMessage
 from service.outbox.names import district_queue
 from service.pagination import ID
 from service.policy import Permission
-from service.work import unit_of_work
+from service.work import take
 
 blp = Blueprint("districts", __name__, url_prefix="/api/v1", description="District systems")
 metrics_bp = Blueprint("metrics", __name__)
@@ -174,29 +173,25 @@ def callback(code):
     check_json_body()
     event = _event(request.get_json(silent=True))
 
-    def run():
-        try:
-            with unit_of_work() as uow:
-                result, case = apply_callback(uow, code, event)
-        except NotDeliveredYet as err:
-            raise Problem(
-                409,
-                "not-delivered-yet",
-                "The case is still on its way to you",
-                "Send this event again in a moment; nothing was recorded.",
-                detail_zh="办件尚在传送中，请稍后重发。",
-            ) from err
-        except CallbackInvalid as err:
-            raise Problem(
-                422,
-                "validation-error",
-                "Request validation failed",
-                "The event's data do not fit its type.",
-                errors=flatten_messages({"data": err.messages}),
-            ) from err
-        return {"result": result, "case_no": case.case_no, "status": case.status}
-
-    return run_step(event["case_no"], run)
+    try:
+        result, case = take(event["case_no"], apply_callback, code, event)
+    except NotDeliveredYet as err:
+        raise Problem(
+            409,
+            "not-delivered-yet",
+            "The case is still on its way to you",
+            "Send this event again in a moment; nothing was recorded.",
+            detail_zh="办件尚在传送中，请稍后重发。",
+        ) from err
+    except CallbackInvalid as err:
+        raise Problem(
+            422,
+            "validation-error",
+            "Request validation failed",
+            "The event's data do not fit its type.",
+            errors=flatten_messages({"data": err.messages}),
+        ) from err
+    return {"result": result, "case_no": case.case_no, "status": case.status}
 
 
 @blp.route(f"/districts/<string:code>/files/<{ID}:file_id>")

@@ -7,6 +7,7 @@ short transactions of their own, never held while a district system is being cal
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,7 @@ from service.crypto import FieldCipher
 from service.db import transaction_cache
 from service.districts.breaker import Breaker
 from service.districts.models import DistrictConnector
+from service.outbox.names import district_queue
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import Deferred
 
@@ -47,6 +49,13 @@ def has_own_system(session: Session, code: str) -> bool:
     if code not in known:
         known[code] = _sends_to_its_system(session.get(DistrictConnector, code))
     return known[code]
+
+
+def paused_queues(session: Session) -> list[str]:
+    """The queues of paused districts: their backlog waits in the database, taking no worker's
+    time, until an admin resumes them (what the outbox's drain and relay are told)."""
+    paused = select(DistrictConnector.district_code).where(DistrictConnector.paused.is_(True))
+    return [district_queue(code) for code in session.scalars(paused)]
 
 
 def http_target(session: Session, cipher: FieldCipher, code: str) -> HttpTarget | None:

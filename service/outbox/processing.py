@@ -9,7 +9,7 @@ database (`next_attempt_at`), never in a Celery countdown.
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -17,10 +17,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.clock import now_utc
-from service.districts.models import DistrictConnector
 from service.outbox.backoff import retry_delay
 from service.outbox.models import InboxRecord, OutboxMessage
-from service.outbox.names import DRAINED_FLAG, district_queue
+from service.outbox.names import DRAINED_FLAG
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.publisher import Publisher
 
@@ -32,17 +31,14 @@ Handler = Callable[[Session, OutboxMessage], list[OutboxMessage] | None]
 # A batch handler does the same for many messages of one queue at once. It raises OneByOne when
 # they cannot be applied together (a district system takes them one request at a time).
 BatchHandler = Callable[[Session, list[OutboxMessage]], list[OutboxMessage]]
+# The queues whose messages wait in the database for now, taking no worker's time (a paused
+# district's; its connector says so, which this package does not read itself).
+Held = Callable[[Session], Collection[str]]
 
 # A drain applies up to BATCH messages per transaction, and at most ROUNDS transactions before
 # it hands the rest to a new drain task, so one busy district does not keep a worker forever.
 BATCH = 50
 ROUNDS = 10
-
-
-def _held_queues(session: Session) -> list[str]:
-    """A paused district's backlog waits in the database, taking no worker's time."""
-    paused = select(DistrictConnector.district_code).where(DistrictConnector.paused.is_(True))
-    return [district_queue(code) for code in session.scalars(paused)]
 
 
 class Deferred(Exception):
@@ -146,6 +142,7 @@ def drain(
     handler: Handler,
     policy: DeliveryPolicy,
     publisher: Publisher,
+    held: Held,
 ) -> int:
     """Apply the queue's new messages of `task` (not tried yet) in batches; returns how many.
 
@@ -159,7 +156,7 @@ def drain(
         ids: list[uuid.UUID] = []
         try:
             with sessions() as session, session.begin():
-                if queue in _held_queues(session):
+                if queue in held(session):
                     return 0  # the relay takes them once the district is resumed
                 messages = list(session.scalars(_fresh(queue, task)))
                 ids = [m.id for m in messages]
@@ -267,7 +264,11 @@ def _record_failure(
 
 
 def relay_due(
-    sessions: sessionmaker, publisher: Publisher, policy: DeliveryPolicy, batch: int = 200
+    sessions: sessionmaker,
+    publisher: Publisher,
+    policy: DeliveryPolicy,
+    held: Held,
+    batch: int = 200,
 ) -> int:
     """Re-publish pending rows whose lease or retry time has passed; returns how many.
 
@@ -276,14 +277,14 @@ def relay_due(
     """
     with sessions() as session, session.begin():
         now = now_utc()
-        held = _held_queues(session)
+        held_queues = held(session)
         due = list(
             session.scalars(
                 select(OutboxMessage)
                 .where(
                     OutboxMessage.status == "pending",
                     OutboxMessage.next_attempt_at <= now,
-                    OutboxMessage.queue.not_in(held),
+                    OutboxMessage.queue.not_in(held_queues),
                 )
                 .order_by(OutboxMessage.next_attempt_at)
                 .limit(batch)

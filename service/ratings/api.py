@@ -4,16 +4,14 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
-from service.cases.api import shown_case
 from service.cases.models import Case
-from service.cases.schemas import CaseSchema
 from service.db import db_session
 from service.openapi import Blueprint
 from service.pagination import ID, decode_id_cursor, encode_cursor
 from service.policy import Permission
 from service.ratings.levels import LEVELS, RECTIFICATION_STATUSES, STATUS_ZH
 from service.ratings.models import Rating, Rectification
-from service.ratings.service import record_rating, rectification_step, review_appeal
+from service.ratings.service import rectification_step, review_appeal
 from service.schemas import LocalDateTime, PageQuerySchema
 from service.work import take
 
@@ -82,19 +80,6 @@ def _present(r: Rectification, case_no: str, rating: Rating) -> dict:
         "level_zh": LEVELS[rating.level],
         "comment": rating.comment,
     }
-
-
-@blp.route("/cases/<string:case_no>/rating", methods=["POST"])
-@blp.arguments(RatingSchema)
-@blp.response(200, CaseSchema)
-@blp.problem(409, "Rated already, or not yet done")
-@blp.doc(security=BEARER_SECURITY)
-@requires(Permission.RATE)
-def rate(data, case_no):
-    """Record the citizen's rating (once per case, at the accepting side)."""
-    principal = current_principal()
-    case = take(case_no, record_rating, principal, case_no, data["level"], data["comment"])
-    return shown_case(case)
 
 
 @blp.route("/rectifications", methods=["GET"])

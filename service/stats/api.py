@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from catalog.districts import DISTRICT_NAMES
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.accounts.credentials import Principal
-from service.audit.verify import verify_timelines
+from service.cases.verify import verify_timelines
 from service.clock import local_today
 from service.db import db_session
 from service.errors import Problem

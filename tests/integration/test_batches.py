@@ -105,6 +105,7 @@ def test_one_bad_case_in_a_batch_costs_only_itself_a_retry(
     long_lease_client, terminal, engine, settings, migrated
 ):
     from service.crypto import FieldCipher
+    from service.districts.connectors import paused_queues
     from service.districts.delivery import make_handlers
     from service.materials.storage import open_store
     from service.materials.store import FileStore
@@ -134,6 +135,7 @@ def test_one_bad_case_in_a_batch_costs_only_itself_a_retry(
         handlers[DELIVER_CASE],
         policy,
         Publisher(settings.redis_url),
+        paused_queues,
     )
     assert applied >= 5
     for case_no in good:

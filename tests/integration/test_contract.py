@@ -8,7 +8,7 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator.validation.validators import OpenAPIV30SpecValidator
 
-from service.cases.api import STEPS
+from service.casework.api import STEPS
 from service.openapi import PROBLEM_MEDIA_TYPE
 from tests.helpers import act, application, submit
 

@@ -308,7 +308,7 @@ def test_an_edited_event_is_detected_and_named(dataset, client, staff, engine):
 def test_a_timeline_cut_at_its_end_or_missing_is_detected(dataset, engine):
     from sqlalchemy.orm import Session
 
-    from service.audit.verify import verify_timelines
+    from service.cases.verify import verify_timelines
 
     last_of = (
         "DELETE FROM case_events WHERE id = (SELECT max(e.id) FROM case_events e"

@@ -34,9 +34,10 @@ from service.cases.actions import (
 )
 from service.cases.contact import mailing_contact
 from service.cases.lifecycle import ACTION_ZH, Action, Side, TransitionRefused
-from service.cases.presenter import present_case
-from service.cases.schemas import STEP_SCHEMAS, ActionSchema, AssignSchema, PauseSchema
+from service.cases.schemas import STEP_SCHEMAS, ActionSchema, AssignSchema
 from service.cases.steps import UnitOfWork
+from service.casework.presenter import present_case
+from service.casework.schemas import PauseSchema
 from service.clock import local_today
 from service.clocks import pauses
 from service.clocks.deadlines import PROCEDURES

@@ -6,14 +6,14 @@ from flask import current_app, render_template, request
 from catalog.districts import KUNMING_DISTRICTS
 from service.accounts.credentials import Principal
 from service.cases.lifecycle import STATUS_ZH
-from service.cases.queue import (
+from service.casework.queue import (
     decode_queue_cursor,
     encode_queue_cursor,
     queue_counts,
     queue_district,
     queue_rows,
 )
-from service.cases.schemas import QueueQuerySchema
+from service.casework.schemas import QueueQuerySchema
 from service.clocks.deadlines import DUE_STATE_ZH
 from service.db import db_session
 from service.policy import Permission

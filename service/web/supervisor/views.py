@@ -13,11 +13,11 @@ from catalog.districts import DISTRICT_NAMES
 from catalog.repository import agreements_of
 from service import policy
 from service.accounts.credentials import Principal
-from service.cases.queue import NO_FILTERS, queue_rows
+from service.casework.queue import NO_FILTERS, queue_rows
 from service.clock import local_today
 from service.db import db_session
+from service.districts.dead_letters import dead_letters_query, present_dead_letter
 from service.districts.metrics import district_metrics
-from service.outbox.dead_letters import dead_letters_query, present_dead_letter
 from service.policy import Permission
 from service.stats.closing import month_file
 from service.stats.report import MEASURES_ZH

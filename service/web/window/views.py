@@ -10,11 +10,11 @@ from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter
 from service.cases import query_code
 from service.cases.actions import visible_case
-from service.cases.intake import submit_application
 from service.cases.news import mark_read_for, news_for
-from service.cases.presenter import present_case
-from service.cases.queue import window_todo
-from service.cases.schemas import ApplicationSchema
+from service.casework.intake import submit_application
+from service.casework.presenter import present_case
+from service.casework.queue import window_todo
+from service.casework.schemas import ApplicationSchema
 from service.catalog_api.api import item_in_force, search_items
 from service.db import db_session
 from service.pagination import MAX_ID

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from flask import current_app, url_for
 
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
-from service.cases import query_code, schemas
+from service.cases import query_code
 from service.cases.actions import (
     CaseNotFound,
     assign,
@@ -13,12 +13,14 @@ from service.cases.actions import (
     visible_case,
 )
 from service.cases.contact import mailing_contact
-from service.cases.intake import submit_application
 from service.cases.lifecycle import TRANSITIONS, Action
 from service.cases.models import Case
 from service.cases.news import mark_read_for, news_for
-from service.cases.presenter import present_case, present_new_case
-from service.cases.queue import (
+from service.cases.schemas import STEP_SCHEMAS, ActionSchema, AssignSchema
+from service.casework import schemas
+from service.casework.intake import submit_application
+from service.casework.presenter import present_case, present_new_case
+from service.casework.queue import (
     decode_queue_cursor,
     encode_queue_cursor,
     queue_district,
@@ -37,7 +39,9 @@ from service.pagination import (
     encode_cursor,
 )
 from service.policy import Permission
-from service.work import unit_of_work
+from service.ratings.api import RatingSchema
+from service.ratings.service import record_rating
+from service.work import take, unit_of_work
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Applications and cases")
 # On answers that carry the citizen's query code: no cache along the way may keep it.
@@ -125,22 +129,13 @@ def read(case_no):
 def _worked(step, version: int, case_no: str, *args) -> dict:
     """Take a step on the case (`step(uow, principal, case_no, version, *args)`) in the
     request's unit of work; answers the case as it is after the commit."""
-    with unit_of_work() as uow:
-        case = step(uow, current_principal(), case_no, version, *args)
-    return shown_case(case)
-
-
-def run_step(case_no: str | None, run):
-    """Run a step with its case number in the log context. Its refusals (DomainError) reach
-    the app's one handler, which answers them as problems (service/errors.py)."""
-    case_no_var.set(case_no)
-    return run()
+    return shown_case(take(case_no, step, current_principal(), case_no, version, *args))
 
 
 @dataclass(frozen=True)
 class Step:
     """What the API documents of one lifecycle step: a summary and what it does (its request
-    schema is schemas.STEP_SCHEMAS'; who may take it and when, the lifecycle's table)."""
+    schema is STEP_SCHEMAS'; who may take it and when, the lifecycle's table)."""
 
     summary: str
     description: str
@@ -187,12 +182,7 @@ STEPS = {
 
 def _register_step(action: Action, step: Step) -> None:
     def view(data, case_no):
-        def run():
-            with unit_of_work() as uow:
-                case = perform(uow, current_principal(), case_no, action, data)
-            return shown_case(case)
-
-        return run_step(case_no, run)
+        return shown_case(take(case_no, perform, current_principal(), case_no, action, data))
 
     owner, sources, _target = TRANSITIONS[action]
     view.__name__ = f"step_{action.value}"
@@ -214,7 +204,7 @@ def _register_step(action: Action, step: Step) -> None:
         "a scan of another case, no address to mail to); `errors` names each field.",
     )(decorated)
     decorated = blp.response(200, schemas.CaseSchema)(decorated)
-    decorated = blp.arguments(schemas.STEP_SCHEMAS[action])(decorated)
+    decorated = blp.arguments(STEP_SCHEMAS[action])(decorated)
     blp.route(path, methods=["POST"])(decorated)
 
 
@@ -247,23 +237,18 @@ def query_code_of(case_no):
 def mailing_contact_of(case_no):
     """The applicant's full phone and address, for the window that took the application, to
     mail the decided result. Everywhere else they are masked; each look is on the timeline."""
-
-    def run():
-        with unit_of_work() as uow:
-            return mailing_contact(uow, _ext("cipher"), current_principal(), case_no)
-
-    return run_step(case_no, run)
+    return take(case_no, mailing_contact, _ext("cipher"), current_principal(), case_no)
 
 
 @blp.route("/cases/<string:case_no>/claim", methods=["POST"])
-@blp.arguments(schemas.ActionSchema)
+@blp.arguments(ActionSchema)
 @blp.response(200, schemas.CaseSchema)
 @blp.problem(409, "Stale version, not your district's case, or not open to work")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.WORK_CASE)
 def claim(data, case_no):
     """Take a case on yourself (a clerk or supervisor of the responsible district)."""
-    return run_step(case_no, lambda: _worked(assign, data["version"], case_no, None))
+    return _worked(assign, data["version"], case_no, None)
 
 
 @blp.route("/cases/<string:case_no>/pause", methods=["POST"])
@@ -275,31 +260,43 @@ def claim(data, case_no):
 def pause_clock(data, case_no):
     """Pause the completion clock for a special procedure (hearing, testing, expert review...)."""
     procedure, reason = data["procedure"], data["reason"]
-    return run_step(
-        case_no, lambda: _worked(pauses.pause, data["version"], case_no, procedure, reason)
-    )
+    return _worked(pauses.pause, data["version"], case_no, procedure, reason)
 
 
 @blp.route("/cases/<string:case_no>/resume", methods=["POST"])
-@blp.arguments(schemas.ActionSchema)
+@blp.arguments(ActionSchema)
 @blp.response(200, schemas.CaseSchema)
 @blp.problem(409, "Stale version, or the clock is not paused")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.WORK_CASE)
 def resume_clock(data, case_no):
     """Resume the completion clock; the working days paused are added to its deadline."""
-    return run_step(case_no, lambda: _worked(pauses.resume, data["version"], case_no, data["note"]))
+    return _worked(pauses.resume, data["version"], case_no, data["note"])
 
 
 @blp.route("/cases/<string:case_no>/assign", methods=["POST"])
-@blp.arguments(schemas.AssignSchema)
+@blp.arguments(AssignSchema)
 @blp.response(200, schemas.CaseSchema)
 @blp.problem(409, "Stale version, or the case cannot be assigned now")
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.ASSIGN)
 def assign_case(data, case_no):
     """Give a case to a clerk of the responsible district (supervisors)."""
-    return run_step(case_no, lambda: _worked(assign, data["version"], case_no, data["username"]))
+    return _worked(assign, data["version"], case_no, data["username"])
+
+
+@blp.route("/cases/<string:case_no>/rating", methods=["POST"])
+@blp.arguments(RatingSchema)
+@blp.response(200, schemas.CaseSchema)
+@blp.problem(409, "Rated already, or not yet done")
+@blp.doc(security=BEARER_SECURITY)
+@requires(Permission.RATE)
+def rate(data, case_no):
+    """Record the citizen's rating (once per case, at the accepting side)."""
+    principal = current_principal()
+    return shown_case(
+        take(case_no, record_rating, principal, case_no, data["level"], data["comment"])
+    )
 
 
 @blp.route("/queue", methods=["GET"])

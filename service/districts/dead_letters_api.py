@@ -10,9 +10,9 @@ from service import policy
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.audit import security_log
 from service.db import db_session
+from service.districts.dead_letters import dead_letters_query, present_dead_letter
 from service.errors import Problem
 from service.openapi import Blueprint
-from service.outbox.dead_letters import dead_letters_query, present_dead_letter
 from service.outbox.models import OutboxMessage
 from service.outbox.names import district_queue
 from service.outbox.processing import replay_dead

@@ -12,7 +12,7 @@ from service.cases import query_code
 from service.cases.lifecycle import STATUS_ZH, Status
 from service.cases.lookup_throttle import LookupLimits, LookupThrottle
 from service.cases.models import Case
-from service.cases.schemas import PublicCaseSchema, PublicLookupQuerySchema
+from service.casework.schemas import PublicCaseSchema, PublicLookupQuerySchema
 from service.clocks.deadlines import KIND_ZH, Kind
 from service.clocks.models import Deadline
 from service.db import db_session

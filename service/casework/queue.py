@@ -14,7 +14,7 @@ from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter, StaffUser
 from service.cases.lifecycle import STATUS_ZH, Status
 from service.cases.models import Case
-from service.cases.presenter import present_queue_entry
+from service.casework.presenter import present_queue_entry
 from service.clock import local_midnight, local_today
 from service.clocks.deadlines import Kind
 from service.clocks.models import Deadline
