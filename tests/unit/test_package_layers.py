@@ -4,6 +4,7 @@ they are the usual way a loop is hidden."""
 
 import ast
 from collections import defaultdict
+from itertools import pairwise
 from pathlib import Path
 
 SERVICE = Path(__file__).resolve().parents[2] / "service"
@@ -32,9 +33,9 @@ def package_graph() -> dict[str, dict[str, set[str]]]:
         for path in (SERVICE / package).rglob("*.py"):
             for module in _imported_modules(path):
                 parts = module.split(".")
-                if len(parts) > 1 and parts[0] == "service" and parts[1] in PACKAGES:
-                    if parts[1] != package:
-                        graph[package][parts[1]].add(str(path.relative_to(SERVICE.parent)))
+                inside = len(parts) > 1 and parts[0] == "service" and parts[1] in PACKAGES
+                if inside and parts[1] != package:
+                    graph[package][parts[1]].add(str(path.relative_to(SERVICE.parent)))
     return graph
 
 
@@ -45,7 +46,7 @@ def cycles(graph: dict[str, dict[str, set[str]]]) -> list[list[str]]:
     def visit(package: str, path: list[str]) -> None:
         for target in sorted(graph.get(package, {})):
             if target in path:
-                found.append(path[path.index(target) :] + [target])
+                found.append([*path[path.index(target) :], target])
             elif target not in done:
                 visit(target, [*path, target])
         done.add(package)
@@ -61,7 +62,7 @@ def test_no_package_inside_service_imports_back_what_imports_it():
     loops = cycles(graph)
     explained = [
         " -> ".join(loop)
-        + "".join(f"\n    {a} -> {b}: {sorted(graph[a][b])}" for a, b in zip(loop, loop[1:]))
+        + "".join(f"\n    {a} -> {b}: {sorted(graph[a][b])}" for a, b in pairwise(loop))
         for loop in loops
     ]
     assert not loops, "package loops:\n" + "\n".join(explained)
