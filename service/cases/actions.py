@@ -24,6 +24,7 @@ from service.cases.lifecycle import (
     Side,
     Status,
     TransitionRefused,
+    allowed_actions,
     decide,
 )
 from service.cases.models import Case
@@ -180,9 +181,11 @@ def perform(
     `at` is when the step happened, if not now: a district system reporting a step later.
     """
     case = locked_case(uow.session, principal, case_no, data["version"])
-    target = decide(Status(case.status), action, sides_of(principal, case))
+    refused = step_refused(principal, case, action)
+    if refused is not None:
+        raise refused
     details = _details(case, action, data)
-    owner = TRANSITIONS[action][0]
+    owner, _sources, target = TRANSITIONS[action]
     acting_for = case.accepting_district if owner == Side.ACCEPTING else case.responsible_district
     uow.record(
         case,
@@ -241,14 +244,28 @@ def claim_refused(principal: Principal, case: Case) -> TransitionRefused | None:
     return refused
 
 
-def step_refused(principal: Principal, case: Case, action: Action) -> TransitionRefused | None:
-    """Why the principal may not take this lifecycle step now, or None if they may: the rule
-    perform() enforces (the state machine, on the sides the policy gives the principal)."""
+def step_refused(
+    principal: Principal,
+    case: Case,
+    action: Action,
+    sides: frozenset[Side] | None = None,
+) -> TransitionRefused | None:
+    """Why the principal may not take this lifecycle step now, or None if they may: the one
+    rule that perform() enforces, the API's `actions` lists and the case page offers (the
+    state machine, on the sides the policy gives the principal). A step with a rule of its own
+    beyond the status adds it here. `sides` saves working them out again for each step."""
     try:
-        decide(Status(case.status), action, sides_of(principal, case))
+        decide(Status(case.status), action, sides_of(principal, case) if sides is None else sides)
     except TransitionRefused as refused:
         return refused
     return None
+
+
+def open_steps(principal: Principal, case: Case) -> list[Action]:
+    """The lifecycle steps the principal may take on the case now, in the lifecycle's order."""
+    sides = sides_of(principal, case)
+    possible = allowed_actions(Status(case.status), sides)
+    return [action for action in possible if step_refused(principal, case, action, sides) is None]
 
 
 def assign_refused(principal: Principal, case: Case) -> TransitionRefused | None:

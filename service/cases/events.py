@@ -3,7 +3,7 @@ rest of the system (docs/DESIGN.md §3). Plain Python.
 
 Adding a step means adding its `EventType` and its row in `EVENTS`: the Chinese label on the
 case page, the clocks it starts, meets, cancels or pauses (service/clocks/tracking.py), who is
-told (service/cases/actions.py), the monthly figure it counts in (service/stats/report.py) and
+told (service/districts/delivery.py), the monthly figure it counts in (service/stats/report.py) and
 the type a district system reports it by (service/districts/callbacks.py) are all read from
 here. `tests/unit/test_events.py` fails when a type has no row or a row is incomplete.
 

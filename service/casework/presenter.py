@@ -9,8 +9,8 @@ from catalog.districts import DISTRICT_NAMES
 from service import policy
 from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter, StaffUser
-from service.cases.actions import latest_supplement_request, material_names, sides_of
-from service.cases.lifecycle import STATUS_ZH, Status, allowed_actions
+from service.cases.actions import latest_supplement_request, material_names, open_steps
+from service.cases.lifecycle import STATUS_ZH, Status
 from service.cases.models import Case
 from service.cases.personal import mask_address, mask_id_number, mask_name, mask_phone
 from service.clocks.calendar import WorkCalendar
@@ -157,9 +157,7 @@ def _present(
         "supplement_requested": (
             latest_supplement_request(case) if case.status == Status.SUPPLEMENT_REQUESTED else []
         ),
-        "actions": [
-            a.value for a in allowed_actions(Status(case.status), sides_of(principal, case))
-        ],
+        "actions": [a.value for a in open_steps(principal, case)],
     }
 
 

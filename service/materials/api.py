@@ -1,8 +1,6 @@
 """Scans of a case's materials: upload at the window, list, and download (logged)."""
 
 from flask import current_app, send_file
-from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
 
 from service.accounts.auth import (
     BEARER_SECURITY,
@@ -13,6 +11,13 @@ from service.accounts.auth import (
 from service.db import db_session
 from service.logs import case_no_var
 from service.materials.originals import record_arrival, record_mailing
+from service.materials.schemas import (
+    AttachFileSchema,
+    AttachSchema,
+    CaseFileSchema,
+    MailingOutSchema,
+    MailingSchema,
+)
 from service.materials.service import (
     attach,
     files_of,
@@ -23,35 +28,9 @@ from service.materials.service import (
 from service.openapi import Blueprint
 from service.pagination import ID
 from service.policy import Permission
-from service.schemas import LocalDateTime
 from service.work import take, unit_of_work
 
 blp = Blueprint("materials", __name__, url_prefix="/api/v1", description="Materials")
-
-
-class AttachFileSchema(Schema):
-    file = Upload(required=True, metadata={"description": "PDF, JPEG or PNG; checked by content"})
-
-
-class AttachSchema(AttachFileSchema):
-    """A scan for a case: one multipart body with the material's code and the file."""
-
-    material_code = fields.String(required=True, validate=validate.Length(min=1, max=16))
-
-
-class CaseFileSchema(Schema):
-    id = fields.Integer()
-    material_code = fields.String(
-        allow_none=True, metadata={"description": "none until an application names the scan"}
-    )
-    purpose = fields.String()
-    sha256 = fields.String()
-    size = fields.Integer()
-    content_type = fields.String()
-    original_name = fields.String()
-    uploaded_by = fields.String()
-    uploaded_at = LocalDateTime()
-    removed_at = LocalDateTime(allow_none=True, metadata={"description": "after retention"})
 
 
 def _store():
@@ -126,26 +105,6 @@ def download(case_no, file_id):
         as_attachment=True,
         download_name=safe_file_name(row.original_name),
     )
-
-
-class MailingSchema(Schema):
-    materials = fields.List(
-        fields.String(validate=validate.Length(min=1, max=16)),
-        required=True,
-        validate=validate.Length(min=1, max=50),
-    )
-    carrier = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    tracking_no = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    mailed_on = fields.Date(required=True)
-
-
-class MailingOutSchema(Schema):
-    id = fields.Integer()
-    materials = fields.List(fields.String())
-    carrier = fields.String()
-    tracking_no = fields.String()
-    mailed_on = fields.Date()
-    arrived_on = fields.Date(allow_none=True)
 
 
 @blp.route("/cases/<string:case_no>/originals", methods=["POST"])

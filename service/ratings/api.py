@@ -1,6 +1,5 @@
 """Ratings (好差评) at the window, and the rectification work they lead to."""
 
-from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
@@ -9,66 +8,19 @@ from service.db import db_session
 from service.openapi import Blueprint
 from service.pagination import ID, decode_id_cursor, encode_cursor
 from service.policy import Permission
-from service.ratings.levels import LEVELS, RECTIFICATION_STATUSES, STATUS_ZH
+from service.ratings.levels import LEVELS, STATUS_ZH
 from service.ratings.models import Rating, Rectification
+from service.ratings.schemas import (
+    RectificationPageSchema,
+    RectificationQuerySchema,
+    RectificationSchema,
+    ReviewSchema,
+    StepTextSchema,
+)
 from service.ratings.service import rectification_step, review_appeal
-from service.schemas import LocalDateTime, PageQuerySchema
 from service.work import take
 
 blp = Blueprint("ratings", __name__, url_prefix="/api/v1", description="Ratings and rectification")
-
-
-class RatingSchema(Schema):
-    level = fields.String(
-        required=True,
-        validate=validate.OneOf(list(LEVELS)),
-        metadata={"description": ", ".join(f"{k} ({v})" for k, v in LEVELS.items())},
-    )
-    comment = fields.String(load_default=None, validate=validate.Length(max=500))
-
-
-class StepTextSchema(Schema):
-    text = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=2000),
-        metadata={"description": "call-back summary, rectification result, or appeal reason"},
-    )
-
-
-class ReviewSchema(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(["upheld", "dismissed"]))
-    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-
-
-class RectificationQuerySchema(PageQuerySchema):
-    status = fields.List(
-        fields.String(validate=validate.OneOf(RECTIFICATION_STATUSES)), load_default=list
-    )
-
-
-class RectificationSchema(Schema):
-    id = fields.Integer()
-    case_no = fields.String()
-    district_code = fields.String()
-    status = fields.String()
-    status_zh = fields.String()
-    level = fields.String()
-    level_zh = fields.String()
-    comment = fields.String(allow_none=True)
-    opened_at = LocalDateTime()
-    callback_at = LocalDateTime(allow_none=True)
-    callback_by = fields.String(allow_none=True)
-    callback_summary = fields.String(allow_none=True)
-    result = fields.String(allow_none=True)
-    closed_at = LocalDateTime(allow_none=True)
-    appeal_reason = fields.String(allow_none=True)
-    review_decision = fields.String(allow_none=True)
-    review_note = fields.String(allow_none=True)
-
-
-class RectificationPageSchema(Schema):
-    rectifications = fields.List(fields.Nested(RectificationSchema))
-    next_cursor = fields.String(allow_none=True)
 
 
 def _present(r: Rectification, case_no: str, rating: Rating) -> dict:

@@ -3,6 +3,8 @@
 import pytest
 
 from service.cases.lifecycle import (
+    ACTION_ZH,
+    STATUS_ZH,
     Action,
     Side,
     Status,
@@ -86,3 +88,9 @@ def test_allowed_actions():
     }
     assert allowed_actions(Status.RECEIVED, A) == [Action.WITHDRAW]
     assert allowed_actions(Status.CLOSED, BOTH) == []
+
+
+def test_every_status_and_every_step_has_its_chinese_name():
+    # A refusal names both in Chinese; a missing one would be a 500 instead of a 409.
+    assert set(STATUS_ZH) == set(Status) and all(STATUS_ZH.values())
+    assert set(ACTION_ZH) == set(Action) and all(ACTION_ZH.values())

@@ -39,3 +39,24 @@ def test_charts_are_escaped_svg_without_style_attributes():
     assert "style=" not in chart and ">5<" in chart
     bars = horizontal_bars("评价", [("非常满意", 2), ("不满意", 0)])
     assert bars.count("<rect") == 2 and "style=" not in bars
+
+
+def test_the_case_page_has_a_form_for_every_step_people_take():
+    from pathlib import Path
+
+    from werkzeug.datastructures import MultiDict
+
+    from service.cases.lifecycle import Action
+    from service.cases.schemas import STEP_SCHEMAS
+    from service.web.casepage.steps import step_body
+
+    pages = Path(__file__).resolve().parents[2] / "service/web/casepage/templates/casepage"
+    template = (pages / "case.html").read_text("utf-8")
+    assert [a.value for a in STEP_SCHEMAS if f"action_name='{a.value}'" not in template] == []
+    # A form's plain fields reach the step's schema as they are named there, and only those.
+    form = MultiDict({"version": "3", "reason": " 材料不全 ", "tracking_no": "1180012345678"})
+    assert step_body(Action.REJECT, form, []) == {"version": "3", "reason": "材料不全"}
+    assert step_body(Action.DELIVER_RESULT, form, []) == {
+        "version": "3",
+        "tracking_no": "1180012345678",
+    }

@@ -44,13 +44,13 @@ from service.clocks.deadlines import PROCEDURES
 from service.clocks.pauses import clock_refused
 from service.db import db_session
 from service.errors import Problem
-from service.materials.api import MailingSchema
 from service.materials.originals import originals_refused, record_arrival, record_mailing
+from service.materials.schemas import MailingSchema
 from service.materials.service import attach, files_of, open_for_download, safe_file_name
 from service.pagination import ID, MAX_ID
 from service.policy import Permission
-from service.ratings.api import RatingSchema
 from service.ratings.levels import LEVELS
+from service.ratings.schemas import RatingSchema
 from service.ratings.service import rating_refused, record_rating
 from service.web.auth import page_requires
 from service.web.blueprints import page_blueprint
