@@ -94,3 +94,12 @@ def test_every_status_and_every_step_has_its_chinese_name():
     # A refusal names both in Chinese; a missing one would be a 500 instead of a 409.
     assert set(STATUS_ZH) == set(Status) and all(STATUS_ZH.values())
     assert set(ACTION_ZH) == set(Action) and all(ACTION_ZH.values())
+
+
+def test_every_step_people_take_has_its_body_schema():
+    # Its schema is what makes its route, its page form and its callback (casework/api.py).
+    from service.cases.lifecycle import TRANSITIONS
+    from service.cases.schemas import STEP_SCHEMAS
+
+    taken_by_people = {a for a, (owner, _from, _to) in TRANSITIONS.items() if owner != Side.SYSTEM}
+    assert set(STEP_SCHEMAS) == taken_by_people
