@@ -72,6 +72,7 @@ class Settings:
     login_delay_seconds: int = 30
     login_max_delay_seconds: int = 900
     session_idle_minutes: int = 30
+    chain_key: bytes = field(default=b"", repr=False)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -80,6 +81,17 @@ class Settings:
             if self.database_url.startswith(prefix):
                 return "postgresql+psycopg://" + self.database_url[len(prefix) :]
         return self.database_url
+
+
+def _key_of(raw: str, name: str) -> bytes:
+    """A 32-byte key from its base64 form, or a ConfigError naming the variable."""
+    try:
+        key = base64.urlsafe_b64decode(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} is not valid base64") from exc
+    if len(key) != 32:
+        raise ConfigError(f"{name} must decode to exactly 32 bytes")
+    return key
 
 
 def _key_file(path: Path, make: bytes) -> bytes:
@@ -127,12 +139,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raw_key = _key_file(
             var_dir / "data.key", base64.urlsafe_b64encode(secrets.token_bytes(32))
         ).decode()
-    try:
-        data_key = base64.urlsafe_b64decode(raw_key)
-    except ValueError as exc:
-        raise ConfigError("TONGBAN_DATA_KEY is not valid base64") from exc
-    if len(data_key) != 32:
-        raise ConfigError("TONGBAN_DATA_KEY must decode to exactly 32 bytes")
+    data_key = _key_of(raw_key, "TONGBAN_DATA_KEY")
 
     secret_key = environ.get("TONGBAN_SECRET_KEY")
     if secret_key is None and production:
@@ -141,6 +148,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key = _key_file(var_dir / "secret.key", secrets.token_hex(32).encode()).decode()
     if production and len(secret_key) < 32:
         raise ConfigError("TONGBAN_SECRET_KEY must be at least 32 characters in production")
+
+    # The timeline's HMAC key: kept apart from the data key, which rotates (a chain key that
+    # changed would make every earlier link look broken), and never in the database.
+    raw_chain_key = environ.get("TONGBAN_CHAIN_KEY")
+    if raw_chain_key is None and production:
+        raise ConfigError("TONGBAN_CHAIN_KEY must be set in production (base64 of 32 bytes)")
+    if raw_chain_key is None:
+        raw_chain_key = _key_file(
+            var_dir / "chain.key", base64.urlsafe_b64encode(secrets.token_bytes(32))
+        ).decode()
+    chain_key = _key_of(raw_chain_key, "TONGBAN_CHAIN_KEY")
 
     file_store = environ.get("TONGBAN_FILE_STORE") or "filesystem"
     if file_store not in ("filesystem", "s3"):
@@ -153,6 +171,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=environ["REDIS_URL"],
         var_dir=var_dir,
         data_key=data_key,
+        chain_key=chain_key,
         secret_key=secret_key,
         log_level=environ.get("TONGBAN_LOG_LEVEL", "INFO").upper(),
         staff_token_ttl_hours=_int(environ, "TONGBAN_STAFF_TOKEN_TTL_HOURS", 12),

@@ -73,6 +73,7 @@ def settings(servers, tmp_path_factory):
         "TONGBAN_ENV": "test",
         "TONGBAN_VAR_DIR": str(tmp_path_factory.mktemp("var")),
         "TONGBAN_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "TONGBAN_CHAIN_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "TONGBAN_LOG_LEVEL": "INFO",
         # Short leases and retries so relay and dead-letter paths run in seconds.
         "TONGBAN_OUTBOX_LEASE_SECONDS": "3",

@@ -9,6 +9,7 @@ import logging
 from celery import shared_task
 
 import service.models  # noqa: F401 - maps every table before the first session
+from service.audit import chain
 from service.cases.steps import UnitOfWork
 from service.clocks.supervision import supervise
 from service.crypto import FieldCipher
@@ -45,6 +46,7 @@ publisher = Publisher(settings.redis_url)
 cipher = FieldCipher(settings.data_key)
 files = open_store(settings)
 install()
+chain.use_key(settings.chain_key)
 HANDLERS, DELIVER_CASES = make_handlers(policy, cipher, files)
 
 

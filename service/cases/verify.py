@@ -3,7 +3,7 @@
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from service.audit.chain import first_break
@@ -40,11 +40,12 @@ def verify_timelines(session: Session) -> dict[str, Any]:
         .order_by(CaseEvent.case_id, CaseEvent.seq)
         .execution_options(yield_per=5000)
     )
+    last_plain_id = session.scalar(text("SELECT last_plain_event_id FROM chain_cutover")) or 0
     cases = events = 0
     for case_id, group in groupby((dict(r._mapping) for r in rows), key=lambda e: e["case_id"]):
         timeline = list(group)
         cases, events = cases + 1, events + len(timeline)
-        broken = first_break(timeline)
+        broken = first_break(timeline, last_plain_id)
         if broken is None and timeline[-1]["status_to"] != timeline[-1]["case_status"]:
             broken = (
                 timeline[-1],

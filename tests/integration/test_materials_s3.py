@@ -159,6 +159,7 @@ def test_s3_needs_a_bucket_and_https_in_production():
         **base,
         "TONGBAN_ENV": "production",
         "TONGBAN_DATA_KEY": "A" * 43 + "=",
+        "TONGBAN_CHAIN_KEY": "B" * 43 + "=",
         "TONGBAN_SECRET_KEY": "s" * 40,
         **S3_ENV,
         "TONGBAN_S3_ENDPOINT_URL": "http://minio.internal:9000",

@@ -305,6 +305,59 @@ def test_an_edited_event_is_detected_and_named(dataset, client, staff, engine):
     assert client.get("/api/v1/admin/audit/verify", headers=auditor).get_json()["ok"] is True
 
 
+def test_an_edit_relinked_without_the_chain_key_is_still_named(dataset, client, staff, engine):
+    """A database superuser edits an event and recomputes every link after it the only way
+    possible without the key (plain SHA-256, as the chain was before it was keyed): verify
+    still names the edited event."""
+    from service.audit.chain import GENESIS, plain_link
+    from service.cases.verify import COLUMNS
+
+    auditor = staff("auditor", None)
+    select_events = (
+        f"SELECT {', '.join(COLUMNS)} FROM case_events WHERE case_id ="
+        " (SELECT id FROM cases WHERE case_no = :n) ORDER BY seq"
+    )
+    with engine.connect() as conn:
+        kept = [dict(r._mapping) for r in conn.execute(text(select_events), {"n": dataset["c"]})]
+    assert len(kept) >= 3
+    relinked, prev = [], GENESIS
+    for event in kept:
+        if event["seq"] < 2:  # the events before the edit stay as they are
+            relinked.append(dict(event))
+        else:
+            edited = {**event, "reason": "改过的理由"} if event["seq"] == 2 else dict(event)
+            edited["prev_hash"], edited["hash"] = prev, plain_link(prev, edited)
+            relinked.append(edited)
+        prev = relinked[-1]["hash"]
+    rewrite = (
+        "UPDATE case_events SET reason = :reason, prev_hash = :prev_hash, hash = :hash"
+        " WHERE id = :id"
+    )
+
+    def write(events):
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only"))
+            for event in events:
+                conn.execute(
+                    text(rewrite), {k: event[k] for k in ("reason", "prev_hash", "hash", "id")}
+                )
+            conn.execute(text("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only"))
+
+    write(relinked)
+    try:
+        broken = client.get("/api/v1/admin/audit/verify", headers=auditor).get_json()
+        assert broken["ok"] is False
+        named = broken["first_broken"]
+        assert (named["case_no"], named["seq"], named["reason"]) == (
+            dataset["c"],
+            2,
+            "its content does not match its hash",
+        )
+    finally:
+        write(kept)
+    assert client.get("/api/v1/admin/audit/verify", headers=auditor).get_json()["ok"] is True
+
+
 def test_a_timeline_cut_at_its_end_or_missing_is_detected(dataset, engine):
     from sqlalchemy.orm import Session
 

@@ -20,12 +20,22 @@ def test_production_refuses_to_start_without_keys(tmp_path):
     key = base64.urlsafe_b64encode(b"k" * 32).decode()
     with pytest.raises(ConfigError, match="TONGBAN_SECRET_KEY"):
         load_settings({**URLS, "TONGBAN_ENV": "production", "TONGBAN_DATA_KEY": key})
+    with pytest.raises(ConfigError, match="TONGBAN_CHAIN_KEY"):
+        load_settings(
+            {
+                **URLS,
+                "TONGBAN_ENV": "production",
+                "TONGBAN_DATA_KEY": key,
+                "TONGBAN_SECRET_KEY": "s" * 40,
+            }
+        )
     with pytest.raises(ConfigError, match="at least 32"):
         load_settings(
             {
                 **URLS,
                 "TONGBAN_ENV": "production",
                 "TONGBAN_DATA_KEY": key,
+                "TONGBAN_CHAIN_KEY": key,
                 "TONGBAN_SECRET_KEY": "short",
             }
         )
