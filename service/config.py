@@ -1,16 +1,20 @@
 """Configuration from environment variables only, with safe embedded defaults.
 
-Every variable is listed in the README's configuration table. In production mode the service
-refuses to start on a default that is only safe for a laptop.
+Every variable is listed in the README's configuration table and in .env.example. In production
+mode the service refuses to start on a default that is only safe for a laptop, on guessable keys,
+on password-less database and Redis URLs and on plain HTTP on a public address
+(service/production_checks.py), naming every problem in one error.
 """
 
 import base64
 import ipaddress
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from service import production_checks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,17 +87,6 @@ class Settings:
         return self.database_url
 
 
-def _key_of(raw: str, name: str) -> bytes:
-    """A 32-byte key from its base64 form, or a ConfigError naming the variable."""
-    try:
-        key = base64.urlsafe_b64decode(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} is not valid base64") from exc
-    if len(key) != 32:
-        raise ConfigError(f"{name} must decode to exactly 32 bytes")
-    return key
-
-
 def _key_file(path: Path, make: bytes) -> bytes:
     """Read a key file, creating it once (atomically, so concurrent starters agree)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,38 +125,24 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "in production point them at your PostgreSQL and Redis."
         )
 
-    raw_key = environ.get("TONGBAN_DATA_KEY")
-    if raw_key is None and production:
-        raise ConfigError("TONGBAN_DATA_KEY must be set in production (base64 of 32 bytes)")
-    if raw_key is None:
-        raw_key = _key_file(
-            var_dir / "data.key", base64.urlsafe_b64encode(secrets.token_bytes(32))
-        ).decode()
-    data_key = _key_of(raw_key, "TONGBAN_DATA_KEY")
-
-    secret_key = environ.get("TONGBAN_SECRET_KEY")
-    if secret_key is None and production:
-        raise ConfigError("TONGBAN_SECRET_KEY must be set in production")
-    if secret_key is None:
-        secret_key = _key_file(var_dir / "secret.key", secrets.token_hex(32).encode()).decode()
-    if production and len(secret_key) < 32:
-        raise ConfigError("TONGBAN_SECRET_KEY must be at least 32 characters in production")
-
+    # Every refusal is collected, so one failed start names everything there is to fix.
+    problems: list[str] = []
+    data_key = _b64_key(environ, "TONGBAN_DATA_KEY", var_dir / "data.key", production, problems)
+    secret_key = _secret_key(environ, var_dir, production, problems)
     # The timeline's HMAC key: kept apart from the data key, which rotates (a chain key that
     # changed would make every earlier link look broken), and never in the database.
-    raw_chain_key = environ.get("TONGBAN_CHAIN_KEY")
-    if raw_chain_key is None and production:
-        raise ConfigError("TONGBAN_CHAIN_KEY must be set in production (base64 of 32 bytes)")
-    if raw_chain_key is None:
-        raw_chain_key = _key_file(
-            var_dir / "chain.key", base64.urlsafe_b64encode(secrets.token_bytes(32))
-        ).decode()
-    chain_key = _key_of(raw_chain_key, "TONGBAN_CHAIN_KEY")
-
+    chain_key = _b64_key(environ, "TONGBAN_CHAIN_KEY", var_dir / "chain.key", production, problems)
     file_store = environ.get("TONGBAN_FILE_STORE") or "filesystem"
     if file_store not in ("filesystem", "s3"):
         raise ConfigError(f"TONGBAN_FILE_STORE must be filesystem or s3, got {file_store!r}")
-    s3 = _s3_settings(environ, production) if file_store == "s3" else None
+    s3 = _s3_settings(environ) if file_store == "s3" else None
+    if production:
+        problems += _production_problems(environ, s3)
+    if len(problems) == 1:
+        raise ConfigError(problems[0])
+    if problems:
+        listed = "\n".join(f"- {p}" for p in problems)
+        raise ConfigError(f"refusing to start, {len(problems)} problems:\n{listed}")
 
     return Settings(
         env=env,
@@ -209,6 +188,86 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
 
 
+def _configured_key(
+    environ: Mapping[str, str],
+    name: str,
+    made: tuple[Path, Callable[[], bytes]],
+    production: bool,
+    problems: list[str],
+) -> str | None:
+    """The key in variable `name`; outside production, if unset, one made once at the path in
+    `made` by its function. None, with the problem appended, when production lacks it."""
+    raw = environ.get(name)
+    if raw is not None:
+        return raw
+    if production:
+        problems.append(f"{name} must be set in production")
+        return None
+    path, make = made
+    return _key_file(path, make()).decode()
+
+
+def _b64_key(
+    environ: Mapping[str, str], name: str, path: Path, production: bool, problems: list[str]
+) -> bytes:
+    """The key in variable `name` decoded (base64 of 32 bytes), or made once at `path` outside
+    production; problems appended."""
+    made = (path, lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)))
+    raw = _configured_key(environ, name, made, production, problems)
+    if raw is None:
+        return b""
+    if production and raw.strip() in production_checks.KNOWN_DEMO_VALUES:
+        problems += production_checks.weak_key_problems(name, raw, b"")
+        return b""
+    try:
+        key = base64.urlsafe_b64decode(raw)
+    except ValueError:
+        problems.append(f"{name} is not valid base64")
+        return b""
+    if len(key) != 32:
+        problems.append(f"{name} must decode to exactly 32 bytes")
+    elif production:
+        problems += production_checks.weak_key_problems(name, raw, key)
+    return key
+
+
+def _secret_key(
+    environ: Mapping[str, str], var_dir: Path, production: bool, problems: list[str]
+) -> str:
+    """TONGBAN_SECRET_KEY (the Flask secret); problems appended."""
+    made = (var_dir / "secret.key", lambda: secrets.token_hex(32).encode())
+    secret_key = _configured_key(environ, "TONGBAN_SECRET_KEY", made, production, problems)
+    if secret_key is None:
+        return ""
+    if production:
+        problems += production_checks.weak_key_problems(
+            "TONGBAN_SECRET_KEY", secret_key, secret_key.encode()
+        )
+        if secret_key == environ.get("TONGBAN_DATA_KEY"):
+            problems.append("TONGBAN_SECRET_KEY must differ from TONGBAN_DATA_KEY")
+    return secret_key
+
+
+def _production_problems(environ: Mapping[str, str], s3: S3Settings | None) -> list[str]:
+    """What production refuses beyond the keys: password-less servers, plain public HTTP."""
+    problems = production_checks.database_url_problems(
+        "DATABASE_URL", environ["DATABASE_URL"], environ
+    )
+    migration_url = environ.get("MIGRATION_DATABASE_URL")
+    if migration_url:
+        problems += production_checks.database_url_problems(
+            "MIGRATION_DATABASE_URL", migration_url, environ
+        )
+    problems += production_checks.redis_url_problems("REDIS_URL", environ["REDIS_URL"])
+    problems += production_checks.bind_problems(
+        environ.get("TONGBAN_BIND") or production_checks.IMAGE_DEFAULT_BIND,
+        environ.get("TONGBAN_ALLOW_PLAIN_HTTP", ""),
+    )
+    if s3 is not None and s3.endpoint_url and not s3.endpoint_url.startswith("https://"):
+        problems.append("TONGBAN_S3_ENDPOINT_URL must use https in production")
+    return problems
+
+
 def _metrics_token(environ: Mapping[str, str]) -> str | None:
     token = environ.get("TONGBAN_METRICS_TOKEN") or None
     if token is not None and len(token) < 24:
@@ -237,13 +296,11 @@ def _proxy_hops(environ: Mapping[str, str]) -> int:
     return hops
 
 
-def _s3_settings(environ: Mapping[str, str], production: bool) -> S3Settings:
+def _s3_settings(environ: Mapping[str, str]) -> S3Settings:
     bucket = environ.get("TONGBAN_S3_BUCKET")
     if not bucket:
         raise ConfigError("TONGBAN_S3_BUCKET must be set when TONGBAN_FILE_STORE=s3")
     endpoint = environ.get("TONGBAN_S3_ENDPOINT_URL") or None
-    if production and endpoint and not endpoint.startswith("https://"):
-        raise ConfigError("TONGBAN_S3_ENDPOINT_URL must use https in production")
     prefix = environ.get("TONGBAN_S3_PREFIX", "")
     if prefix and not prefix.endswith("/"):
         prefix += "/"

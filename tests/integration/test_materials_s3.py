@@ -1,7 +1,9 @@
 """The S3-compatible store against a real S3 HTTP server (moto's, as a separate process): the
 same guarantees as the filesystem store, and a case's scans delivered through a real worker."""
 
+import base64
 import io
+import secrets
 from datetime import timedelta
 
 import boto3
@@ -157,10 +159,13 @@ def test_s3_needs_a_bucket_and_https_in_production():
         load_settings({**base, "TONGBAN_FILE_STORE": "ftp"})
     production = {
         **base,
+        "DATABASE_URL": "postgresql://app:pw@x/y",
+        "REDIS_URL": "redis://:pw@x",
         "TONGBAN_ENV": "production",
-        "TONGBAN_DATA_KEY": "A" * 43 + "=",
-        "TONGBAN_CHAIN_KEY": "B" * 43 + "=",
-        "TONGBAN_SECRET_KEY": "s" * 40,
+        "TONGBAN_BIND": "127.0.0.1:8000",
+        "TONGBAN_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "TONGBAN_SECRET_KEY": secrets.token_urlsafe(48),
+        "TONGBAN_CHAIN_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         **S3_ENV,
         "TONGBAN_S3_ENDPOINT_URL": "http://minio.internal:9000",
     }
