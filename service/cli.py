@@ -44,7 +44,8 @@ def _settings():
 @click.command("migrate")
 def migrate_command() -> None:
     """Apply every pending Alembic migration."""
-    migrations.upgrade(_settings().sqlalchemy_url)
+    settings = _settings()
+    migrations.upgrade(settings.migration_sqlalchemy_url, app_role=settings.app_role)
     click.echo("database is at the latest schema")
 
 

@@ -77,14 +77,27 @@ class Settings:
     login_max_delay_seconds: int = 900
     session_idle_minutes: int = 30
     chain_key: bytes = field(default=b"", repr=False)
+    migration_database_url: str | None = field(default=None, repr=False)
+    # The application's database role, granted its rights after each migration (none: the
+    # application connects as the owner, as the embedded development run does).
+    app_role: str | None = None
 
     @property
     def sqlalchemy_url(self) -> str:
         """The database URL with the psycopg 3 driver named, as SQLAlchemy wants it."""
-        for prefix in ("postgresql://", "postgres://"):
-            if self.database_url.startswith(prefix):
-                return "postgresql+psycopg://" + self.database_url[len(prefix) :]
-        return self.database_url
+        return _with_driver(self.database_url)
+
+    @property
+    def migration_sqlalchemy_url(self) -> str:
+        """The schema owner's URL for migrations (MIGRATION_DATABASE_URL), else the app's."""
+        return _with_driver(self.migration_database_url or self.database_url)
+
+
+def _with_driver(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
 def _key_file(path: Path, make: bytes) -> bytes:
@@ -151,6 +164,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         var_dir=var_dir,
         data_key=data_key,
         chain_key=chain_key,
+        migration_database_url=environ.get("MIGRATION_DATABASE_URL") or None,
+        app_role=environ.get("TONGBAN_APP_ROLE") or None,
         secret_key=secret_key,
         log_level=environ.get("TONGBAN_LOG_LEVEL", "INFO").upper(),
         staff_token_ttl_hours=_int(environ, "TONGBAN_STAFF_TOKEN_TTL_HOURS", 12),
