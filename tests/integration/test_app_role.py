@@ -70,9 +70,7 @@ def test_the_application_role_works_the_tables_and_appends_to_the_record(app_rol
         conn.execute(text(f"SET LOCAL ROLE {app_role}"))
         assert conn.scalar(text("SELECT count(*) FROM case_events")) >= 0
         roles = conn.execute(
-            text(
-                "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = :r"
-            ),
+            text("SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = :r"),
             {"r": app_role},
         ).one()
         assert tuple(roles) == (False, False, False)
