@@ -114,8 +114,8 @@ def _request_context(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         g.started = time.perf_counter()
-        logs.request_id_var.set(g.request_id)
-        logs.case_no_var.set(None)
+        # Closed at teardown, so nothing logged after this request carries its ids.
+        g.log_context = logs.open_context(request_id=g.request_id)
         # Before any other hook or view reads headers or body: see accounts.auth.
         gate()
 
@@ -136,6 +136,13 @@ def _request_context(app: Flask) -> None:
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 1),
                 "principal": principal.log_id if principal else None,
+                # Where the request came from (the client, once ProxyFix read the configured
+                # proxy hops): an address of a terminal or staff network, not an applicant's.
+                "remote_addr": request.remote_addr,
             },
         )
         return response
+
+    @app.teardown_request
+    def _end(_exc: BaseException | None) -> None:
+        logs.close_context(g.pop("log_context", None))

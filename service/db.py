@@ -13,8 +13,14 @@ from service.config import Settings
 
 class Database:
     def __init__(self, settings: Settings):
+        # hide_parameters: a failed statement's error (and so its traceback) would otherwise
+        # quote the values bound to it, which are applicants' names, numbers and addresses.
         self.engine: Engine = create_engine(
-            settings.sqlalchemy_url, pool_pre_ping=True, pool_size=5, max_overflow=10
+            settings.sqlalchemy_url,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=10,
+            hide_parameters=True,
         )
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 

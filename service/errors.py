@@ -13,6 +13,7 @@ from flask import Flask, Response, g, json
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from catalog.refusals import DomainError
+from service import logs
 
 PROBLEM_BASE = "https://tongban.example/problems/"
 # What a window shows for an HTTP error that carries no message of its own.
@@ -169,7 +170,9 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Response:
         if isinstance(exc, HTTPException):
             return _http(exc)
-        log.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        # Not log.exception: the exception's message (a database error's quotes the values it
+        # refused) would reach every handler; its type, frames and SQL text are enough.
+        log.error("unhandled error", extra=logs.exception_fields(exc))
         return problem_response(
             Problem(
                 500,

@@ -6,7 +6,7 @@ result backend.
 """
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import setup_logging, task_postrun, task_prerun
 from kombu import Queue
 
 from catalog.districts import KUNMING_DISTRICTS
@@ -92,3 +92,19 @@ app = make_celery()
 def _json_logs(**_kwargs) -> None:
     """Workers log one JSON object per line, like the API."""
     logs.configure(app.tongban_settings.log_level)
+
+
+# Each task's log context, by task id, from its start to its end (same worker thread).
+_task_contexts: dict[str, list] = {}
+
+
+@task_prerun.connect
+def _open_log_context(task_id: str | None = None, **_kwargs) -> None:
+    """A task's lines carry its id, and no request's or earlier task's ids."""
+    _task_contexts[task_id or ""] = logs.open_context(task_id=task_id)
+
+
+@task_postrun.connect
+def _close_log_context(task_id: str | None = None, **_kwargs) -> None:
+    """What the worker logs after the task (and the next task) carries none of its ids."""
+    logs.close_context(_task_contexts.pop(task_id or "", None))

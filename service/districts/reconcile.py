@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import sessionmaker
 
+from service import logs
 from service.cases.actions import ActionInvalid, CaseNotFound
 from service.cases.lifecycle import Status, TransitionRefused
 from service.cases.models import Case
@@ -89,11 +90,16 @@ def _district(sessions, cipher, policy, publisher, code, quiet_seconds, results)
             answer = fetch_status(target, case_no)
         except (Unavailable, Misconfigured) as err:
             record(bind, code, policy, reachable=False, error=str(err))
-            log.warning("reconciliation stopped", extra={"district": code, "error": str(err)})
+            # The connector's status keeps the district's answer; the log only its kind, since
+            # an answer may echo the personal data of the delivery it refused.
+            log.warning(
+                "reconciliation stopped", extra={"district": code, "error": logs.error_text(err)}
+            )
             return
         except Permanent as err:  # it does not know this case: ask again after the quiet time
             log.warning(
-                "case unknown to the district", extra={"case_no": case_no, "error": str(err)}
+                "case unknown to the district",
+                extra={"case_no": case_no, "error": logs.error_text(err)},
             )
             answer = {}
         for event in _events(answer, case_no):

@@ -17,7 +17,8 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_engine(url)
+    # A data migration's failing statement must not quote the personal data bound to it.
+    engine = create_engine(url, hide_parameters=True)
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from service import logs
 from service.clock import now_utc
 from service.outbox.backoff import retry_delay
 from service.outbox.models import InboxRecord, OutboxMessage
@@ -182,7 +183,8 @@ def drain(
                     extra={
                         "queue": queue,
                         "count": len(ids),
-                        "error": f"{type(exc).__name__}: {exc}",
+                        # Not the message: a database error's quotes the row's values.
+                        "error": logs.error_text(exc),
                     },
                 )
             # Another drain may fall back on the same rows: each is tried once, not twice.

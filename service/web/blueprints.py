@@ -5,6 +5,7 @@ import logging
 from flask import Blueprint, render_template
 from werkzeug.exceptions import HTTPException
 
+from service import logs
 from service.errors import Problem
 from service.web.auth import PageForbidden
 from service.web.csrf import CsrfRefused, check_csrf
@@ -56,5 +57,6 @@ def _register_errors(blueprint: Blueprint) -> None:
             return page_error(err.code or 400, "无法完成", "请求无法完成，请返回后重试。")
         if isinstance(err, Problem):
             return page_error(err.status, "无法完成", err.detail_zh or "提交的信息有误，请检查。")
-        log.exception("page error", extra={"error_type": type(err).__name__})
+        # Without the exception's message, which may quote personal data (service/logs.py).
+        log.error("page error", extra=logs.exception_fields(err))
         return page_error(500, "系统繁忙", "系统内部错误，本次提交未保存，请稍后重试。")

@@ -6,6 +6,7 @@ connections open with most of the body unsent: the answers must come at once, wi
 of the body, and /healthz must answer within gunicorn's 2 s linger.
 """
 
+import json
 import socket
 import time
 
@@ -64,3 +65,21 @@ def test_huge_bodies_without_a_credential_are_refused_at_once(api):
         for conn in held:
             conn.close()
     assert httpx.get(f"{api.url}/healthz", timeout=1).status_code == 200
+
+
+def test_gunicorn_lines_carry_no_earlier_requests_ids(api):
+    """Issue 19: "Invalid request" and "Worker exiting" named the last request's id."""
+    for _ in range(6):  # each of the two workers serves some
+        httpx.get(f"{api.url}/healthz", headers={"X-Request-ID": "earlier-request"}, timeout=5)
+    conn = socket.create_connection(("127.0.0.1", int(api.url.rsplit(":", 1)[1])), timeout=5)
+    conn.sendall(b"HELLO 139-2235-7295\r\n\r\n")
+    assert b" 400 " in _status_line(conn)
+    conn.close()
+    api.stop()
+    lines = [json.loads(line) for line in api.log_path.read_text().splitlines() if line[:1] == "{"]
+    assert any(line.get("request_id") == "earlier-request" for line in lines)  # access log
+    gunicorn = [line for line in lines if line["logger"].startswith("gunicorn")]
+    assert any(line["message"].startswith("Invalid request") for line in gunicorn)
+    assert any(line["message"].startswith("Worker exiting") for line in gunicorn)
+    assert [line for line in gunicorn if "request_id" in line or "case_no" in line] == []
+    assert "2235-7295" not in api.log_path.read_text()
