@@ -67,6 +67,7 @@ class Permission(StrEnum):
     MANAGE_DISTRICT = "manage_district"  # connector, pause, resume, dead letters
     MANAGE_ACCOUNTS = "manage_accounts"
     READ_SECURITY_LOG = "read_security_log"
+    EXPORT_SECURITY_LOG = "export_security_log"
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ RULES: dict[Permission, Rule] = {
     Permission.MANAGE_DISTRICT: Rule(_STAFF, ("admin",)),
     Permission.MANAGE_ACCOUNTS: Rule(_STAFF, ("security_admin",)),
     Permission.READ_SECURITY_LOG: Rule(_STAFF, ("security_auditor",)),
+    Permission.EXPORT_SECURITY_LOG: Rule(_STAFF, ("security_auditor",)),
 }
 
 

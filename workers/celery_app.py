@@ -15,6 +15,7 @@ from service.config import load_settings
 from service.outbox.names import (
     CLOSE_MONTHS,
     KEEP_PARTIALS,
+    PURGE_SECURITY_LOG,
     RECONCILE,
     RELAY,
     SUPERVISE,
@@ -69,6 +70,11 @@ def make_celery() -> Celery:
                 "options": {"expires": float(settings.stats_partial_seconds)},
             },
             "tidy-files": {"task": TIDY_FILES, "schedule": 3600.0, "options": {"expires": 3600}},
+            "purge-security-log": {
+                "task": PURGE_SECURITY_LOG,
+                "schedule": 86400.0,
+                "options": {"expires": 86400},
+            },
             "reconcile-districts": {
                 "task": RECONCILE,
                 "schedule": float(settings.reconcile_interval_seconds),

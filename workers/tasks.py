@@ -10,6 +10,7 @@ from celery import shared_task
 
 import service.models  # noqa: F401 - maps every table before the first session
 from service.audit import chain
+from service.audit.retention import purge, retention_days
 from service.cases.steps import UnitOfWork
 from service.clocks.supervision import supervise
 from service.crypto import FieldCipher
@@ -24,6 +25,7 @@ from service.outbox.names import (
     DRAIN,
     DRAINED_TASK,
     KEEP_PARTIALS,
+    PURGE_SECURITY_LOG,
     RECONCILE,
     RELAY,
     SUPERVISE,
@@ -45,6 +47,8 @@ policy = DeliveryPolicy.from_settings(settings)
 publisher = Publisher(settings.redis_url)
 cipher = FieldCipher(settings.data_key)
 files = open_store(settings)
+# Read at start, so a retention under the floor stops the worker instead of a nightly task.
+SECURITY_LOG_DAYS = retention_days()
 install()
 chain.use_key(settings.chain_key)
 HANDLERS, DELIVER_CASES = make_handlers(policy, cipher, files)
@@ -138,3 +142,13 @@ def tidy_files() -> dict[str, int]:
     if expired or orphans:
         log.info("files tidied", extra={"expired": expired, "orphans": orphans})
     return {"expired": expired, "orphans": orphans}
+
+
+@shared_task(name=PURGE_SECURITY_LOG, ignore_result=True)
+def purge_security_log() -> int:
+    """Remove security-log entries past their retention (the database keeps 180 days anyway)."""
+    with database.sessionmaker() as session:
+        deleted = purge(session, SECURITY_LOG_DAYS)
+    if deleted:
+        log.info("security log purged", extra={"deleted": deleted})
+    return deleted

@@ -4,8 +4,9 @@ security log for security auditors.
 A district-scoped security admin sees and manages only the staff, terminals and sessions of
 their district; others are answered 404, as if missing (service/policy.py decides)."""
 
+from flask import Response
 from flask.views import MethodView
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from service import policy
 from service.accounts import manage
@@ -13,6 +14,7 @@ from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.accounts.models import ServiceCenter, StaffUser, Terminal
 from service.accounts.schemas import (
     ResetPasswordSchema,
+    SecurityEventExportSchema,
     SecurityEventPageSchema,
     SecurityEventQuerySchema,
     SessionListSchema,
@@ -27,6 +29,8 @@ from service.accounts.schemas import (
     TerminalPageSchema,
     TerminalSchema,
 )
+from service.audit import export as log_export
+from service.audit import security_log
 from service.audit.models import SecurityEvent
 from service.db import db_session
 from service.errors import Problem
@@ -42,6 +46,8 @@ blp = Blueprint(
 )
 SECURITY_ADMIN = requires(Permission.MANAGE_ACCOUNTS)
 SECURITY_AUDITOR = requires(Permission.READ_SECURITY_LOG)
+# An export larger than this is refused: narrow the time range (a year of a busy city fits).
+MAX_EXPORT_ROWS = 200_000
 
 
 def _not_found(what: str, what_zh: str) -> Problem:
@@ -329,16 +335,66 @@ def revoke_session(kind, session_id):
 def security_events(query):
     """The security log, newest first: logins, account, key and session changes, and changes
     to system settings. A district's security auditor sees its district's events only."""
-    stmt = select(SecurityEvent).order_by(SecurityEvent.id.desc())
-    district = policy.district_scope(current_principal())
-    if district is not None:
-        stmt = stmt.where(SecurityEvent.district_code == district)
-    if query["action"]:
-        stmt = stmt.where(SecurityEvent.action == query["action"])
-    if query["since"]:
-        stmt = stmt.where(SecurityEvent.occurred_at >= query["since"])
+    stmt = _filtered(select(SecurityEvent).order_by(SecurityEvent.id.desc()), query)
     if query["cursor"]:
         stmt = stmt.where(SecurityEvent.id < decode_id_cursor(query["cursor"]))
     rows = db_session().scalars(stmt.limit(query["limit"] + 1)).all()
     page, cursor = _page(rows, query["limit"])
     return {"events": page, "next_cursor": cursor}
+
+
+def _filtered(stmt: Select, query: dict) -> Select:
+    """The entries the filters ask for, within the reader's district if they have one."""
+    district = policy.district_scope(current_principal())
+    if district is not None:
+        stmt = stmt.where(SecurityEvent.district_code == district)
+    columns = {
+        "action": SecurityEvent.action,
+        "outcome": SecurityEvent.outcome,
+        "actor": SecurityEvent.actor_name,
+        "district": SecurityEvent.district_code,
+    }
+    for name, column in columns.items():
+        if query[name] is not None:
+            stmt = stmt.where(column == query[name])
+    if query["since"]:
+        stmt = stmt.where(SecurityEvent.occurred_at >= query["since"])
+    if query["until"]:
+        stmt = stmt.where(SecurityEvent.occurred_at < query["until"])
+    return stmt
+
+
+@blp.route("/security-events/export", methods=["GET"])
+@blp.arguments(SecurityEventExportSchema, location="query")
+@blp.problem(422, "Bad filters, or more entries than one file holds (narrow the time range)")
+@blp.doc(security=BEARER_SECURITY, responses={200: {"description": "the CSV or XLSX file"}})
+@requires(Permission.EXPORT_SECURITY_LOG)
+def export_security_events(query):
+    """The security log with the same filters, oldest first, as CSV (UTF-8 with BOM) or XLSX
+    with Chinese headers. The export itself is logged."""
+    session = db_session()
+    stmt = _filtered(select(SecurityEvent).order_by(SecurityEvent.id), query)
+    rows = session.scalars(stmt.limit(MAX_EXPORT_ROWS + 1)).all()
+    if len(rows) > MAX_EXPORT_ROWS:
+        raise Problem(
+            422,
+            "export-too-large",
+            "Too many entries for one file",
+            f"More than {MAX_EXPORT_ROWS} entries match; narrow the time range.",
+            detail_zh="符合条件的记录过多，请缩小时间范围后再导出。",
+        )
+    fmt = query["format"]
+    content = log_export.RENDER[fmt](rows)
+    filters = {k: str(v) for k, v in query.items() if v is not None and k != "format"}
+    security_log.record(
+        session,
+        "security_log.export",
+        target_type="security_log",
+        target=None,
+        district_code=policy.district_scope(current_principal()),
+        details={"format": fmt, "rows": len(rows), "filters": filters},
+    )
+    session.commit()
+    response = Response(content, mimetype=log_export.MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="security-log.{fmt}"'
+    return response

@@ -114,6 +114,8 @@ def reset_password(session: Session, user: StaffUser, reset_totp: bool = False) 
         user.totp_secret_enc, user.totp_enabled, user.totp_last_step = None, False, None
     revoke_user_tokens(session, user.id)
     _record(session, "password.reset", user, reset_totp=reset_totp)
+    if reset_totp:
+        _record(session, "totp.reset", user)
     return password
 
 
@@ -129,7 +131,14 @@ def change_role(
     before = {"role": user.role, "district_code": user.district_code}
     user.role, user.district_code = role, district_code
     revoke_user_tokens(session, user.id)
-    _record(session, "account.role_change", user, before=before, role=role)
+    _record(
+        session,
+        "account.role_change",
+        user,
+        before=before,
+        role=role,
+        after={"role": role, "district_code": district_code},
+    )
 
 
 def add_terminal(session: Session, center: ServiceCenter, name: str) -> tuple[Terminal, str]:

@@ -1,8 +1,11 @@
 """Staff login and who-am-I."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from catalog.districts import DISTRICT_NAMES
 from service.accounts.models import ROLES
+from service.audit.export import FORMATS as LOG_FORMATS
+from service.audit.security_log import OUTCOMES
 from service.schemas import LocalDateTime, PageQuerySchema
 
 
@@ -177,11 +180,44 @@ class SessionListSchema(Schema):
     sessions = fields.List(fields.Nested(SessionSchema))
 
 
-class SecurityEventQuerySchema(PageQuerySchema):
-    action = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+class SecurityEventFilterSchema(Schema):
+    """Which entries of the security log: every given filter must hold."""
+
+    action = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[a-z_]{1,32}(\.[a-z_]{1,32}){0,2}$"),
+        metadata={"description": "exact action, e.g. login, district.pause"},
+    )
+    outcome = fields.String(load_default=None, validate=validate.OneOf(OUTCOMES))
+    actor = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "the actor's name (username or terminal), exact"},
+    )
+    district = fields.String(
+        load_default=None,
+        validate=validate.OneOf(sorted(DISTRICT_NAMES)),
+        metadata={"description": "district code; city-wide entries have none"},
+    )
     since = fields.AwareDateTime(
         load_default=None, metadata={"description": "ISO 8601 with offset; events at or after"}
     )
+    until = fields.AwareDateTime(
+        load_default=None, metadata={"description": "ISO 8601 with offset; events before"}
+    )
+
+    @validates_schema
+    def _range(self, data, **kwargs):
+        if data.get("since") and data.get("until") and data["until"] <= data["since"]:
+            raise ValidationError("Must be later than since.", "until")
+
+
+class SecurityEventQuerySchema(PageQuerySchema, SecurityEventFilterSchema):
+    pass
+
+
+class SecurityEventExportSchema(SecurityEventFilterSchema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(LOG_FORMATS))
 
 
 class SecurityEventSchema(Schema):

@@ -21,7 +21,7 @@ from service.accounts.credentials import (
     set_password,
     staff_principal,
 )
-from service.accounts.login import RequestThrottle, check_throttle
+from service.accounts.login import LoginThrottled, RequestThrottle, check_throttle
 from service.accounts.models import StaffUser
 from service.accounts.passwords import MESSAGES_ZH, SAME_AS_CURRENT, password_problems
 from service.audit import security_log
@@ -105,7 +105,20 @@ def log_in(session: Session, username: str, password: str, code: str | None) -> 
     """Check a login; returns the token it earns (committed). Raises LoginThrottled (429) or
     LoginRefused (401)."""
     throttle = RequestThrottle.current()
-    user = throttle.login(session, username, password)
+    try:
+        user = throttle.login(session, username, password)
+    except LoginThrottled as err:
+        # Refused before the password is read: the lockout itself is the evidence to keep.
+        _record(
+            session,
+            "login.lockout",
+            username,
+            None,
+            outcome="refused",
+            details={"retry_after": err.retry_after},
+        )
+        session.commit()
+        raise
     if user is None:
         _refuse(
             session,

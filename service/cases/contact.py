@@ -4,6 +4,7 @@ window mailing the result. Everywhere else they stay masked; each look is on the
 from typing import Any
 
 from service.accounts.credentials import Principal
+from service.audit import security_log
 from service.cases.actions import CaseNotFound, at_the_window, visible_case
 from service.cases.events import EventType
 from service.cases.lifecycle import Status, TransitionRefused
@@ -37,6 +38,8 @@ def mailing_contact(
         at=now_utc(),
         data={"purpose": "mail_result", "fields": ["phone", "address"]},
     )
+    fields = ["name", "phone", "address"]
+    security_log.revealed(session, "contact.reveal", case, principal, fields=fields)
     return {
         "case_no": case.case_no,
         "name": case.applicant_name,

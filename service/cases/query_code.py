@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.accounts.credentials import Principal
+from service.audit import security_log
 from service.cases.models import Case
 from service.crypto import FieldCipher
 
@@ -86,3 +87,11 @@ def code_of(session: Session, cipher: FieldCipher, case: Case) -> str:
         # committed, and ours then found the code set).
         session.refresh(case, ["query_code_enc"])
     return cipher.decrypt(case.query_code_enc, CONTEXT)
+
+
+def reveal(session: Session, cipher: FieldCipher, principal: Principal, case: Case) -> str:
+    """The case's code to print again (`code_of`), logged in the security log as a reveal of
+    a secret; the caller checked `shown_to` and commits."""
+    code = code_of(session, cipher, case)
+    security_log.revealed(session, "query_code.reveal", case, principal)
+    return code

@@ -226,7 +226,7 @@ def query_code_of(case_no):
         if not query_code.shown_to(current_principal(), case):
             raise CaseNotFound(case_no)
         case_no_var.set(case.case_no)
-        code = query_code.code_of(uow.session, _ext("cipher"), case)
+        code = query_code.reveal(uow.session, _ext("cipher"), current_principal(), case)
     return {"case_no": case.case_no, "query_code": query_code.display(code)}, 200, NO_STORE
 
 

@@ -58,7 +58,17 @@ def download_template(query):
 def export(query):
     """The whole catalog as in force on a day (today by default), in the import layout."""
     day = query["on"] or local_today()
-    data = export_catalog(db_session(), day, query["format"])
+    session = db_session()
+    data = export_catalog(session, day, query["format"])
+    security_log.record(
+        session,
+        "catalog.export",
+        target_type="catalog",
+        target=day.isoformat(),
+        district_code=None,
+        details={"format": query["format"]},
+    )
+    session.commit()
     return _download(data, query["format"], f"tongban-catalog-{day.isoformat()}")
 
 

@@ -225,12 +225,33 @@ def district_file(code, file_id):
         at=now_utc(),
         data={"file_id": row.id, "material": row.material_code},
     )
+    security_log.record(
+        session,
+        "file.download",
+        target_type="case_file",
+        target=f"{case.case_no}/{row.id}",
+        district_code=code,
+        details={"material": row.material_code, "by": "district_system"},
+    )
     session.commit()
     return send_file(
         _ext("files").open(row.sha256),
         mimetype=row.content_type,
         download_name=safe_file_name(row.original_name),
     )
+
+
+def _connector_view(row: DistrictConnector) -> dict:
+    """A connector as the security log shows it: never its secret, only whether it has one;
+    addresses without credentials or query strings."""
+    return {
+        "kind": row.kind,
+        "endpoint": security_log.mask_url(row.endpoint),
+        "status_endpoint": security_log.mask_url(row.status_endpoint),
+        "connect_timeout": row.connect_timeout,
+        "read_timeout": row.read_timeout,
+        "signing": "set" if row.secret_enc is not None else "none",
+    }
 
 
 def _record(action: str, code: str, details: dict) -> None:
@@ -275,6 +296,7 @@ def set_connector(data, code):
     Takes effect with the next delivery; nothing restarts.
     """
     row = _connector(code)
+    before = _connector_view(row)
     if data["kind"] == "http" and data["secret"] is None and row.secret_enc is None:
         raise Problem(
             422,
@@ -296,9 +318,8 @@ def set_connector(data, code):
         "district.connector_change",
         code,
         {
-            "kind": row.kind,
-            "endpoint": row.endpoint,
-            "status_endpoint": row.status_endpoint,
+            "before": before,
+            "after": _connector_view(row),
             "signing_changed": data["secret"] is not None,
         },
     )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service import policy
 from service.accounts.credentials import Principal
+from service.audit import security_log
 from service.cases.actions import (
     ActionInvalid,
     CaseNotFound,
@@ -160,6 +161,15 @@ def open_for_download(
         actor=Actor.of(principal, principal.district_code or case.responsible_district),
         at=now_utc(),
         data={"file_id": row.id, "material": row.material_code},
+    )
+    security_log.record(
+        session,
+        "file.download",
+        target_type="case_file",
+        target=f"{case.case_no}/{row.id}",
+        district_code=principal.district_code or case.responsible_district,
+        details={"material": row.material_code},
+        principal=principal,
     )
     return row, stream
 

@@ -10,6 +10,7 @@ RECONCILE = "tongban.reconcile"  # beat: ask district systems about quiet cases
 CLOSE_MONTHS = "tongban.close_months"  # beat: freeze finished months' statistics
 KEEP_PARTIALS = "tongban.keep_partials"  # beat: count open months' figures up to now
 TIDY_FILES = "tongban.tidy_files"  # beat: retention and uploads that never committed
+PURGE_SECURITY_LOG = "tongban.purge_security_log"  # beat: security log past its retention
 
 
 def district_queue(district_code: str) -> str:

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from catalog.districts import DISTRICT_NAMES
 from service.accounts.auth import BEARER_SECURITY, current_principal, requires
 from service.accounts.credentials import Principal
+from service.audit import security_log
 from service.cases.verify import verify_timelines
 from service.clock import local_today
 from service.db import db_session
@@ -89,6 +90,15 @@ def report_response(session, month: str, scope: str, fmt: str) -> Response:
     """The month's report (frozen if the month is closed) as a response; files as downloads."""
     content, closed = month_file(session, month, scope, fmt)
     response = Response(content, mimetype=MEDIA_TYPES[fmt])
+    security_log.record(
+        session,
+        "stats.export",
+        target_type="stat_month",
+        target=month,
+        district_code=None if scope == CITY else scope,
+        details={"scope": scope, "format": fmt, "closed": closed},
+    )
+    session.commit()
     if fmt != "json":
         name = file_name(month, scope, fmt)
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES, KUNMING_DISTRICTS
+from service.audit import security_log
 from service.cases.models import CaseEvent
 from service.clock import SHANGHAI, local_today, now_utc
 from service.clocks.store import load_calendar
@@ -140,6 +141,14 @@ def close_month(session: Session, month: str, by: str) -> StatMonth:
                 )
             )
     record.manifest = manifest
+    security_log.record(
+        session,
+        "month.close",
+        target_type="stat_month",
+        target=month,
+        district_code=None,
+        details={"closed_by": by, "watermark": watermark, "files": len(manifest)},
+    )
     session.commit()
     return record
 

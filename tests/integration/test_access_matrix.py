@@ -110,6 +110,10 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = {
     ("GET", "/api/v1/admin/sessions"): (SECURITY_ADMIN, {}),
     ("DELETE", "/api/v1/admin/sessions/{kind}/{session_id}"): (SECURITY_ADMIN, {}),
     ("GET", "/api/v1/admin/security-events"): (row(403, sec_auditor=OK), {}),
+    ("GET", "/api/v1/admin/security-events/export"): (
+        row(403, sec_auditor=OK),
+        {"query": "format=csv&action=login.lockout"},
+    ),
     ("GET", "/api/v1/catalog/items"): (ANY_CREDENTIAL, {"query": "q=sbk"}),
     ("GET", "/api/v1/catalog/items/{basic_code}"): (ANY_CREDENTIAL, {}),
     ("GET", "/api/v1/catalog/departments"): (ANY_CREDENTIAL, {}),

@@ -229,8 +229,25 @@ def test_a_closed_month_exports_the_same_bytes_and_corrections_go_to_the_next_mo
     assert (
         client.post("/api/v1/admin/stats/months/2025-03/close", headers=auditor).status_code == 403
     )
-    closed = client.post("/api/v1/admin/stats/months/2025-03/close", headers=admin)
+    closed = client.post(
+        "/api/v1/admin/stats/months/2025-03/close",
+        headers=admin,
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    )
     assert closed.status_code == 200, closed.get_json()
+    with migrated.engine.connect() as conn:
+        logged = (
+            conn.execute(
+                text(
+                    "SELECT * FROM security_events"
+                    " WHERE action = 'month.close' AND target = '2025-03'"
+                )
+            )
+            .mappings()
+            .one()
+        )  # once: closing again changes nothing and logs nothing
+    assert (logged["actor_role"], logged["address"]) == ("admin", "203.0.113.7")
+    assert logged["details"]["closed_by"] == logged["actor_name"]
     manifest = closed.get_json()["manifest"]
     assert len(manifest) == 15 * 3
     first = report(client, auditor, "2025-03", format="xlsx")

@@ -198,7 +198,18 @@ def window():
         found = credential_digest(key) if len(key) <= 200 else None
         session = db_session()
         principal = found and principal_for_digest(session, *found)
-        if not principal or principal.kind != "terminal":
+        good = principal if principal and principal.kind == "terminal" else None
+        security_log.record(
+            session,
+            "window.login",
+            target_type="terminal",
+            target=str(good.id) if good else None,
+            district_code=good.district_code if good else None,
+            outcome="ok" if good else "failed",
+            principal=good,
+        )
+        if good is None:
+            session.commit()  # the failed attempt is evidence too
             message = "终端密钥无效或已停用，请联系本中心管理员。"
         else:
             ttl = timedelta(hours=current_app.extensions["tongban.settings"].staff_token_ttl_hours)

@@ -132,7 +132,8 @@ def receipt(principal: Principal, case_no: str):
     code = None
     if query_code.shown_to(principal, case):
         issued = take(
-            case.case_no, lambda uow: query_code.code_of(uow.session, _ext("cipher"), case)
+            case.case_no,
+            lambda uow: query_code.reveal(uow.session, _ext("cipher"), principal, case),
         )
         code = query_code.display(issued)
     return render_template(
