@@ -72,6 +72,11 @@ class Settings:
     login_delay_seconds: int = 30
     login_max_delay_seconds: int = 900
     session_idle_minutes: int = 30
+    # The key ring (README, "Keys"): key id -> data key, the current one encrypting; and the
+    # lookup key of the blind indexes, when it is not derived from TONGBAN_DATA_KEY.
+    data_keys: dict[int, bytes] = field(default_factory=dict, repr=False)
+    current_key_id: int = 1
+    lookup_key: bytes | None = field(default=None, repr=False)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -121,6 +126,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
 
     raw_key = environ.get("TONGBAN_DATA_KEY")
+    data_keys, current_key_id = _key_ring(environ)
+    if raw_key is None and data_keys and environ.get("TONGBAN_LOOKUP_KEY"):
+        # Key 1 retired and the lookup key pinned: TONGBAN_DATA_KEY is no longer needed.
+        raw_key = base64.urlsafe_b64encode(data_keys[current_key_id]).decode()
     if raw_key is None and production:
         raise ConfigError("TONGBAN_DATA_KEY must be set in production (base64 of 32 bytes)")
     if raw_key is None:
@@ -187,7 +196,51 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_delay_seconds=max(_int(environ, "TONGBAN_LOGIN_DELAY_SECONDS", 30), 1),
         login_max_delay_seconds=max(_int(environ, "TONGBAN_LOGIN_MAX_DELAY_SECONDS", 900), 1),
         session_idle_minutes=max(_int(environ, "TONGBAN_SESSION_IDLE_MINUTES", 30), 1),
+        data_keys=data_keys or {1: data_key},
+        current_key_id=current_key_id,
+        lookup_key=_key(environ.get("TONGBAN_LOOKUP_KEY"), "TONGBAN_LOOKUP_KEY"),
     )
+
+
+def _key(raw: str | None, name: str) -> bytes | None:
+    """A base64 key of 32 bytes, or None when not given."""
+    if not raw:
+        return None
+    try:
+        key = base64.urlsafe_b64decode(raw.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name} is not valid base64") from exc
+    if len(key) != 32:
+        raise ConfigError(f"{name} must decode to exactly 32 bytes")
+    return key
+
+
+def _key_ring(environ: Mapping[str, str]) -> tuple[dict[int, bytes], int]:
+    """TONGBAN_DATA_KEYS ("2:<base64>,1:<base64>", the first one current), or the file that
+    TONGBAN_DATA_KEYS_FILE names (the same, one per line; mounted read-only). Empty when
+    neither is set: TONGBAN_DATA_KEY is then key 1, and current."""
+    raw = environ.get("TONGBAN_DATA_KEYS")
+    path = environ.get("TONGBAN_DATA_KEYS_FILE")
+    if not raw and path:
+        try:
+            raw = Path(path).read_text()
+        except OSError as exc:
+            raise ConfigError(f"TONGBAN_DATA_KEYS_FILE cannot be read: {exc}") from exc
+    if not raw:
+        return {}, 1
+    ring: dict[int, bytes] = {}
+    for entry in raw.replace("\n", ",").replace("\r", "").split(","):
+        if not entry.strip():
+            continue
+        key_id, sep, value = entry.strip().partition(":")
+        if not sep or not key_id.isdigit() or not 1 <= int(key_id) <= 255:
+            raise ConfigError("TONGBAN_DATA_KEYS entries are <id 1-255>:<base64 of 32 bytes>")
+        if int(key_id) in ring:
+            raise ConfigError(f"TONGBAN_DATA_KEYS names key {key_id} twice")
+        ring[int(key_id)] = _key(value, f"TONGBAN_DATA_KEYS key {key_id}") or b""
+    if not ring or b"" in ring.values():
+        raise ConfigError("TONGBAN_DATA_KEYS has an empty key")
+    return ring, next(iter(ring))
 
 
 def _metrics_token(environ: Mapping[str, str]) -> str | None:

@@ -42,7 +42,7 @@ settings = app.tongban_settings
 database = Database(settings)
 policy = DeliveryPolicy.from_settings(settings)
 publisher = Publisher(settings.redis_url)
-cipher = FieldCipher(settings.data_key)
+cipher = FieldCipher.from_settings(settings)
 files = open_store(settings)
 install()
 HANDLERS, DELIVER_CASES = make_handlers(policy, cipher, files)
