@@ -158,7 +158,8 @@ def test_rotate_reencrypt_and_retire_the_old_key(
     old = app.extensions["tongban.cipher"]
     cases = [submit(client, window, application()).get_json()["case_no"] for _ in range(3)]
     _old_style(db, old, cases[0], "李四")
-    user = db.scalar(text("SELECT id FROM staff_users ORDER BY id LIMIT 1"))
+    staff("clerk", "530102")  # someone with an authenticator secret sealed by key 1
+    user = db.scalar(text("SELECT max(id) FROM staff_users"))
     from service.accounts.models import StaffUser
 
     someone = db.get(StaffUser, user)
@@ -213,3 +214,20 @@ def test_rotate_reencrypt_and_retire_the_old_key(
     assert shown.get_json()["name"] == "李四"
     db.refresh(someone)
     assert totp.secret_of(someone, retired) == secret
+
+
+def test_the_key_commands_tell_the_operator_what_is_left(client, terminal, app, db):
+    window = terminal("FM-01")
+    case_no = submit(client, window, application()).get_json()["case_no"]
+    _old_style(db, app.extensions["tongban.cipher"], case_no, "李四")
+    runner = app.test_cli_runner()
+    with app.app_context():
+        status = runner.invoke(args=["key-status"])
+        assert "current key: 1" in status.output and "names still in clear: 1" in status.output
+        refused = runner.invoke(args=["retire-key", "1"])
+        assert refused.exit_code == 1 and "current key" in refused.output
+        done = runner.invoke(args=["reencrypt", "--batch", "1"])
+        assert done.exit_code == 0, done.output
+        assert "cases.applicant_name: 1 rows done" in done.output and "李四" not in done.output
+        assert "nothing to do" in runner.invoke(args=["reencrypt"]).output
+        assert "names still in clear: 0" in runner.invoke(args=["key-status"]).output
