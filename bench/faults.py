@@ -75,7 +75,7 @@ def start(stack: Stack) -> tuple[str, dict[str, str], str]:
     with database.sessionmaker() as session:
         secret = simulate_district_system(
             session,
-            FieldCipher(settings.data_key),
+            FieldCipher.from_settings(settings),
             ANNING,
             f"http://127.0.0.1:{port}",
             stack.var_dir,

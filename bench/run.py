@@ -38,6 +38,7 @@ from bench.synthetic import generate
 from bench.table import Table
 from service.config import load_settings
 from service.crypto import FieldCipher
+from service.sealed import CASE_ID_NUMBER, CASE_PHONE
 
 SYNTHETIC_UNTIL = date(2026, 11, 1)
 
@@ -56,15 +57,16 @@ def prepare(stack: Stack, cases: int, month: str) -> None:
     say(f"generating {cases:,} synthetic cases (about {minutes:.0f} min on 2 cores)")
     engine = create_engine(stack.sqlalchemy_url)
     # One placeholder ID number (the README's example) and phone, encrypted with this stack's
-    # data key, so the API can show every synthetic case.
-    cipher = FieldCipher(load_settings(stack.env).data_key)
+    # data key, so the API can show every synthetic case: v1 ciphertexts, bound to the column
+    # only, as one value serves every row (`python -m service reencrypt` would seal each).
+    cipher = FieldCipher.from_settings(load_settings(stack.env))
     took = generate(
         engine,
         stack.sqlalchemy_url,
         cases,
         SYNTHETIC_UNTIL,
-        id_enc=cipher.encrypt("11010519491231002X", "applicant_id"),
-        phone_enc=cipher.encrypt("13800000000", "phone"),
+        id_enc=cipher.encrypt_v1("11010519491231002X", CASE_ID_NUMBER),
+        phone_enc=cipher.encrypt_v1("13800000000", CASE_PHONE),
     )
     say(f"  generated in {took:.0f} s; closing the months before {month} as beat would")
     took = close_earlier_months(engine, month)

@@ -124,7 +124,7 @@ class Stack:
         path = self.var_dir / "demo-credentials.json"
         with database.sessionmaker() as session:
             # This stack's settings, not this process's environment (which has no servers).
-            seed_demo(session, path, FieldCipher(settings.data_key))
+            seed_demo(session, path, FieldCipher.from_settings(settings))
         database.engine.dispose()
         return json.loads(path.read_text(encoding="utf-8"))
 

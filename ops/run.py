@@ -78,25 +78,29 @@ class Launcher:
 
     def prepare_database(self) -> None:
         from service.config import load_settings
+        from service.crypto import FieldCipher
         from service.db import Database
         from service.demo import seed_demo
         from service.migrate import upgrade
+        from service.rekey import reencrypt
 
         settings = load_settings()
         say("applying migrations")
         upgrade(settings.sqlalchemy_url)
         database = Database(settings)
+        # Names kept in clear before migration 0014 are sealed, and old ciphertexts moved
+        # to the current key (nothing to do, and quick, on every later start).
+        reencrypt(database.sessionmaker, FieldCipher.from_settings(settings))
         with database.sessionmaker() as session:
             counts = seed_demo(session, settings.var_dir / "demo-credentials.json")
             if DEMO_DISTRICT not in ("", "off"):
                 from ops.embedded import free_port
-                from service.crypto import FieldCipher
                 from service.demo import simulate_district_system
 
                 self.sim_port = free_port()
                 self.sim_secret = simulate_district_system(
                     session,
-                    FieldCipher(settings.data_key),
+                    FieldCipher.from_settings(settings),
                     DEMO_DISTRICT,
                     f"http://127.0.0.1:{self.sim_port}",
                     settings.var_dir,

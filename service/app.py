@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS_URL,
     )
     app.extensions["tongban.settings"] = settings
-    app.extensions["tongban.cipher"] = FieldCipher(settings.data_key)
+    app.extensions["tongban.cipher"] = FieldCipher.from_settings(settings)
     app.extensions["tongban.files"] = open_store(settings)
     app.extensions["tongban.policy"] = DeliveryPolicy.from_settings(settings)
     app.extensions["tongban.publisher"] = Publisher(settings.redis_url)

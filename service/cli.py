@@ -25,6 +25,7 @@ from service.clocks.store import CalendarImportError, import_year
 from service.clocks.supervision import supervise
 from service.db import get_db
 from service.demo import seed_demo
+from service.key_commands import COMMANDS as KEY_COMMANDS
 from service.stats.closing import (
     CITY,
     SCOPES,
@@ -442,6 +443,7 @@ COMMANDS = (
     list_sessions_command,
     revoke_session_command,
     totp_code_command,
+    *KEY_COMMANDS,
 )
 
 

@@ -81,6 +81,11 @@ class Settings:
     # The application's database role, granted its rights after each migration (none: the
     # application connects as the owner, as the embedded development run does).
     app_role: str | None = None
+    # The key ring (README, "Keys"): key id -> data key, the current one encrypting; and the
+    # lookup key of the blind indexes, when it is not derived from TONGBAN_DATA_KEY.
+    data_keys: dict[int, bytes] = field(default_factory=dict, repr=False)
+    current_key_id: int = 1
+    lookup_key: bytes | None = field(default=None, repr=False)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -140,6 +145,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     # Every refusal is collected, so one failed start names everything there is to fix.
     problems: list[str] = []
+    data_keys, current_key_id = _key_ring(environ)
+    if environ.get("TONGBAN_DATA_KEY") is None and data_keys and environ.get("TONGBAN_LOOKUP_KEY"):
+        # Key 1 retired and the lookup key pinned: TONGBAN_DATA_KEY is no longer needed.
+        current = base64.urlsafe_b64encode(data_keys[current_key_id]).decode()
+        environ = {**environ, "TONGBAN_DATA_KEY": current}
     data_key = _b64_key(environ, "TONGBAN_DATA_KEY", var_dir / "data.key", production, problems)
     secret_key = _secret_key(environ, var_dir, production, problems)
     # The timeline's HMAC key: kept apart from the data key, which rotates (a chain key that
@@ -166,6 +176,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         chain_key=chain_key,
         migration_database_url=environ.get("MIGRATION_DATABASE_URL") or None,
         app_role=environ.get("TONGBAN_APP_ROLE") or None,
+        data_keys=data_keys or {1: data_key},
+        current_key_id=current_key_id,
+        lookup_key=_key(environ.get("TONGBAN_LOOKUP_KEY"), "TONGBAN_LOOKUP_KEY"),
         secret_key=secret_key,
         log_level=environ.get("TONGBAN_LOG_LEVEL", "INFO").upper(),
         staff_token_ttl_hours=_int(environ, "TONGBAN_STAFF_TOKEN_TTL_HOURS", 12),
@@ -281,6 +294,47 @@ def _production_problems(environ: Mapping[str, str], s3: S3Settings | None) -> l
     if s3 is not None and s3.endpoint_url and not s3.endpoint_url.startswith("https://"):
         problems.append("TONGBAN_S3_ENDPOINT_URL must use https in production")
     return problems
+
+
+def _key(raw: str | None, name: str) -> bytes | None:
+    """A base64 key of 32 bytes, or None when not given."""
+    if not raw:
+        return None
+    try:
+        key = base64.urlsafe_b64decode(raw.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name} is not valid base64") from exc
+    if len(key) != 32:
+        raise ConfigError(f"{name} must decode to exactly 32 bytes")
+    return key
+
+
+def _key_ring(environ: Mapping[str, str]) -> tuple[dict[int, bytes], int]:
+    """TONGBAN_DATA_KEYS ("2:<base64>,1:<base64>", the first one current), or the file that
+    TONGBAN_DATA_KEYS_FILE names (the same, one per line; mounted read-only). Empty when
+    neither is set: TONGBAN_DATA_KEY is then key 1, and current."""
+    raw = environ.get("TONGBAN_DATA_KEYS")
+    path = environ.get("TONGBAN_DATA_KEYS_FILE")
+    if not raw and path:
+        try:
+            raw = Path(path).read_text()
+        except OSError as exc:
+            raise ConfigError(f"TONGBAN_DATA_KEYS_FILE cannot be read: {exc}") from exc
+    if not raw:
+        return {}, 1
+    ring: dict[int, bytes] = {}
+    for entry in raw.replace("\n", ",").replace("\r", "").split(","):
+        if not entry.strip():
+            continue
+        key_id, sep, value = entry.strip().partition(":")
+        if not sep or not key_id.isdigit() or not 1 <= int(key_id) <= 255:
+            raise ConfigError("TONGBAN_DATA_KEYS entries are <id 1-255>:<base64 of 32 bytes>")
+        if int(key_id) in ring:
+            raise ConfigError(f"TONGBAN_DATA_KEYS names key {key_id} twice")
+        ring[int(key_id)] = _key(value, f"TONGBAN_DATA_KEYS key {key_id}") or b""
+    if not ring or b"" in ring.values():
+        raise ConfigError("TONGBAN_DATA_KEYS has an empty key")
+    return ring, next(iter(ring))
 
 
 def _metrics_token(environ: Mapping[str, str]) -> str | None:

@@ -29,8 +29,8 @@ from service.accounts.models import ServiceCenter, StaffUser, Terminal
 from service.clock import local_today
 from service.config import load_settings
 from service.crypto import FieldCipher
-from service.districts.connectors import SECRET_CONTEXT
 from service.districts.models import DistrictConnector
+from service.sealed import CONNECTOR_SECRET
 
 # (code, name, district, level, parent code)
 DEMO_CENTERS = (
@@ -150,7 +150,7 @@ def seed_demo(
 
     `cipher` encrypts the demo authenticator secrets; by default it is made from the data key
     of this process's settings (the launcher and the bench seed before any app exists)."""
-    cipher = cipher or FieldCipher(load_settings().data_key)
+    cipher = cipher or FieldCipher.from_settings(load_settings())
     counts = seed_reference_data(session)
     known: dict = {}
     if credentials_path.exists():
@@ -194,7 +194,7 @@ def simulate_district_system(
     connector = session.get(DistrictConnector, code) or DistrictConnector(district_code=code)
     connector.kind, connector.endpoint = "http", f"{base_url}/deliveries"
     connector.status_endpoint = f"{base_url}/status"
-    connector.secret_enc = cipher.encrypt(secret, SECRET_CONTEXT)
+    connector.secret_enc = cipher.encrypt(secret, CONNECTOR_SECRET, code)
     connector.paused = False
     connector.breaker_state, connector.breaker_failures, connector.breaker_opened_at = (
         "closed",

@@ -50,6 +50,7 @@ class Permission(StrEnum):
     QUEUE = "queue"
     NEWS = "news"
     MAILING_CONTACT = "mailing_contact"
+    APPLICANT_NAME = "applicant_name"  # the full name, for a party of the case, logged
     UPLOAD = "upload"
     READ_FILES = "read_files"
     RATE = "rate"
@@ -101,6 +102,7 @@ RULES: dict[Permission, Rule] = {
     Permission.QUEUE: Rule(_STAFF, (*WORKING_ROLES, "auditor")),
     Permission.NEWS: Rule(_EVERYONE, WORKING_ROLES),
     Permission.MAILING_CONTACT: Rule(_WINDOW),
+    Permission.APPLICANT_NAME: Rule(_EVERYONE, WORKING_ROLES),
     Permission.UPLOAD: Rule(_WINDOW),
     Permission.READ_FILES: Rule(_EVERYONE, WORKING_ROLES),
     Permission.RATE: Rule(_WINDOW),

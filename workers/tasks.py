@@ -45,7 +45,7 @@ settings = app.tongban_settings
 database = Database(settings)
 policy = DeliveryPolicy.from_settings(settings)
 publisher = Publisher(settings.redis_url)
-cipher = FieldCipher(settings.data_key)
+cipher = FieldCipher.from_settings(settings)
 files = open_store(settings)
 # Read at start, so a retention under the floor stops the worker instead of a nightly task.
 SECURITY_LOG_DAYS = retention_days()

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from service.accounts.models import TOTP_ROLES, StaffUser
 from service.crypto import FieldCipher
+from service.sealed import TOTP_SECRET
 
 ISSUER = "Tongban 通办"
-SECRET_CONTEXT = "staff_users.totp_secret"
 # One step either side: a phone's clock a little off, or a code typed as it changed.
 DRIFT_STEPS = 1
 
@@ -31,7 +31,7 @@ def totp_required(user: StaffUser) -> bool:
 def enrol(user: StaffUser, cipher: FieldCipher) -> str:
     """Give the user a new secret, not yet enabled (a first code confirms it); returns it."""
     secret = pyotp.random_base32()
-    user.totp_secret_enc = cipher.encrypt(secret, SECRET_CONTEXT)
+    user.totp_secret_enc = cipher.encrypt(secret, TOTP_SECRET, str(user.id))
     user.totp_enabled = False
     user.totp_last_step = None
     return secret
@@ -41,7 +41,7 @@ def secret_of(user: StaffUser, cipher: FieldCipher) -> str | None:
     """The user's TOTP secret in clear, or None if none is enrolled."""
     if user.totp_secret_enc is None:
         return None
-    return cipher.decrypt(user.totp_secret_enc, SECRET_CONTEXT)
+    return cipher.decrypt(user.totp_secret_enc, TOTP_SECRET, str(user.id))
 
 
 def provisioning_uri(user: StaffUser, secret: str) -> str:

@@ -49,6 +49,7 @@ ACTIONS_ZH = {
     "stats.export": "下载月度统计",
     "file.download": "下载材料扫描件",
     "contact.reveal": "查看完整联系方式",
+    "name.reveal": "查看申请人完整姓名",
     "query_code.reveal": "查看查询码",
     "security_log.export": "导出安全审计日志",
     "security_log.purge": "清理过期安全审计日志",
@@ -89,7 +90,7 @@ def mask_url(url: str | None) -> str | None:
 
 def revealed(session: Session, action: str, case: Any, principal, **details) -> SecurityEvent:
     """A look at a secret or at full personal data of `case` (anything with `case_no` and
-    `accepting_district`: only the accepting window is ever shown them) by `principal`."""
+    `accepting_district`, the district it is filed under) by `principal`."""
     return record(
         session,
         action,

@@ -48,6 +48,7 @@ class EventType(StrEnum):
     FILE_DOWNLOADED = "file_downloaded"
     FILES_REMOVED = "files_removed"
     CONTACT_VIEWED = "contact_viewed"
+    NAME_VIEWED = "name_viewed"
     ORIGINALS_MAILED = "originals_mailed"
     ORIGINALS_ARRIVED = "originals_arrived"
     RATED = "rated"
@@ -147,6 +148,7 @@ EVENTS: dict[EventType, EventInfo] = {
     EventType.FILE_DOWNLOADED: EventInfo("查阅扫描件"),
     EventType.FILES_REMOVED: EventInfo("扫描件到期删除"),
     EventType.CONTACT_VIEWED: EventInfo("查看完整邮寄信息"),
+    EventType.NAME_VIEWED: EventInfo("查看申请人完整姓名"),
     EventType.ORIGINALS_MAILED: EventInfo("原件寄出"),
     EventType.ORIGINALS_ARRIVED: EventInfo("原件送达"),
     EventType.RATED: EventInfo("录入评价"),

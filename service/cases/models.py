@@ -52,7 +52,14 @@ class Case(Base):
     terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
     responsible_district: Mapped[str] = mapped_column(ForeignKey("districts.code"))
     status: Mapped[str] = mapped_column(String(32))
-    applicant_name: Mapped[str] = mapped_column(String(40))
+    # The name as it was kept before it was encrypted (migration 0014): read only until
+    # `python -m service reencrypt` has sealed it and emptied this column; never written.
+    applicant_name: Mapped[str | None] = mapped_column(String(40))
+    applicant_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    applicant_name_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # 张*三: what lists and exports show, kept so that a queue or a month's export never
+    # decrypts (service/cases/personal.py:mask_name).
+    applicant_name_masked: Mapped[str | None] = mapped_column(String(40))
     applicant_id_enc: Mapped[bytes] = mapped_column(LargeBinary)
     applicant_id_hash: Mapped[str] = mapped_column(String(64), index=True)
     phone_enc: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,6 +1,7 @@
 """Personal data rules: GB 11643 ID numbers, phone numbers, names, and masking. Pure Python."""
 
 import re
+import unicodedata
 from datetime import date
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -81,6 +82,27 @@ def mask_address(value: str) -> str:
     return value[:6] + "…" if len(value) > 6 else value
 
 
+def normalize_name(value: str) -> str:
+    """A name as its look-up hash is taken: full-width forms folded (NFKC), spaces dropped,
+    and every middle-dot form written as "·", so the same name typed twice hashes the same."""
+    folded = unicodedata.normalize("NFKC", value)
+    kept = "".join(ch for ch in folded if not ch.isspace())
+    return "".join("·" if ch in _NAME_SEPARATORS else ch for ch in kept)
+
+
 def mask_name(value: str) -> str:
-    """张三丰 -> 张**: the family name only, as exports for audit show people."""
-    return value[:1] + "*" * max(1, len(value) - 1)
+    """A name as lists, exports and readers who are no party see it.
+
+    The first and last characters stay, the rest are stars: 张*三, 欧**娜; a two-character
+    name keeps its first (张*), a one-character one nothing (*). Names in parts (阿依古丽·买买提)
+    keep their first part and the first character of each later one: 阿依古丽·买*.
+    """
+    name = normalize_name(value)
+    parts = name.split("·")
+    if len(parts) > 1 and all(parts):
+        return "·".join([parts[0], *(p[:1] + "*" for p in parts[1:])])
+    if len(name) <= 1:
+        return "*" if name else ""
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

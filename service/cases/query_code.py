@@ -17,10 +17,10 @@ from service.accounts.credentials import Principal
 from service.audit import security_log
 from service.cases.models import Case
 from service.crypto import FieldCipher
+from service.sealed import CASE_QUERY_CODE
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LENGTH = 10
-CONTEXT = "query_code"
 # Compared against when the case has no code (or does not exist), so that a miss costs the
 # same constant-time comparison as a wrong guess.
 _NOTHING = "\x00" * LENGTH
@@ -49,16 +49,16 @@ def display(code: str) -> str:
     return f"{code[:half]}-{code[half:]}"
 
 
-def encrypt(cipher: FieldCipher, code: str) -> bytes:
-    """The code as the cases table keeps it."""
-    return cipher.encrypt(code, CONTEXT)
+def encrypt(cipher: FieldCipher, case_no: str, code: str) -> bytes:
+    """The code as the cases table keeps it, bound to its case."""
+    return cipher.encrypt(code, CASE_QUERY_CODE, case_no)
 
 
 def matches(cipher: FieldCipher, case: Case | None, typed: str) -> bool:
     """Whether `typed` (normalized) is this case's code, compared in constant time."""
     stored = _NOTHING
     if case is not None and case.query_code_enc is not None:
-        stored = cipher.decrypt(case.query_code_enc, CONTEXT)
+        stored = cipher.decrypt(case.query_code_enc, CASE_QUERY_CODE, case.case_no)
     return hmac.compare_digest(stored.encode(), typed.encode())
 
 
@@ -80,13 +80,13 @@ def code_of(session: Session, cipher: FieldCipher, case: Case) -> str:
         session.execute(
             update(Case)
             .where(Case.id == case.id, Case.query_code_enc.is_(None))
-            .values(query_code_enc=encrypt(cipher, new_code()))
+            .values(query_code_enc=encrypt(cipher, case.case_no, new_code()))
             .execution_options(synchronize_session=False)
         )
         # Ours, or the one a concurrent reprint wrote first (its update held ours until it
         # committed, and ours then found the code set).
         session.refresh(case, ["query_code_enc"])
-    return cipher.decrypt(case.query_code_enc, CONTEXT)
+    return cipher.decrypt(case.query_code_enc, CASE_QUERY_CODE, case.case_no)
 
 
 def reveal(session: Session, cipher: FieldCipher, principal: Principal, case: Case) -> str:

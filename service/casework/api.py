@@ -12,7 +12,7 @@ from service.cases.actions import (
     perform,
     visible_case,
 )
-from service.cases.contact import mailing_contact
+from service.cases.contact import applicant_name, mailing_contact
 from service.cases.lifecycle import TRANSITIONS, Action
 from service.cases.models import Case
 from service.cases.news import mark_read_for, news_for
@@ -239,6 +239,18 @@ def mailing_contact_of(case_no):
     """The applicant's full phone and address, for the window that took the application, to
     mail the decided result. Everywhere else they are masked; each look is on the timeline."""
     return take(case_no, mailing_contact, _ext("cipher"), current_principal(), case_no)
+
+
+@blp.route("/cases/<string:case_no>/applicant-name", methods=["GET"])
+@blp.response(200, schemas.ApplicantNameSchema)
+@blp.doc(security=BEARER_SECURITY)
+@requires(Permission.APPLICANT_NAME)
+def applicant_name_of(case_no):
+    """The applicant's full name, for the window that took the application and the
+    responsible district's staff (the case view masks it for everyone). Each read is on the
+    timeline; anyone else gets 404."""
+    revealed = take(case_no, applicant_name, _ext("cipher"), current_principal(), case_no)
+    return revealed, 200, NO_STORE
 
 
 @blp.route("/cases/<string:case_no>/claim", methods=["POST"])

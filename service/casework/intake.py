@@ -21,6 +21,7 @@ from catalog.refusals import Conflict
 from catalog.routing import RoutingError, covering_agreement, responsible_district
 from service.accounts.credentials import Principal
 from service.cases import catalog_cache, query_code
+from service.cases.applicant import sealed_applicant
 from service.cases.events import EventType
 from service.cases.lifecycle import Status
 from service.cases.models import Case, CaseNumberCounter, IdempotencyRecord
@@ -218,9 +219,9 @@ def submit_application(
         for m in data["deferred_materials"]
     ]
 
-    applicant = data["applicant"]
+    case_no = next_case_no(session, accepting, now)
     case = Case(
-        case_no=next_case_no(session, accepting, now),
+        case_no=case_no,
         item_id=item.item_id,
         item_version=item,
         item_code=item.basic_code,
@@ -231,13 +232,8 @@ def submit_application(
         terminal_id=terminal.id,
         responsible_district=responsible,
         status=Status.SUBMITTED,
-        applicant_name=applicant["name"],
-        applicant_id_enc=cipher.encrypt(applicant["id_number"], "applicant_id"),
-        applicant_id_hash=cipher.lookup_hash(applicant["id_number"], "applicant_id"),
-        phone_enc=cipher.encrypt(applicant["phone"], "phone"),
-        phone_hash=cipher.lookup_hash(applicant["phone"], "phone"),
-        address_enc=applicant["address"] and cipher.encrypt(applicant["address"], "address"),
-        query_code_enc=query_code.encrypt(cipher, query_code.new_code()),
+        **sealed_applicant(cipher, case_no, data["applicant"]),
+        query_code_enc=query_code.encrypt(cipher, case_no, query_code.new_code()),
         facts=data["facts"],
         materials=data["materials"],
         deferred_materials=deferred,

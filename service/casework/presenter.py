@@ -6,13 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
-from service import policy
 from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter, StaffUser
 from service.cases.actions import latest_supplement_request, material_names, open_steps
+from service.cases.applicant import applicant_of, masked_name
 from service.cases.lifecycle import STATUS_ZH, Status
 from service.cases.models import Case
-from service.cases.personal import mask_address, mask_id_number, mask_name, mask_phone
+from service.cases.personal import mask_address, mask_id_number, mask_phone
 from service.clocks.calendar import WorkCalendar
 from service.clocks.models import Deadline
 from service.clocks.presenter import case_deadlines, deadline_views
@@ -23,6 +23,7 @@ from service.outbox.policy import ClockRules
 from service.ratings.levels import LEVELS
 from service.ratings.levels import STATUS_ZH as RECTIFICATION_ZH
 from service.ratings.models import Rating, Rectification
+from service.sealed import CASE_ID_NUMBER
 
 
 def _place(code: str) -> dict[str, str]:
@@ -115,7 +116,7 @@ def _present(
     mailings: list[OriginalMailing],
 ) -> dict[str, Any]:
     agreement = case.agreement
-    address = case.address_enc and cipher.decrypt(case.address_enc, "address")
+    applicant = applicant_of(cipher, case)
     return {
         "case_no": case.case_no,
         "status": case.status,
@@ -130,15 +131,13 @@ def _present(
         "accepting_district": _place(case.accepting_district),
         "accepting_center": center,
         "responsible_district": _place(case.responsible_district),
+        # Masked for everyone: a party reads the full name on purpose, and it is logged
+        # (service/cases/contact.py:applicant_name).
         "applicant": {
-            "name": (
-                case.applicant_name
-                if policy.sees_personal_data(principal)
-                else mask_name(case.applicant_name)
-            ),
-            "id_number": mask_id_number(cipher.decrypt(case.applicant_id_enc, "applicant_id")),
-            "phone": mask_phone(cipher.decrypt(case.phone_enc, "phone")),
-            "address": address and mask_address(address),
+            "name": masked_name(case),
+            "id_number": mask_id_number(applicant.id_number),
+            "phone": mask_phone(applicant.phone),
+            "address": applicant.address and mask_address(applicant.address),
         },
         "facts": case.facts,
         "materials": _named(case, case.materials),
@@ -167,10 +166,8 @@ def present_queue_entry(
     center: ServiceCenter,
     assignee: str | None,
     due: dict[str, Any] | None,
-    name_shown: bool,
 ) -> dict[str, Any]:
-    """A row of a queue: enough to pick a case, with personal data masked (the name too, for
-    readers who are no party to the case: auditors)."""
+    """A row of a queue: enough to pick a case, with personal data masked (the name too)."""
     return {
         "case_no": case.case_no,
         "status": case.status,
@@ -179,8 +176,10 @@ def present_queue_entry(
         "accepting_district": _place(case.accepting_district),
         "accepting_center": {"code": center.code, "name": center.name},
         "applicant": {
-            "name": case.applicant_name if name_shown else mask_name(case.applicant_name),
-            "id_number": mask_id_number(cipher.decrypt(case.applicant_id_enc, "applicant_id")),
+            "name": masked_name(case),
+            "id_number": mask_id_number(
+                cipher.decrypt(case.applicant_id_enc, CASE_ID_NUMBER, case.case_no)
+            ),
         },
         "assignee": assignee,
         "due": due,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from service import policy
 from service.accounts.credentials import Principal
 from service.accounts.models import ServiceCenter, StaffUser
+from service.cases.applicant import masked_name
 from service.cases.lifecycle import STATUS_ZH, Status
 from service.cases.models import Case
 from service.casework.presenter import present_queue_entry
@@ -117,7 +118,6 @@ def queue_rows(
             center,
             name,
             due and deadline_view(calendar, rules, today, due),
-            policy.sees_personal_data(principal),
         )
         for c, center, name, due in page
     ]
@@ -183,7 +183,7 @@ def window_todo(session: Session, principal: Principal, limit: int) -> list[dict
         {
             "case_no": c.case_no,
             "item_name": c.item_name,
-            "applicant_name": c.applicant_name,
+            "applicant_name": masked_name(c),
             "status": c.status,
             "status_zh": STATUS_ZH[Status(c.status)],
             "updated_at": c.updated_at,

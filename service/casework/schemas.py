@@ -491,6 +491,13 @@ class PublicCaseSchema(Schema):
     )
 
 
+class ApplicantNameSchema(Schema):
+    """Unmasked, for a party of the case; each read is on the timeline."""
+
+    case_no = fields.String()
+    name = fields.String()
+
+
 class MailingContactSchema(Schema):
     """Unmasked, for the accepting window's mailing of the result only."""
 

@@ -24,7 +24,7 @@ from service.districts.callbacks import (
     NotDeliveredYet,
     apply_callback,
 )
-from service.districts.connectors import SECRET_CONTEXT, http_target
+from service.districts.connectors import http_target
 from service.districts.metrics import district_metrics, prometheus_text
 from service.districts.models import DistrictConnector
 from service.districts.payloads import LINK_SECONDS
@@ -44,6 +44,7 @@ from service.outbox.models import OutboxMessage
 from service.outbox.names import district_queue
 from service.pagination import ID
 from service.policy import Permission
+from service.sealed import CONNECTOR_SECRET
 from service.work import take
 
 blp = Blueprint("districts", __name__, url_prefix="/api/v1", description="District systems")
@@ -312,7 +313,7 @@ def set_connector(data, code):
     )
     row.connect_timeout, row.read_timeout = data["connect_timeout"], data["read_timeout"]
     if data["secret"] is not None:
-        row.secret_enc = _ext("cipher").encrypt(data["secret"], SECRET_CONTEXT)
+        row.secret_enc = _ext("cipher").encrypt(data["secret"], CONNECTOR_SECRET, code)
     row.breaker_state, row.breaker_failures, row.breaker_opened_at = "closed", 0, None
     _record(
         "district.connector_change",

@@ -19,8 +19,8 @@ from service.districts.models import DistrictConnector
 from service.outbox.names import district_queue
 from service.outbox.policy import DeliveryPolicy
 from service.outbox.processing import Deferred
+from service.sealed import CONNECTOR_SECRET
 
-SECRET_CONTEXT = "district_secret"
 _OWN_SYSTEM = "tongban.has_own_system"
 PAUSED_RECHECK_SECONDS = 30
 
@@ -67,7 +67,7 @@ def http_target(session: Session, cipher: FieldCipher, code: str) -> HttpTarget 
         district_code=code,
         endpoint=row.endpoint,
         status_endpoint=row.status_endpoint,
-        secret=cipher.decrypt(row.secret_enc, SECRET_CONTEXT),
+        secret=cipher.decrypt(row.secret_enc, CONNECTOR_SECRET, code),
         connect_timeout=row.connect_timeout,
         read_timeout=row.read_timeout,
     )

@@ -1,5 +1,6 @@
 """What a district's own case system receives about a case: everything it needs to decide it."""
 
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
@@ -7,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES
 from service.accounts.models import ServiceCenter
+from service.cases.applicant import applicant_of
 from service.cases.models import Case
 from service.crypto import FieldCipher
 from service.districts.signing import FILE, signature
@@ -61,12 +63,7 @@ def case_payload(session: Session, cipher: FieldCipher, case: Case) -> dict[str,
         "accepting_district": _place(case.accepting_district),
         "accepting_center": {"code": center.code, "name": center.name},
         "responsible_district": _place(case.responsible_district),
-        "applicant": {
-            "name": case.applicant_name,
-            "id_number": cipher.decrypt(case.applicant_id_enc, "applicant_id"),
-            "phone": cipher.decrypt(case.phone_enc, "phone"),
-            "address": case.address_enc and cipher.decrypt(case.address_enc, "address"),
-        },
+        "applicant": asdict(applicant_of(cipher, case)),
         "facts": case.facts,
         "materials": [
             {

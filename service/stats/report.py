@@ -435,7 +435,8 @@ def _overdue(session, calendar: WorkCalendar, end, last_day, scope) -> list[dict
             Case.item_name,
             Case.accepting_district,
             Case.responsible_district,
-            Case.applicant_name,
+            Case.applicant_name_masked,
+            Case.applicant_name,  # only for cases `reencrypt` has not sealed yet
             Case.status,
         )
         .join(Case, Case.id == Deadline.case_id)
@@ -459,7 +460,7 @@ def _overdue(session, calendar: WorkCalendar, end, last_day, scope) -> list[dict
                 "item": r.item_name,
                 "accepting": DISTRICT_NAMES.get(r.accepting_district),
                 "responsible": DISTRICT_NAMES.get(r.responsible_district),
-                "applicant": mask_name(r.applicant_name),
+                "applicant": r.applicant_name_masked or mask_name(r.applicant_name or ""),
                 "deadline": KIND_ZH[Kind(r.kind)],
                 "due_on": r.due_on.isoformat(),
                 "finished_on": finished.isoformat() if finished else None,

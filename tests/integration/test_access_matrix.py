@@ -159,6 +159,20 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = {
         row(403, win_acc=OK, win_below=404, win_other=404),
         {},
     ),
+    # A party only: the window that took the case and the responsible district's staff.
+    ("GET", "/api/v1/cases/{case_no}/applicant-name"): (
+        row(
+            403,
+            win_acc=OK,
+            win_below=404,
+            win_other=404,
+            clerk_resp=OK,
+            sup_resp=OK,
+            clerk_acc=404,
+            clerk_other=404,
+        ),
+        {},
+    ),
     ("POST", "/api/v1/cases/{case_no}/claim"): (
         row(403, clerk_resp=OK, sup_resp=OK, clerk_acc=SIDE, clerk_other=404),
         {"step": {}},

@@ -37,7 +37,7 @@ def test_terminal_submits_and_reads_back(client, terminal, db):
     assert case["accepting_center"]["code"] == "FM-01"
     assert case["status"] == "submitted" and case["status_zh"] == "已收件"
     assert case["agreement"] == "KM-WH-FM-2022"
-    assert case["applicant"]["name"] == "张𠈌"  # outside the BMP, stored and returned intact
+    assert case["applicant"]["name"] == "张*"  # masked for everyone in the case view
     assert case["applicant"]["id_number"].count("*") == 10
     assert case["created_at"].endswith("+08:00")
     assert [e["type"] for e in case["timeline"]] == ["submitted"]
@@ -46,6 +46,9 @@ def test_terminal_submits_and_reads_back(client, terminal, db):
     read = client.get(f"/api/v1/applications/{case['case_no']}", headers=fm)
     assert read.status_code == 200
     assert read.get_json()["case_no"] == case["case_no"]
+    # Outside the BMP, sealed and read back intact by a party who asks for it.
+    name = client.get(f"/api/v1/cases/{case['case_no']}/applicant-name", headers=fm)
+    assert name.get_json()["name"] == "张𠈌"
 
     row = db.scalar(select(Case).where(Case.case_no == case["case_no"]))
     outbox = db.scalars(select(OutboxMessage).where(OutboxMessage.case_id == row.id)).all()

@@ -240,7 +240,9 @@ def test_the_code_is_nowhere_but_the_intake_answer(
     stored = scalar(engine, "SELECT query_code_enc FROM cases WHERE case_no = :n", n=case_no)
     assert plain.encode() not in bytes(stored) and code.encode() not in bytes(stored)
     cipher = FieldCipher(settings.data_key)
-    assert cipher.decrypt(bytes(stored), "query_code") == plain
+    from service.sealed import CASE_QUERY_CODE
+
+    assert cipher.decrypt(bytes(stored), CASE_QUERY_CODE, case_no) == plain
 
 
 def test_the_client_address_comes_from_the_proxy_only_when_told(app, settings):

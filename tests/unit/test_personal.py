@@ -7,7 +7,9 @@ from service.cases.personal import (
     is_person_name,
     is_phone,
     mask_id_number,
+    mask_name,
     mask_phone,
+    normalize_name,
     normalize_phone,
 )
 from tests.helpers import make_id_number, with_wrong_check_digit
@@ -63,3 +65,27 @@ def test_not_phones(raw):
 def test_masks_keep_only_what_a_clerk_needs():
     assert mask_id_number("11010519491231002X") == "1101**********002X"
     assert mask_phone("13800001234") == "138****1234"
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("张三丰", "张*丰"),
+        ("欧阳娜娜", "欧**娜"),
+        ("张三", "张*"),
+        ("张𠈌", "张*"),  # outside the BMP: one character, not two code units
+        ("王", "*"),
+        ("", ""),
+        ("阿依古丽·买买提", "阿依古丽·买*"),
+        ("阿卜杜・热西提", "阿卜杜·热*"),  # a katakana middle dot counts as one
+        ("米尔扎·阿卜杜·热合曼", "米尔扎·阿*·热*"),
+    ],
+)
+def test_names_keep_their_first_and_last_character_or_their_first_part(name, masked):
+    assert mask_name(name) == masked
+    assert name[1:-1] == "" or name not in mask_name(name)
+
+
+def test_a_name_typed_twice_normalises_the_same():
+    assert normalize_name(" 阿依古丽•买买提 ") == normalize_name("阿依古丽·买买提")
+    assert normalize_name("张 三") == "张三"

@@ -3,11 +3,13 @@
 import base64
 
 import pytest
+from cryptography.exceptions import InvalidTag
 
 from service.config import ConfigError, load_settings
 from service.crypto import FieldCipher
 from service.errors import flatten_messages
 from service.logs import redact
+from service.sealed import CASE_ID_NUMBER, CASE_PHONE
 
 pytestmark = pytest.mark.unit
 
@@ -59,13 +61,16 @@ def test_short_data_key_refused(tmp_path):
         load_settings({**URLS, "TONGBAN_DATA_KEY": base64.urlsafe_b64encode(b"k" * 8).decode()})
 
 
-def test_cipher_round_trip_binds_context_and_hash_is_keyed():
+def test_cipher_round_trip_binds_column_and_row_and_hash_is_keyed():
     cipher = FieldCipher(b"a" * 32)
-    blob = cipher.encrypt("11010519491231002X", "applicant_id")
+    blob = cipher.encrypt("11010519491231002X", CASE_ID_NUMBER, "530124-20261206-00001")
     assert b"11010519491231002X" not in blob
-    assert cipher.decrypt(blob, "applicant_id") == "11010519491231002X"
-    with pytest.raises(Exception):  # noqa: B017 - any authentication failure will do
-        cipher.decrypt(blob, "phone")
+    assert blob[:2] == bytes([2, 1])  # v2, key 1
+    assert cipher.decrypt(blob, CASE_ID_NUMBER, "530124-20261206-00001") == "11010519491231002X"
+    with pytest.raises(InvalidTag):  # another column of the same row
+        cipher.decrypt(blob, CASE_PHONE, "530124-20261206-00001")
+    with pytest.raises(InvalidTag):  # the same column of another row
+        cipher.decrypt(blob, CASE_ID_NUMBER, "530124-20261206-00002")
     other = FieldCipher(b"b" * 32)
     assert cipher.lookup_hash("x", "c") == cipher.lookup_hash("x", "c")
     assert cipher.lookup_hash("x", "c") != other.lookup_hash("x", "c")

@@ -170,7 +170,10 @@ def test_other_districts_case_is_404_on_every_page(app, migrated, fumin_case):
     fumin = _client(app)
     login_window(fumin, make_terminal_key(migrated, "FM-01"))
     page = fumin.get(f"/cases/{fumin_case}").get_data(as_text=True)
-    assert fumin_case in page and "张𠈌" in page
+    # The name masked, and the full one a click away for a party, that click on the timeline.
+    assert fumin_case in page and "张𠈌" not in page and "显示完整姓名" in page
+    revealed = fumin.get(f"/cases/{fumin_case}?name=1").get_data(as_text=True)
+    assert "张𠈌" in revealed and "查看申请人完整姓名" in revealed
 
 
 def test_intake_errors_are_chinese_and_keep_the_scans(app, migrated):

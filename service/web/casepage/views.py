@@ -32,7 +32,7 @@ from service.cases.actions import (
     visible_case,
     working_staff,
 )
-from service.cases.contact import mailing_contact
+from service.cases.contact import applicant_name, mailing_contact
 from service.cases.lifecycle import ACTION_ZH, Action, Side, TransitionRefused
 from service.cases.schemas import STEP_SCHEMAS, ActionSchema, AssignSchema
 from service.cases.steps import UnitOfWork
@@ -92,11 +92,20 @@ def _mailing_contact(principal, case) -> dict | None:
         return None
 
 
+def _full_name(principal, case) -> str | None:
+    """The applicant's full name for a party (logged), or None where not allowed."""
+    try:
+        return take(case.case_no, applicant_name, _ext("cipher"), principal, case.case_no)["name"]
+    except CaseNotFound:
+        return None
+
+
 def render_case(principal, case, *, errors=None, refusal=None, open_form=None, status=200):
     """The case page; a refused step re-renders it with that form's errors open."""
     session = db_session()
     # Before the case is shown, so that the look is already on the timeline it shows.
     contact = _mailing_contact(principal, case) if request.args.get("contact") else None
+    full_name = _full_name(principal, case) if request.args.get("name") else None
     session.expire(case)  # a step may have changed it since it was read
     view = present_case(session, _ext("cipher"), case, principal, _ext("policy").clocks)
     sides = sides_of(principal, case)
@@ -118,6 +127,8 @@ def render_case(principal, case, *, errors=None, refusal=None, open_form=None, s
     return render_template(
         "casepage/case.html",
         contact=contact,
+        full_name=full_name,
+        can_reveal_name=bool(sides),
         case=view,
         files=files,
         shown_scan=shown_scan,
