@@ -17,7 +17,7 @@ COPY workers ./workers
 COPY docker ./docker
 
 RUN useradd --system --home-dir /var/lib/tongban --create-home tongban \
-    && install -d -o tongban /var/lib/tongban/files
+    && install -d -o tongban /var/lib/tongban/files /var/lib/tongban/checkpoints
 USER tongban
 
 EXPOSE 8000

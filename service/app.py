@@ -12,7 +12,7 @@ from service import cli, db, errors, guards, health, logs, wiring
 from service.accounts.admin_api import blp as accounts_admin_blp
 from service.accounts.api import blp as auth_blp
 from service.accounts.auth import gate
-from service.audit import chain
+from service.audit import chain, checkpoint
 from service.casework.api import blp as cases_blp
 from service.casework.public_api import blp as public_blp
 from service.catalog_api.admin_api import blp as catalog_admin_blp
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["tongban.files"] = open_store(settings)
     app.extensions["tongban.policy"] = DeliveryPolicy.from_settings(settings)
     app.extensions["tongban.publisher"] = Publisher(settings.redis_url)
+    app.extensions["tongban.checkpoints"] = checkpoint.Book.from_settings(settings)
     wiring.install()
     chain.use_key(settings.chain_key)
     db.init_app(app, settings)

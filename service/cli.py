@@ -19,6 +19,8 @@ from service import migrate as migrations
 from service.accounts import manage, totp
 from service.accounts.models import CENTER_LEVELS, ROLES, ServiceCenter, StaffUser, Terminal
 from service.accounts.passwords import MESSAGES_ZH, password_problems
+from service.audit.checkpoint import public_key_text
+from service.cases.checkpoints import take_checkpoint
 from service.cases.verify import verify_timelines
 from service.clock import local_today
 from service.clocks.store import CalendarImportError, import_year
@@ -40,6 +42,10 @@ from service.stats.export import FORMATS as STAT_FORMATS
 
 def _settings():
     return current_app.extensions["tongban.settings"]
+
+
+def _book():
+    return current_app.extensions["tongban.checkpoints"]
 
 
 @click.command("migrate")
@@ -165,9 +171,9 @@ def close_month_command(month: str | None) -> None:
     with get_db().sessionmaker() as session:
         try:
             months = (
-                [close_month(session, month, "cli").month]
+                [close_month(session, month, "cli", _book()).month]
                 if month
-                else close_due_months(session, "cli")
+                else close_due_months(session, "cli", _book())
             )
         except MonthNotOver as err:
             raise click.ClickException(f"{month} is not over yet") from err
@@ -178,12 +184,26 @@ def close_month_command(month: str | None) -> None:
 
 @click.command("verify-timeline")
 def verify_timeline_command() -> None:
-    """Check every case's timeline hash chain; exits 1 and names the first broken link."""
+    """Check every case's timeline hash chain and every signed checkpoint; exits 1 and names
+    the first broken link."""
     with get_db().sessionmaker() as session:
-        result = verify_timelines(session)
+        result = verify_timelines(session, _book())
     click.echo(json.dumps(result, ensure_ascii=False, default=str))
     if not result["ok"]:
         raise SystemExit(1)
+
+
+@click.command("checkpoint")
+def checkpoint_command() -> None:
+    """Take a signed checkpoint of the timelines and the security log now (beat does daily)."""
+    name = take_checkpoint(get_db().engine, _book())
+    click.echo(f"checkpoint written: {_book().directory / name}")
+
+
+@click.command("checkpoint-public-key")
+def checkpoint_public_key_command() -> None:
+    """Print the public key that checks the checkpoints' signatures, for auditors."""
+    click.echo(public_key_text(_book().public_key))
 
 
 @click.command("seed-demo")
@@ -429,6 +449,8 @@ COMMANDS = (
     stats_monthly_command,
     close_month_command,
     verify_timeline_command,
+    checkpoint_command,
+    checkpoint_public_key_command,
     seed_demo_command,
     create_center_command,
     create_terminal_command,

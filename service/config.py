@@ -86,6 +86,10 @@ class Settings:
     data_keys: dict[int, bytes] = field(default_factory=dict, repr=False)
     current_key_id: int = 1
     lookup_key: bytes | None = field(default=None, repr=False)
+    # The Ed25519 seed that signs checkpoints, and where they are written (outside the
+    # database; README, "Checkpoints").
+    checkpoint_key: bytes = field(default=b"", repr=False)
+    checkpoint_dir: Path = Path("var/checkpoints")
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -155,6 +159,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     # The timeline's HMAC key: kept apart from the data key, which rotates (a chain key that
     # changed would make every earlier link look broken), and never in the database.
     chain_key = _b64_key(environ, "TONGBAN_CHAIN_KEY", var_dir / "chain.key", production, problems)
+    # The checkpoints' signing key (an Ed25519 seed): its public key goes to auditors.
+    checkpoint_key = _b64_key(
+        environ, "TONGBAN_CHECKPOINT_KEY", var_dir / "checkpoint.key", production, problems
+    )
     file_store = environ.get("TONGBAN_FILE_STORE") or "filesystem"
     if file_store not in ("filesystem", "s3"):
         raise ConfigError(f"TONGBAN_FILE_STORE must be filesystem or s3, got {file_store!r}")
@@ -174,6 +182,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         var_dir=var_dir,
         data_key=data_key,
         chain_key=chain_key,
+        checkpoint_key=checkpoint_key,
+        checkpoint_dir=Path(environ.get("TONGBAN_CHECKPOINT_DIR") or var_dir / "checkpoints"),
         migration_database_url=environ.get("MIGRATION_DATABASE_URL") or None,
         app_role=environ.get("TONGBAN_APP_ROLE") or None,
         data_keys=data_keys or {1: data_key},

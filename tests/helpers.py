@@ -59,6 +59,17 @@ def submit(client, headers: dict, body: dict, key: str | None = None):
     )
 
 
+def new_delivered_case(client, window: dict, database, settings) -> str:
+    """Submit a new application at the window and deliver it in this process; its number."""
+    body = application()
+    body["applicant"]["id_number"] = make_id_number()
+    response = submit(client, window, body)
+    assert response.status_code == 201, response.get_json()
+    case_no = response.get_json()["case_no"]
+    deliver_inline(database, settings, case_no)
+    return case_no
+
+
 def redis_down():
     """A Redis client whose server is not there. It fails at once: by default redis-py retries
     a refused connection with back-off, seconds per command, which is time a test of "the

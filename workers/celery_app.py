@@ -6,6 +6,7 @@ result backend.
 """
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import setup_logging, task_postrun, task_prerun
 from kombu import Queue
 
@@ -13,6 +14,7 @@ from catalog.districts import KUNMING_DISTRICTS
 from service import logs
 from service.config import load_settings
 from service.outbox.names import (
+    CHECKPOINT,
     CLOSE_MONTHS,
     KEEP_PARTIALS,
     PURGE_SECURITY_LOG,
@@ -74,6 +76,12 @@ def make_celery() -> Celery:
                 "task": PURGE_SECURITY_LOG,
                 "schedule": 86400.0,
                 "options": {"expires": 86400},
+            },
+            # Daily at midnight (Beijing), before the 1st's month close usually runs.
+            "checkpoint": {
+                "task": CHECKPOINT,
+                "schedule": crontab(minute=0, hour=0),
+                "options": {"expires": 3600},
             },
             "reconcile-districts": {
                 "task": RECONCILE,

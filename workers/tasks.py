@@ -10,7 +10,9 @@ from celery import shared_task
 
 import service.models  # noqa: F401 - maps every table before the first session
 from service.audit import chain
+from service.audit.checkpoint import Book
 from service.audit.retention import purge, retention_days
+from service.cases.checkpoints import take_checkpoint
 from service.cases.steps import UnitOfWork
 from service.clocks.supervision import supervise
 from service.crypto import FieldCipher
@@ -21,6 +23,7 @@ from service.districts.reconcile import reconcile
 from service.materials.service import remove_expired, sweep_orphans
 from service.materials.storage import open_store
 from service.outbox.names import (
+    CHECKPOINT,
     CLOSE_MONTHS,
     DRAIN,
     DRAINED_TASK,
@@ -47,6 +50,7 @@ policy = DeliveryPolicy.from_settings(settings)
 publisher = Publisher(settings.redis_url)
 cipher = FieldCipher.from_settings(settings)
 files = open_store(settings)
+book = Book.from_settings(settings)
 # Read at start, so a retention under the floor stops the worker instead of a nightly task.
 SECURITY_LOG_DAYS = retention_days()
 install()
@@ -117,7 +121,7 @@ def reconcile_districts() -> dict[str, int]:
 def close_months() -> list[str]:
     """Freeze every finished month's statistics that is not frozen yet."""
     with database.sessionmaker() as session:
-        closed = close_due_months(session)
+        closed = close_due_months(session, book=book)
     if closed:
         log.info("months closed", extra={"months": closed})
     return closed
@@ -152,3 +156,12 @@ def purge_security_log() -> int:
     if deleted:
         log.info("security log purged", extra={"deleted": deleted})
     return deleted
+
+
+@shared_task(name=CHECKPOINT, ignore_result=True)
+def checkpoint() -> str:
+    """Take a signed checkpoint of the timelines and the security log into the checkpoint
+    directory (service/cases/checkpoints.py)."""
+    name = take_checkpoint(database.engine, book)
+    log.info("checkpoint written", extra={"checkpoint": name})
+    return name

@@ -1,4 +1,5 @@
-"""Checking every case's timeline chain in the database, and naming the first broken link."""
+"""Checking every case's timeline chain in the database, then the signed checkpoints, and
+naming the first broken link."""
 
 from itertools import groupby
 from typing import Any
@@ -7,6 +8,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from service.audit.chain import first_break
+from service.audit.checkpoint import Book
+from service.cases.checkpoints import verify_checkpoints
 from service.cases.models import Case, CaseEvent
 
 COLUMNS = (
@@ -28,11 +31,13 @@ COLUMNS = (
 )
 
 
-def verify_timelines(session: Session) -> dict[str, Any]:
+def verify_timelines(session: Session, book: Book | None = None) -> dict[str, Any]:
     """Walk every event of every case in order; stop at the first link that does not hold.
 
     Beyond the chain itself: a case without any event, or whose last event does not leave it in
-    the status it is in, lost events (at its end, where no later link would show the cut).
+    the status it is in, lost events (at its end, where no later link would show the cut). With
+    the checkpoint `book`, then every checkpoint (service/cases/checkpoints.py): an edit that
+    was re-linked with the chain key still changes a head a checkpoint signed.
     """
     rows = session.execute(
         select(*(getattr(CaseEvent, c) for c in COLUMNS), Case.status.label("case_status"))
@@ -64,7 +69,13 @@ def verify_timelines(session: Session) -> dict[str, Any]:
     )
     if empty is not None:
         return _broken(cases, events, empty, None, None, None, "the case has no timeline at all")
-    return {"ok": True, "cases_checked": cases, "events_checked": events, "first_broken": None}
+    result = {"ok": True, "cases_checked": cases, "events_checked": events, "first_broken": None}
+    if book is not None:
+        failure, counts = verify_checkpoints(session, book)
+        result |= counts
+        if failure is not None:
+            result |= {"ok": False, "first_broken": failure}
+    return result
 
 
 def _broken(cases, events, case_no, seq, event_id, type_, why) -> dict[str, Any]:

@@ -11,6 +11,7 @@ CLOSE_MONTHS = "tongban.close_months"  # beat: freeze finished months' statistic
 KEEP_PARTIALS = "tongban.keep_partials"  # beat: count open months' figures up to now
 TIDY_FILES = "tongban.tidy_files"  # beat: retention and uploads that never committed
 PURGE_SECURITY_LOG = "tongban.purge_security_log"  # beat: security log past its retention
+CHECKPOINT = "tongban.checkpoint"  # beat: a signed checkpoint of the record, off the database
 
 
 def district_queue(district_code: str) -> str:

@@ -6,7 +6,7 @@ Exports never show personal data beyond a masked name.
 
 import re
 
-from flask import Response
+from flask import Response, current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from catalog.districts import DISTRICT_NAMES
@@ -71,6 +71,9 @@ class BrokenLinkSchema(Schema):
     seq = fields.Integer()
     event_id = fields.Integer()
     type = fields.String()
+    checkpoint = fields.String(
+        metadata={"description": "the checkpoint file that does not hold, or whose pin broke"}
+    )
     reason = fields.String()
 
 
@@ -78,6 +81,11 @@ class VerifySchema(Schema):
     ok = fields.Boolean()
     cases_checked = fields.Integer()
     events_checked = fields.Integer()
+    checkpoints_checked = fields.Integer()
+    heads_checked = fields.Integer(metadata={"description": "case heads pinned by checkpoints"})
+    security_ranges_skipped = fields.Integer(
+        metadata={"description": "security-log ranges partly purged (older than retention)"}
+    )
     first_broken = fields.Nested(BrokenLinkSchema, allow_none=True)
 
 
@@ -141,7 +149,8 @@ def close(month):
             errors=[{"field": "month", "messages": ["Must be YYYY-MM."]}],
         )
     try:
-        return close_month(db_session(), month, current_principal().name)
+        book = current_app.extensions["tongban.checkpoints"]
+        return close_month(db_session(), month, current_principal().name, book)
     except MonthsOutOfOrder as err:
         raise Problem(
             409,
@@ -165,5 +174,6 @@ def close(month):
 @blp.doc(security=BEARER_SECURITY)
 @requires(Permission.VERIFY_TIMELINE)
 def verify():
-    """Check every case's timeline hash chain; names the first broken link (city-wide only)."""
-    return verify_timelines(db_session())
+    """Check every case's timeline hash chain, then every signed checkpoint (signature, chain,
+    pinned heads, security-log ranges); names the first broken link (city-wide only)."""
+    return verify_timelines(db_session(), current_app.extensions["tongban.checkpoints"])

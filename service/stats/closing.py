@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from catalog.districts import DISTRICT_NAMES, KUNMING_DISTRICTS
 from service.audit import security_log
+from service.audit.checkpoint import Book
 from service.cases.models import CaseEvent
 from service.clock import SHANGHAI, local_today, now_utc
 from service.clocks.store import load_calendar
+from service.stats import checkpoint_file
 from service.stats.export import FORMATS, file_name, render
 from service.stats.models import StatMonth, StatMonthFile
 from service.stats.partial import kept_base
@@ -89,8 +91,9 @@ def closed_months(session: Session) -> list[StatMonth]:
     return list(session.scalars(select(StatMonth).order_by(StatMonth.month.desc())))
 
 
-def close_month(session: Session, month: str, by: str) -> StatMonth:
-    """Freeze a finished month's reports and files; closing it again returns it unchanged."""
+def close_month(session: Session, month: str, by: str, book: Book | None = None) -> StatMonth:
+    """Freeze a finished month's reports and files; closing it again returns it unchanged.
+    With the checkpoint `book`, the month's signed checkpoints are one of its files."""
     if month >= month_of(local_today()):
         raise MonthNotOver(month)
     # Every scope's report from one snapshot of the database: a transaction of its own.
@@ -140,6 +143,20 @@ def close_month(session: Session, month: str, by: str) -> StatMonth:
                     month=month, scope=scope, format=fmt, name=name, sha256=digest, content=content
                 )
             )
+    if book is not None:
+        content = checkpoint_file.render(book, month)
+        name = checkpoint_file.file_name(month)
+        manifest[name] = hashlib.sha256(content).hexdigest()
+        session.add(
+            StatMonthFile(
+                month=month,
+                scope=checkpoint_file.SCOPE,
+                format=checkpoint_file.FORMAT,
+                name=name,
+                sha256=manifest[name],
+                content=content,
+            )
+        )
     record.manifest = manifest
     security_log.record(
         session,
@@ -153,13 +170,13 @@ def close_month(session: Session, month: str, by: str) -> StatMonth:
     return record
 
 
-def close_due_months(session: Session, by: str = "beat") -> list[str]:
+def close_due_months(session: Session, by: str = "beat", book: Book | None = None) -> list[str]:
     """Close, oldest first, every finished month since the first case that is not closed yet."""
     closed = set(session.scalars(select(StatMonth.month)))
     done = []
     for month in months_with_cases(session):
         if month not in closed:
-            close_month(session, month, by)
+            close_month(session, month, by, book)
             done.append(month)
     return done
 

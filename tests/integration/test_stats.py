@@ -22,6 +22,7 @@ from tests.helpers import (
     application,
     deliver_inline,
     make_id_number,
+    new_delivered_case,
     read_case,
     statements_sent,
     submit,
@@ -58,13 +59,7 @@ def dataset(app, migrated, settings):
 
     def new_case(month, day, hour=10, minute=0) -> str:
         with at(month, day, hour, minute):
-            body = application()
-            body["applicant"]["id_number"] = make_id_number()
-            response = submit(client, window, body)
-            assert response.status_code == 201, response.get_json()
-            case_no = response.get_json()["case_no"]
-            deliver_inline(migrated, settings, case_no)
-        return case_no
+            return new_delivered_case(client, window, migrated, settings)
 
     def step(month, day, who, case_no, name, **body):
         with at(month, day):
@@ -249,7 +244,8 @@ def test_a_closed_month_exports_the_same_bytes_and_corrections_go_to_the_next_mo
     assert (logged["actor_role"], logged["address"]) == ("admin", "203.0.113.7")
     assert logged["details"]["closed_by"] == logged["actor_name"]
     manifest = closed.get_json()["manifest"]
-    assert len(manifest) == 15 * 3
+    assert len(manifest) == 15 * 3 + 1  # every scope's files, and the month's checkpoints
+    assert "tongban-2025-03-checkpoints.json" in manifest
     first = report(client, auditor, "2025-03", format="xlsx")
     assert first.headers["X-Tongban-Month-Closed"] == "true"
     digest = hashlib.sha256(first.data).hexdigest()

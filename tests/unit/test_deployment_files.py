@@ -140,5 +140,6 @@ def test_env_example_leaves_every_secret_empty():
         "REDIS_PASSWORD",
         "TONGBAN_DATA_KEY",
         "TONGBAN_SECRET_KEY",
+        "TONGBAN_CHECKPOINT_KEY",
     ):
         assert re.search(rf"^{name}=$", text, re.MULTILINE), name

@@ -87,6 +87,7 @@ def test_production_without_key_1_needs_the_lookup_key_pinned():
         "TONGBAN_BIND": "127.0.0.1:8000",
         "TONGBAN_SECRET_KEY": secrets.token_urlsafe(48),
         "TONGBAN_CHAIN_KEY": b64(secrets.token_bytes(32)),
+        "TONGBAN_CHECKPOINT_KEY": b64(secrets.token_bytes(32)),
     }
     two, lookup = secrets.token_bytes(32), secrets.token_bytes(32)
     with pytest.raises(ConfigError, match="TONGBAN_DATA_KEY"):

@@ -25,6 +25,7 @@ def good() -> dict[str, str]:
         "TONGBAN_DATA_KEY": b64(secrets.token_bytes(32)),
         "TONGBAN_SECRET_KEY": secrets.token_urlsafe(48),
         "TONGBAN_CHAIN_KEY": b64(secrets.token_bytes(32)),
+        "TONGBAN_CHECKPOINT_KEY": b64(secrets.token_bytes(32)),
         "TONGBAN_BIND": "127.0.0.1:8000",
     }
 
@@ -82,6 +83,8 @@ def test_missing_keys_and_a_reused_key_are_refused():
     assert "TONGBAN_DATA_KEY must be set" in refusal(TONGBAN_DATA_KEY=None)
     assert "TONGBAN_CHAIN_KEY must be set" in refusal(TONGBAN_CHAIN_KEY=None)
     assert "TONGBAN_CHAIN_KEY" in refusal(TONGBAN_CHAIN_KEY="A" * 43 + "=")
+    assert "TONGBAN_CHECKPOINT_KEY must be set" in refusal(TONGBAN_CHECKPOINT_KEY=None)
+    assert "TONGBAN_CHECKPOINT_KEY" in refusal(TONGBAN_CHECKPOINT_KEY="A" * 43 + "=")
     assert "TONGBAN_SECRET_KEY must be set" in refusal(TONGBAN_SECRET_KEY=None)
     key = b64(secrets.token_bytes(32))
     assert "must differ" in refusal(TONGBAN_DATA_KEY=key, TONGBAN_SECRET_KEY=key)
