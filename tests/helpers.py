@@ -5,7 +5,9 @@ import random
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import redis
 from sqlalchemy import event, text
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -226,3 +228,30 @@ def statements_sent(engine) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", keep)
+
+
+def found_in_redis(redis_url: str, needles: list[str]) -> list[str]:
+    """Every Redis key (of the run's database) whose name or value holds one of `needles`."""
+    r = redis.Redis.from_url(redis_url)
+    readers = {
+        b"string": lambda k: [r.get(k)],
+        b"hash": lambda k: [b for pair in r.hgetall(k).items() for b in pair],
+        b"list": lambda k: r.lrange(k, 0, -1),
+        b"set": lambda k: list(r.smembers(k)),
+        b"zset": lambda k: r.zrange(k, 0, -1),
+    }
+    found = []
+    for key in r.scan_iter(count=500):
+        values = [key, *readers.get(r.type(key), lambda _k: [])(key)]
+        blob = b"\0".join(v for v in values if isinstance(v, bytes))
+        found += [f"redis {key!r}" for n in needles if n.encode() in blob]
+    return found
+
+
+def found_in_files(root: Path, needles: list[str]) -> list[str]:
+    """Every file under the file store's root holding one of `needles` (or named by one)."""
+    found = []
+    for path in (p for p in root.rglob("*") if p.is_file()):
+        blob = path.name.encode() + b"\0" + path.read_bytes()
+        found += [f"file {path.name}" for n in needles if n.encode() in blob]
+    return found

@@ -332,3 +332,27 @@ def test_a_supplement_names_only_this_cases_own_supplement_scans(
     assert refused.get_json()["errors"][0]["field"] == "materials"
     assert supplement([own_scan, 10**9]).status_code == 422  # one unknown id spoils it
     assert supplement([own_scan]).status_code == 200
+
+
+def test_no_personal_data_in_clear_in_redis_or_the_file_store(
+    worker, client, terminal, settings, engine
+):
+    """The broker, the throttles and the stored scans, after a case with a scan travelled
+    through a real worker: the applicant's name, ID number, phone and address are in none."""
+    from tests.helpers import found_in_files, found_in_redis, make_id_number
+
+    window = terminal("FM-01")
+    staged = stage(client, window, PDF + b"at rest").get_json()
+    body = with_scans(M01=[staged["id"]])
+    applicant = {
+        "name": "欧阳娜娜",
+        "id_number": make_id_number(),
+        "phone": "13987654321",
+        "address": "云南省昆明市五华区翠湖南路77号",
+    }
+    body["applicant"] = applicant
+    case_no = submit(client, window, body).get_json()["case_no"]
+    received(engine, case_no)
+    needles = list(applicant.values())
+    assert found_in_redis(settings.redis_url, needles) == []
+    assert found_in_files(settings.files_dir, needles) == []

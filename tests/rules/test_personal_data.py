@@ -3,6 +3,7 @@ lifecycle, names masked for everyone unless a party asks (and the timeline says 
 ciphertexts bound to their row, and keys rotated, re-encrypted and retired."""
 
 import pytest
+import redis
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import select, text
 
@@ -16,6 +17,8 @@ from tests.helpers import (
     act,
     application,
     event_types,
+    found_in_files,
+    found_in_redis,
     make_id_number,
     read_case,
     scalar,
@@ -54,7 +57,7 @@ def _where_found(connection, needles: list[str]) -> list[str]:
 
 
 def test_no_personal_data_in_clear_anywhere_after_a_whole_lifecycle(
-    deliver, client, terminal, staff, engine
+    deliver, client, terminal, staff, engine, settings
 ):
     window, clerk = terminal("FM-01"), staff("clerk", "530102")
     id_number = make_id_number()
@@ -76,6 +79,18 @@ def test_no_personal_data_in_clear_anywhere_after_a_whole_lifecycle(
         assert _where_found(connection, [NAME, id_number, PHONE, ADDRESS]) == []
         # The scan does find what is there: the masked name, and the case number.
         assert _where_found(connection, ["欧**娜"]) == ["cases.applicant_name_masked: 欧…"]
+    # Nor in Redis (throttles, caches, the broker) or the file store (scans and their names).
+    assert found_in_redis(settings.redis_url, [NAME, id_number, PHONE, ADDRESS]) == []
+    assert found_in_files(settings.files_dir, [NAME, id_number, PHONE, ADDRESS]) == []
+    # The scans do find what is there: a probe of each kind, removed again.
+    probe = redis.Redis.from_url(settings.redis_url)
+    probe.hset("tongban:test:probe", "v", f"x{PHONE}x")
+    assert found_in_redis(settings.redis_url, [PHONE]) == ["redis b'tongban:test:probe'"]
+    probe.delete("tongban:test:probe")
+    settings.files_dir.mkdir(parents=True, exist_ok=True)
+    (settings.files_dir / "probe").write_text(f"x{ADDRESS}x", encoding="utf-8")
+    assert found_in_files(settings.files_dir, [ADDRESS]) == ["file probe"]
+    (settings.files_dir / "probe").unlink()
 
 
 def test_the_full_name_only_for_a_party_who_asks_and_it_is_on_the_timeline(
