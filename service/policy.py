@@ -201,12 +201,6 @@ def sides_of(
     return frozenset(sides)
 
 
-def sees_personal_data(principal: Principal) -> bool:
-    """Whether the principal may see applicants' personal data unmasked where a case shows it
-    (a party's working staff and windows; never auditors or administrators)."""
-    return principal.kind in ("terminal", "district_system") or principal.role in WORKING_ROLES
-
-
 def manages_account(principal: Principal, role: str, district_code: str | None) -> bool:
     """Whether a security admin may create, see or change an account of this role and scope
     (or turn one into it): a city-wide one any; a district one only accounts of their own
