@@ -166,6 +166,7 @@ def test_s3_needs_a_bucket_and_https_in_production():
         "TONGBAN_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "TONGBAN_SECRET_KEY": secrets.token_urlsafe(48),
         "TONGBAN_CHAIN_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "TONGBAN_CHECKPOINT_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         **S3_ENV,
         "TONGBAN_S3_ENDPOINT_URL": "http://minio.internal:9000",
     }
