@@ -188,7 +188,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         app_role=environ.get("TONGBAN_APP_ROLE") or None,
         data_keys=data_keys or {1: data_key},
         current_key_id=current_key_id,
-        lookup_key=_key(environ.get("TONGBAN_LOOKUP_KEY"), "TONGBAN_LOOKUP_KEY"),
+        lookup_key=_optional_key(environ, "TONGBAN_LOOKUP_KEY"),
         secret_key=secret_key,
         log_level=environ.get("TONGBAN_LOG_LEVEL", "INFO").upper(),
         staff_token_ttl_hours=_int(environ, "TONGBAN_STAFF_TOKEN_TTL_HOURS", 12),
@@ -258,13 +258,11 @@ def _b64_key(
         problems += production_checks.weak_key_problems(name, raw, b"")
         return b""
     try:
-        key = base64.urlsafe_b64decode(raw)
-    except ValueError:
-        problems.append(f"{name} is not valid base64")
+        key = _decoded_key(raw, name)
+    except ConfigError as err:
+        problems.append(str(err))
         return b""
-    if len(key) != 32:
-        problems.append(f"{name} must decode to exactly 32 bytes")
-    elif production:
+    if production:
         problems += production_checks.weak_key_problems(name, raw, key)
     return key
 
@@ -306,10 +304,14 @@ def _production_problems(environ: Mapping[str, str], s3: S3Settings | None) -> l
     return problems
 
 
-def _key(raw: str | None, name: str) -> bytes | None:
-    """A base64 key of 32 bytes, or None when not given."""
-    if not raw:
-        return None
+def _optional_key(environ: Mapping[str, str], name: str) -> bytes | None:
+    """The key in variable `name` (base64 of 32 bytes), or None when it is not set."""
+    raw = environ.get(name)
+    return _decoded_key(raw, name) if raw else None
+
+
+def _decoded_key(raw: str, name: str) -> bytes:
+    """A key given as base64 of exactly 32 bytes; a ConfigError naming `name` otherwise."""
     try:
         key = base64.urlsafe_b64decode(raw.strip())
     except ValueError as exc:
@@ -341,8 +343,10 @@ def _key_ring(environ: Mapping[str, str]) -> tuple[dict[int, bytes], int]:
             raise ConfigError("TONGBAN_DATA_KEYS entries are <id 1-255>:<base64 of 32 bytes>")
         if int(key_id) in ring:
             raise ConfigError(f"TONGBAN_DATA_KEYS names key {key_id} twice")
-        ring[int(key_id)] = _key(value, f"TONGBAN_DATA_KEYS key {key_id}") or b""
-    if not ring or b"" in ring.values():
+        if not value.strip():
+            raise ConfigError("TONGBAN_DATA_KEYS has an empty key")
+        ring[int(key_id)] = _decoded_key(value, f"TONGBAN_DATA_KEYS key {key_id}")
+    if not ring:
         raise ConfigError("TONGBAN_DATA_KEYS has an empty key")
     return ring, next(iter(ring))
 
